@@ -1,0 +1,8 @@
+/* librel: the 1.4-style umbrella header, as libevent 2.1 ships it. */
+#ifndef EVENT1_EVENT_H_INCLUDED_
+#define EVENT1_EVENT_H_INCLUDED_
+#include <evutil.h>
+#include <event2/event_struct.h>
+#include <event2/event.h>
+#include <event2/event_compat.h>
+#endif

@@ -1,0 +1,245 @@
+"""The event objects rel hands out: SocketIO, Timer, Signal and Event.
+
+Each owns one librel event. While registered it sits in its base's ``live``
+table (that is what keeps it alive while C may call it, even when the caller
+dropped every reference); once deleted, the Python object alone decides its
+lifetime, and collecting it frees the C event.
+
+read/write/timeout events are EV_PERSIST in C, so a truthy callback return
+costs nothing; only a falsy one calls back into C (event_del).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from . import core
+from .core import EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE
+from .util import Basic
+
+if TYPE_CHECKING:
+    from .registrar import Registrar
+
+__all__ = ["EV_PERSIST", "EV_READ", "EV_SIGNAL", "EV_TIMEOUT", "EV_WRITE",
+           "contains", "Listener", "SocketIO", "Timer", "Signal", "Event"]
+
+_WAITS = EV_READ | EV_WRITE | EV_SIGNAL | EV_CLOSED  # anything but a bare timer
+# 'error' means hang-up or error: EV_CLOSED (EPOLLRDHUP/POLLRDHUP); select cannot see it.
+_KIND_FLAGS = {"read": EV_READ, "write": EV_WRITE, "error": EV_CLOSED}
+
+
+def contains(mode: int, bit: int) -> bool:
+    return mode & bit == bit
+
+
+def fileno(sock: Any) -> int:
+    return sock if isinstance(sock, int) else sock.fileno()
+
+
+class Listener(Basic):
+    """Common machinery: one C event, registered through _arm()/_disarm()."""
+
+    flags = 0
+
+    def __init__(self, registrar: "Registrar", fd: int, cb: Optional[Callable[..., Any]], args: tuple) -> None:
+        self.registrar = registrar
+        self.fd = fd
+        self.cb = cb
+        self.args = args
+        self._key = core.next_key()
+        self._base: Optional[core.Base] = None
+        self._ev = 0
+
+    def _event(self) -> int:
+        """This listener's C event on the registrar's current base (made on first use)."""
+        base = self.registrar.base
+        if self._base is not base:
+            if self._base is not None:
+                self._base.free_event(self._key)
+            self._ev = base.new_event(self.fd, self.flags, self._key)
+            self._base = base
+        return self._ev
+
+    def _arm(self, delay: Optional[float]) -> None:
+        if delay is None and not self.flags & _WAITS:
+            return  # a timer with no delay has nothing to wait for
+        ev = self._event()
+        live = self._base.live  # type: ignore[union-attr]
+        live[self._key] = self  # before event_add: the loop thread may fire it at once
+        try:
+            core.add(ev, delay)
+        except BaseException:
+            live.pop(self._key, None)
+            raise
+
+    def _unlive(self) -> bool:
+        """Forget the registration; tell the loop when nothing is left to wait for."""
+        base = self._base
+        if base is None or base.live.pop(self._key, None) is None:
+            return False
+        if not base.live:
+            base.request_break()
+        return True
+
+    def _disarm(self) -> None:
+        base = self._base
+        if base is not None and self._key in base.live:
+            core.delete(self._ev)
+            self._unlive()
+
+    def pending(self) -> int:
+        base = self._base
+        return int(base is not None and self._key in base.live)
+
+    def __del__(self) -> None:
+        base = self._base
+        if base is not None and not sys.is_finalizing():
+            base.free_event(self._key)
+
+    def _fire(self, what: int) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        name = getattr(self.cb, "__qualname__", repr(self.cb))
+        return f"<{type(self).__name__} fd={self.fd} callback={name} pending={self.pending()}>"
+
+
+class SocketIO(Listener):
+    """read/write/error interest in one fd; one per (kind, fd), the newest wins.
+
+    Replacing rather than stacking (as pure-Python rel does) also means a fd
+    number reused after close() never keeps a stale callback registered.
+    """
+
+    def __init__(self, registrar: "Registrar", kind: str, sock: Any, cb: Callable[..., Any], *args: Any) -> None:
+        super().__init__(registrar, fileno(sock), cb, args)
+        self.kind = kind
+        self.sock = sock
+        self.subname = f"{kind}-{self.fd}"
+        self.flags = _KIND_FLAGS[kind] | EV_PERSIST
+        self.add()
+
+    def add(self, delay: Optional[float] = None) -> None:
+        self.log("add w/ delay =", delay)
+        slots, slot = self.registrar.slots, (self.kind, self.fd)
+        old = slots.get(slot)
+        if old is not None and old is not self:
+            old.delete()
+        slots[slot] = self
+        self._arm(delay)
+
+    def delete(self) -> None:
+        self.log("delete")
+        slot = (self.kind, self.fd)
+        if self.registrar.slots.get(slot) is self:
+            self.registrar.slots.pop(slot, None)
+        self._disarm()
+
+    def dereference(self) -> None:
+        """Delete, and drop the callback and its arguments."""
+        self.log("dereference")
+        self.delete()
+        self.cb, self.args = None, ()
+
+    def _fire(self, what: int) -> None:
+        if not self.cb(*self.args):  # type: ignore[misc]
+            self.delete()
+
+
+class Timer(Listener):
+    """timeout(delay, cb, *args): one-shot; a truthy return re-arms it.
+
+    EV_PERSIST timers re-arm from their previous deadline (fixed rate, so a
+    periodic timer does not drift by its callback's run time).
+    """
+
+    flags = EV_PERSIST
+
+    def __init__(self, registrar: "Registrar", delay: Optional[float], cb: Callable[..., Any], *args: Any) -> None:
+        super().__init__(registrar, -1, cb, args)
+        self.delay = delay
+        self.add(delay)
+
+    def add(self, delay: Optional[float] = None) -> None:
+        """Arm (or re-arm) the timer; with no delay, reuse the last one."""
+        if delay is None:
+            delay = self.delay
+        self.delay = delay
+        self._arm(delay)
+
+    def delete(self, dereference: bool = False) -> None:
+        self._disarm()
+        if dereference:
+            self.cb, self.args = None, ()
+
+    def _fire(self, what: int) -> None:
+        if self.cb(*self.args):  # type: ignore[misc]
+            # C re-arms persistent timers itself, except zero-delay ones.
+            if not self.delay and self.pending():
+                core.add(self._ev, 0)
+        else:
+            self.delete()
+
+
+class Signal(Listener):
+    """signal(sig, cb, *args): cb on the loop thread each time sig arrives.
+
+    A C-level signal event (librel's sigaction + self-pipe), so it can be set
+    up from any thread; one per signal number, the newest wins.
+    """
+
+    flags = EV_SIGNAL | EV_PERSIST
+
+    def __init__(self, registrar: "Registrar", sig: int, cb: Callable[..., Any], *args: Any) -> None:
+        sig = int(sig)
+        if not 0 < sig < 65:
+            raise ValueError(f"signal number out of range: {sig}")
+        super().__init__(registrar, sig, cb, args)
+        self.sig = sig
+        self.add()
+
+    def add(self, delay: Optional[float] = None) -> None:
+        signals = self.registrar.signals
+        old = signals.get(self.sig)
+        if old is not None and old is not self:
+            old.delete()
+        signals[self.sig] = self
+        self._arm(delay)
+
+    def delete(self) -> None:
+        if self.registrar.signals.get(self.sig) is self:
+            self.registrar.signals.pop(self.sig, None)
+        self._disarm()
+
+    def _fire(self, what: int) -> None:
+        self.cb(*self.args)  # type: ignore[misc]
+
+
+class Event(Listener):
+    """pyevent's event(callback, arg=None, evtype=0, handle=None).
+
+    Not registered until add(); the callback gets (event, handle, evtype, arg)
+    with evtype what fired (EV_TIMEOUT, EV_READ, ...); its return value is
+    ignored, EV_PERSIST keeps the event registered.
+    """
+
+    def __init__(self, registrar: "Registrar", cb: Callable[..., Any], arg: Any = None,
+                 evtype: int = 0, handle: Any = None) -> None:
+        evtype = evtype or EV_TIMEOUT
+        super().__init__(registrar, -1 if handle is None else fileno(handle), cb, ())
+        self.arg = arg
+        self.evtype = evtype
+        self.handle = handle
+        self.flags = evtype & ~EV_TIMEOUT
+
+    def add(self, delay: Optional[float] = None) -> None:
+        self._arm(delay)
+
+    def delete(self) -> None:
+        self._disarm()
+
+    def _fire(self, what: int) -> None:
+        if not self.flags & EV_PERSIST:
+            self._unlive()  # C already dropped a non-persistent event
+        self.cb(self, self.handle, what, self.arg)  # type: ignore[misc]

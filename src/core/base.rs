@@ -1,0 +1,619 @@
+//! An event base: the thread-safe face of [`State`] and the loop that runs it.
+//!
+//! Every base is locked, so any thread may add, delete or activate events
+//! while another dispatches; a change made while the loop is blocked in its
+//! registrar wakes it through the base's wake-up fd. Callbacks run with the
+//! lock released.
+
+use std::io;
+use std::os::raw::c_int;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::thread::{self, ThreadId};
+use std::time::Duration;
+
+use super::clock;
+use super::log::{emit, warn, Severity};
+use super::registrar::{env_var_for, Ready, Registrar, METHODS};
+use super::state::{ev, evlist, Action, Callback, Counts, Key, Spec, State};
+
+/// `EVENT_BASE_FLAG_*` values the core looks at.
+pub mod flag {
+    pub const IGNORE_ENV: i32 = 0x02;
+    pub const NO_CACHE_TIME: i32 = 0x08;
+}
+
+/// `EVLOOP_*` values.
+pub mod run_flag {
+    pub const ONCE: i32 = 1;
+    pub const NONBLOCK: i32 = 2;
+    pub const NO_EXIT_ON_EMPTY: i32 = 4;
+}
+
+/// libevent's `EVENT_MAX_PRIORITIES`.
+pub const MAX_PRIORITIES: usize = 256;
+
+/// Longest single wait: far deadlines are reached in steps of this.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// What `event_config_*` collects.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub avoid: Vec<String>,
+    pub require_features: u32,
+    pub flags: i32,
+    /// `event_config_set_max_dispatch_interval`: limits for queues at or
+    /// below `min_priority` in urgency.
+    pub max_interval: Option<Duration>,
+    pub max_callbacks: Option<u32>,
+    pub min_priority: usize,
+}
+
+/// Where the slot index of an event is kept (inside the caller's memory).
+/// Written only with the base locked, so it always names the event's slot
+/// when the event has one.
+pub trait SlotHint {
+    fn get(&self) -> u32;
+    fn set(&self, slot: u32);
+}
+
+/// How `event_del` treats an event whose callback runs on another thread.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum DelMode {
+    /// Wait for it unless the event has EV_FINALIZE (plain `event_del`).
+    Default,
+    Block,
+    NoBlock,
+}
+
+/// The C layer's side of the loop.
+pub trait Dispatch {
+    /// Runs one callback; returns false to end the pass (1.4's `event_gotsig`).
+    fn call(&mut self, callback: Callback, fd: c_int, res: u16) -> bool;
+    /// Checked before every pass: true makes the loop return -1 (1.4's
+    /// `event_sigcb` returning -1).
+    fn abort_requested(&mut self) -> bool;
+}
+
+/// What `event_pending` needs: the libevent-style flags and the deadline.
+pub struct Pending {
+    pub what: u16,
+    pub deadline: Option<u64>,
+}
+
+/// The loop's own state, kept with the registrations under one lock.
+struct Shared {
+    state: State,
+    loop_thread: Option<ThreadId>,
+    /// The loop thread is blocked in the registrar.
+    waiting: bool,
+    wake_sent: bool,
+    exit_flag: bool,
+    break_flag: bool,
+    del_waiters: usize,
+    config: Config,
+    method: &'static str,
+    features: u32,
+    constructor: fn() -> io::Result<Box<dyn Registrar>>,
+}
+
+pub struct Base {
+    shared: Mutex<Shared>,
+    callback_done: Condvar,
+    ready: Mutex<Vec<Ready>>,
+}
+
+/// The error the C layer turns into -1 (already logged).
+#[derive(Debug)]
+pub struct Refused;
+
+fn refuse<T>(msg: &str) -> Result<T, Refused> {
+    warn(msg);
+    Err(Refused)
+}
+
+fn env_allows(method: &str, cfg: &Config) -> bool {
+    cfg.flags & flag::IGNORE_ENV != 0 || std::env::var_os(env_var_for(method)).is_none()
+}
+
+impl Base {
+    /// A base on the first backend that `cfg` allows, fastest first.
+    pub fn new(cfg: &Config) -> Option<Base> {
+        for &(method, features, constructor) in METHODS {
+            if cfg.avoid.iter().any(|m| m == method)
+                || features & cfg.require_features != cfg.require_features
+                || !env_allows(method, cfg)
+            {
+                continue;
+            }
+            let use_cache = cfg.flags & flag::NO_CACHE_TIME == 0;
+            let state = match constructor().and_then(|r| State::new(r, use_cache)) {
+                Ok(state) => state,
+                Err(e) => {
+                    warn(&format!("{method}: {e}"));
+                    continue;
+                }
+            };
+            if cfg.flags & flag::IGNORE_ENV == 0 && std::env::var_os("EVENT_SHOW_METHOD").is_some()
+            {
+                emit(Severity::Msg, &format!("libevent using: {method}"));
+            }
+            return Some(Base {
+                shared: Mutex::new(Shared {
+                    state,
+                    loop_thread: None,
+                    waiting: false,
+                    wake_sent: false,
+                    exit_flag: false,
+                    break_flag: false,
+                    del_waiters: 0,
+                    config: cfg.clone(),
+                    method,
+                    features,
+                    constructor,
+                }),
+                callback_done: Condvar::new(),
+                ready: Mutex::new(Vec::new()),
+            });
+        }
+        warn("event_base_new: no event mechanism available");
+        None
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn method(&self) -> &'static str {
+        self.lock().method
+    }
+
+    pub fn features(&self) -> u32 {
+        self.lock().features
+    }
+
+    pub fn npriorities(&self) -> usize {
+        self.lock().state.npriorities()
+    }
+
+    pub fn priority_init(&self, n: usize) -> Result<(), Refused> {
+        let mut g = self.lock();
+        if g.state.counts.active > 0 || !(1..MAX_PRIORITIES).contains(&n) {
+            return Err(Refused);
+        }
+        g.state.set_npriorities(n);
+        Ok(())
+    }
+
+    /// `event_add`: registers the event (if it has fd/signal interest) and,
+    /// with `timeout`, (re)schedules its deadline.
+    pub fn add(
+        &self,
+        spec: &Spec,
+        hint: &dyn SlotHint,
+        timeout: Option<Duration>,
+    ) -> Result<(), Refused> {
+        let mut g = self.lock();
+        let st = &mut g.state;
+        let s = match st.find(spec.key, hint.get()) {
+            Some(s) => {
+                st.refresh(s, spec);
+                s
+            }
+            None => {
+                let s = st.alloc(spec);
+                hint.set(s);
+                s
+            }
+        };
+        let slot = *st.slot(s);
+        if slot.events & (ev::IO | ev::SIGNAL) != 0
+            && slot.flags & (evlist::INSERTED | evlist::ACTIVE) == 0
+        {
+            if let Err(msg) = st.insert(s) {
+                st.release_if_idle(s);
+                return refuse(&msg);
+            }
+        }
+        if let Some(delay) = timeout {
+            let delay_ns = u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX);
+            if slot.events & ev::PERSIST != 0 {
+                st.set_persist_delay(s, (delay_ns > 0).then_some(delay_ns));
+            }
+            if slot.flags & evlist::ACTIVE != 0 && slot.res & ev::TIMEOUT != 0 {
+                st.deactivate(s);
+                if st.running == Some(spec.key) {
+                    st.running_ncalls = 0;
+                }
+            }
+            let deadline = clock::now_ns().saturating_add(delay_ns);
+            st.schedule(s, deadline);
+        }
+        st.release_if_idle(s);
+        self.notify(&mut g);
+        Ok(())
+    }
+
+    /// `event_del`: always succeeds for a known base; a non-pending event is
+    /// left as it is. May wait for the event's callback on another thread.
+    pub fn del(&self, key: Key, hint: &dyn SlotHint, mode: DelMode) {
+        let mut g = self.lock();
+        let me = thread::current().id();
+        while g.state.running == Some(key) && g.loop_thread != Some(me) && mode != DelMode::NoBlock
+        {
+            let finalize = g
+                .state
+                .find(key, hint.get())
+                .is_some_and(|s| g.state.slot(s).events & ev::FINALIZE != 0);
+            if mode == DelMode::Default && finalize {
+                break;
+            }
+            g.del_waiters += 1;
+            g = self
+                .callback_done
+                .wait(g)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        if let Some(s) = g.state.find(key, hint.get()) {
+            g.state.delete(s);
+            self.notify(&mut g);
+        }
+    }
+
+    /// `event_active`: queues the event with `res`, registered or not.
+    pub fn activate(&self, spec: &Spec, hint: &dyn SlotHint, res: u16, ncalls: u32) {
+        let mut g = self.lock();
+        let st = &mut g.state;
+        let s = match st.find(spec.key, hint.get()) {
+            Some(s) => s,
+            None => {
+                let s = st.alloc(spec);
+                hint.set(s);
+                s
+            }
+        };
+        st.activate(s, res, ncalls);
+        self.notify(&mut g);
+    }
+
+    pub fn pending(&self, key: Key, hint: &dyn SlotHint) -> Pending {
+        let g = self.lock();
+        let Some(s) = g.state.find(key, hint.get()) else {
+            return Pending {
+                what: 0,
+                deadline: None,
+            };
+        };
+        let slot = g.state.slot(s);
+        let mut what = 0;
+        if slot.flags & evlist::INSERTED != 0 {
+            what |= slot.events & (ev::IO | ev::SIGNAL);
+        }
+        if slot.flags & evlist::ACTIVE != 0 {
+            what |= slot.res;
+        }
+        let deadline = (slot.flags & evlist::TIMEOUT != 0).then_some(slot.deadline);
+        if deadline.is_some() {
+            what |= ev::TIMEOUT;
+        }
+        Pending { what, deadline }
+    }
+
+    /// `event_remove_timer`: drops the deadline, keeps the fd registration.
+    pub fn remove_timer(&self, key: Key, hint: &dyn SlotHint) {
+        let mut g = self.lock();
+        if let Some(s) = g.state.find(key, hint.get()) {
+            g.state.remove_timeout(s);
+            g.state.set_persist_delay(s, None);
+            g.state.release_if_idle(s);
+        }
+    }
+
+    /// `event_priority_set`: refused while the event is active.
+    pub fn set_priority(&self, key: Key, hint: &dyn SlotHint, pri: usize) -> Result<(), Refused> {
+        let mut g = self.lock();
+        if pri >= g.state.npriorities() {
+            return Err(Refused);
+        }
+        if let Some(s) = g.state.find(key, hint.get()) {
+            if g.state.slot(s).flags & evlist::ACTIVE != 0 {
+                return Err(Refused);
+            }
+            g.state.set_priority(s, pri as u8);
+        }
+        Ok(())
+    }
+
+    /// `event_base_once` and loopexit: an event the base owns and frees.
+    pub fn once(
+        &self,
+        fd: c_int,
+        events: u16,
+        action: Action,
+        timeout: Option<Duration>,
+    ) -> Result<(), Refused> {
+        if events & (ev::SIGNAL | ev::PERSIST) != 0 {
+            return refuse("event_base_once: signals and persistent events cannot be once");
+        }
+        let mut g = self.lock();
+        let st = &mut g.state;
+        let s = st.alloc_owned(fd, events, action);
+        if events & ev::IO != 0 {
+            if let Err(msg) = st.insert(s) {
+                st.release_if_idle(s);
+                return refuse(&msg);
+            }
+        }
+        match timeout {
+            Some(d) if !d.is_zero() || events & ev::IO != 0 => {
+                let delay = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+                st.schedule(s, clock::now_ns().saturating_add(delay));
+            }
+            None if events & ev::IO != 0 => {}
+            _ => st.activate(s, ev::TIMEOUT, 1),
+        }
+        self.notify(&mut g);
+        Ok(())
+    }
+
+    pub fn loopexit(&self, timeout: Option<Duration>) -> Result<(), Refused> {
+        self.once(-1, ev::TIMEOUT, Action::LoopExit, timeout)
+    }
+
+    pub fn loopbreak(&self) {
+        let mut g = self.lock();
+        g.break_flag = true;
+        self.notify(&mut g);
+    }
+
+    pub fn loopcontinue(&self) {
+        self.lock().state.continue_flag = true;
+    }
+
+    /// Whether the last loop was ended by loopexit (until the next starts).
+    pub fn got_exit(&self) -> bool {
+        self.lock().exit_flag
+    }
+
+    pub fn got_break(&self) -> bool {
+        self.lock().break_flag
+    }
+
+    pub fn is_looping(&self) -> bool {
+        self.lock().loop_thread.is_some()
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.lock().state.counts
+    }
+
+    pub fn clear_max_counts(&self, active: bool, added: bool) {
+        let mut g = self.lock();
+        let c = &mut g.state.counts;
+        if active {
+            c.max_active = c.active;
+        }
+        if added {
+            c.max_added = c.added;
+        }
+    }
+
+    /// The caller-owned event whose callback is running, if any.
+    pub fn running_event(&self) -> Option<Key> {
+        let g = self.lock();
+        g.state.running.filter(|k| k & 1 == 0)
+    }
+
+    /// Caller-owned events in any list, in slot order (for foreach/dump and
+    /// for detaching events when the base is freed).
+    pub fn events(&self) -> Vec<(Key, c_int, u16, u8)> {
+        let g = self.lock();
+        g.state
+            .live()
+            .filter(|(_, s)| s.key & 1 == 0)
+            .map(|(_, s)| (s.key, s.fd, s.events, s.flags))
+            .collect()
+    }
+
+    pub fn activate_fd(&self, fd: c_int, events: u16) {
+        let mut g = self.lock();
+        g.state.activate_fd(fd, events);
+        self.notify(&mut g);
+    }
+
+    /// Wall-clock time of the current pass (`event_base_gettimeofday_cached`).
+    pub fn cached_time(&self) -> Duration {
+        let g = self.lock();
+        match g.state.cached {
+            Some((_, wall)) if g.state.use_cache => wall,
+            _ => clock::wall(),
+        }
+    }
+
+    pub fn update_cache_time(&self) {
+        let mut g = self.lock();
+        if g.loop_thread.is_some() {
+            g.state.update_cache();
+        }
+    }
+
+    /// `event_reinit`: after fork, a new backend with everything re-added.
+    pub fn reinit(&self) -> Result<(), Refused> {
+        let mut g = self.lock();
+        let fresh = (g.constructor)().and_then(|r| g.state.rebuild(r));
+        match fresh {
+            Ok(()) => Ok(()),
+            Err(e) => refuse(&format!("event_reinit: {e}")),
+        }
+    }
+
+    fn notify(&self, g: &mut Shared) {
+        if g.waiting && !g.wake_sent {
+            g.wake_sent = true;
+            g.state.waker.wake();
+        }
+    }
+
+    /// `event_base_loop`: 1 when nothing was left to wait for, 0 after
+    /// loopexit/loopbreak (or ONCE/NONBLOCK completing), -1 on error.
+    pub fn run(&self, flags: i32, d: &mut dyn Dispatch) -> i32 {
+        let mut g = self.lock();
+        if g.loop_thread.is_some() {
+            warn("event_base_loop: reentrant invocation. Only one event_base_loop can run on each event_base at once.");
+            return -1;
+        }
+        g.loop_thread = Some(thread::current().id());
+        g.exit_flag = false;
+        g.break_flag = false;
+        g.state.claim_signals();
+        let mut ready = std::mem::take(&mut *self.ready.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut result = 0;
+        loop {
+            g.state.continue_flag = false;
+            if d.abort_requested() {
+                result = -1;
+                break;
+            }
+            if g.exit_flag || g.break_flag {
+                break;
+            }
+            let timeout = if g.state.counts.active > 0 || flags & run_flag::NONBLOCK != 0 {
+                Some(Duration::ZERO)
+            } else {
+                let now = clock::now_ns();
+                g.state
+                    .next_deadline()
+                    .map(|t| Duration::from_nanos(t.saturating_sub(now)).min(MAX_WAIT))
+            };
+            if flags & run_flag::NO_EXIT_ON_EMPTY == 0
+                && !g.state.has_events()
+                && g.state.counts.active == 0
+            {
+                result = 1;
+                break;
+            }
+            g.state.cached = None;
+            let registrar = g.state.registrar.clone();
+            g.waiting = true;
+            drop(g);
+            ready.clear();
+            let waited = registrar.wait(timeout, &mut ready);
+            g = self.lock();
+            g.waiting = false;
+            g.wake_sent = false;
+            if let Err(e) = waited {
+                warn(&format!("{}: dispatch failed: {e}", g.method));
+                result = -1;
+                break;
+            }
+            g.state.update_cache();
+            g.state.process_ready(&ready);
+            g.state.process_timeouts();
+            if g.state.counts.active > 0 {
+                let ran;
+                (g, ran) = self.process_active(g, d);
+                if flags & run_flag::ONCE != 0 && g.state.counts.active == 0 && ran != 0 {
+                    break;
+                }
+            } else if flags & run_flag::NONBLOCK != 0 {
+                break;
+            }
+        }
+        g.state.cached = None;
+        g.loop_thread = None;
+        drop(g);
+        *self.ready.lock().unwrap_or_else(|e| e.into_inner()) = ready;
+        result
+    }
+
+    /// Runs the most urgent non-empty queue. Returns the number of callbacks
+    /// run, or -1 when a break (or 1.4 abort) cut the pass short.
+    fn process_active<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Shared>,
+        d: &mut dyn Dispatch,
+    ) -> (MutexGuard<'a, Shared>, i32) {
+        let mut ran = 0;
+        for pri in 0..g.state.npriorities() {
+            if g.state.queue_head(pri).is_none() {
+                continue;
+            }
+            g.state.running_priority = pri as i32;
+            (g, ran) = self.process_queue(g, pri, d);
+            if ran != 0 {
+                break;
+            }
+        }
+        g.state.running_priority = -1;
+        (g, ran)
+    }
+
+    fn process_queue<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Shared>,
+        pri: usize,
+        d: &mut dyn Dispatch,
+    ) -> (MutexGuard<'a, Shared>, i32) {
+        let limited = pri >= g.config.min_priority;
+        let max_callbacks = g.config.max_callbacks.filter(|_| limited);
+        let end = g
+            .config
+            .max_interval
+            .filter(|_| limited)
+            .map(|i| clock::now_ns().saturating_add(i.as_nanos() as u64));
+        let mut count = 0;
+        while let Some(s) = g.state.queue_head(pri) {
+            let slot = *g.state.slot(s);
+            if slot.events & ev::PERSIST != 0 {
+                g.state.deactivate(s);
+            } else {
+                g.state.delete(s);
+            }
+            count += 1;
+            let mut keep_going = true;
+            match slot.action {
+                Action::LoopExit => g.exit_flag = true,
+                Action::Call(cb) => {
+                    if slot.events & ev::PERSIST != 0 {
+                        g.state.rearm(s, slot.res);
+                    }
+                    g.state.running = Some(slot.key);
+                    g.state.running_ncalls = if slot.events & ev::SIGNAL != 0 {
+                        slot.ncalls.max(1)
+                    } else {
+                        1
+                    };
+                    while g.state.running_ncalls > 0 && keep_going {
+                        g.state.running_ncalls -= 1;
+                        drop(g);
+                        keep_going = d.call(cb, slot.fd, slot.res);
+                        g = self.lock();
+                        if g.break_flag {
+                            break;
+                        }
+                    }
+                    g.state.running = None;
+                    if g.del_waiters > 0 {
+                        g.del_waiters = 0;
+                        self.callback_done.notify_all();
+                    }
+                }
+            }
+            if g.break_flag || !keep_going {
+                return (g, -1);
+            }
+            if max_callbacks.is_some_and(|m| count >= m)
+                || end.is_some_and(|e| clock::now_ns() >= e)
+                || g.state.continue_flag
+            {
+                break;
+            }
+        }
+        (g, count as i32)
+    }
+}
+
+impl Drop for Base {
+    fn drop(&mut self) {
+        self.lock().state.release_signals();
+    }
+}

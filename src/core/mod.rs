@@ -1,0 +1,12 @@
+//! The event loop: registrars (kernel backends), the timer heap, signal
+//! delivery, and the base that ties them together. No C pointers here.
+
+pub mod base;
+pub mod clock;
+mod fdutil;
+pub mod log;
+pub mod registrar;
+pub mod signals;
+pub mod state;
+mod timer_heap;
+mod waker;

@@ -1,0 +1,353 @@
+//! Linux epoll. The kernel keeps the interest set, so `set` is a direct
+//! `epoll_ctl` (thread-safe on its own) and only the event buffer needs a lock.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use super::bits::{CLOSED, ET, READ, WRITE};
+use super::{features, Ready, Registrar};
+
+pub const FEATURES: u32 = features::ET | features::O1 | features::EARLY_CLOSE;
+
+const INITIAL_EVENTS: usize = 32;
+const MAX_EVENTS: usize = 4096;
+const NO_EVENT: libc::epoll_event = libc::epoll_event { events: 0, u64: 0 };
+
+/// The kernel's `struct __kernel_timespec`: 64-bit fields on every ABI,
+/// unlike `libc::timespec` on 32-bit targets.
+#[repr(C)]
+struct KernelTimespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+pub struct EpollRegistrar {
+    epfd: OwnedFd,
+    /// Cleared once `epoll_pwait2` proves unavailable (Linux < 5.11, or a
+    /// seccomp filter that answers EPERM for syscalls it does not know).
+    pwait2: AtomicBool,
+    /// Only the waiting thread locks this.
+    events: Mutex<Vec<libc::epoll_event>>,
+}
+
+pub fn create() -> io::Result<Box<dyn Registrar>> {
+    Ok(Box::new(EpollRegistrar::new()?))
+}
+
+impl EpollRegistrar {
+    fn new() -> io::Result<Self> {
+        // SAFETY: no pointers involved.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Self {
+            // SAFETY: `fd` was just created and nothing else owns it.
+            epfd: unsafe { OwnedFd::from_raw_fd(fd) },
+            pwait2: AtomicBool::new(true),
+            events: Mutex::new(vec![NO_EVENT; INITIAL_EVENTS]),
+        })
+    }
+
+    fn ctl(&self, op: libc::c_int, fd: RawFd, events: u32) -> io::Result<()> {
+        let mut ev = libc::epoll_event {
+            events,
+            u64: fd as u64,
+        };
+        // SAFETY: `ev` outlives the call (kernels before 2.6.9 want it even for DEL).
+        if unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), op, fd, &mut ev) } == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// Fills the front of `buf`, returning how many events arrived.
+    fn kernel_wait(
+        &self,
+        buf: &mut [libc::epoll_event],
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        // At most MAX_EVENTS, so it fits.
+        let max = buf.len() as libc::c_int;
+        let epfd = self.epfd.as_raw_fd();
+        if self.pwait2.load(Ordering::Relaxed) {
+            let ts = timeout.map(|d| KernelTimespec {
+                tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                tv_nsec: i64::from(d.subsec_nanos()),
+            });
+            let tsp = ts.as_ref().map_or(ptr::null(), ptr::from_ref);
+            // SAFETY: `buf` has room for `max` events and `tsp` is null or
+            // points at `ts`, alive across the call; a null sigmask leaves
+            // the signal mask alone (its size argument is then unused).
+            let n = unsafe {
+                libc::syscall(
+                    libc::SYS_epoll_pwait2,
+                    epfd,
+                    buf.as_mut_ptr(),
+                    max,
+                    tsp,
+                    ptr::null::<libc::sigset_t>(),
+                    0usize,
+                )
+            };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let err = io::Error::last_os_error();
+            if !matches!(err.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) {
+                return Err(err);
+            }
+            self.pwait2.store(false, Ordering::Relaxed);
+        }
+        // Whole milliseconds, rounded up so the wait is never short.
+        let ms = timeout.map_or(-1, |d| {
+            libc::c_int::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(libc::c_int::MAX)
+        });
+        // SAFETY: `buf` has room for `max` events.
+        let n = unsafe { libc::epoll_wait(epfd, buf.as_mut_ptr(), max, ms) };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+}
+
+/// The epoll events for interest `bits`; 0 when nothing is wanted.
+fn interest(bits: u8) -> u32 {
+    let mut ev = 0;
+    if bits & READ != 0 {
+        ev |= libc::EPOLLIN;
+    }
+    if bits & WRITE != 0 {
+        ev |= libc::EPOLLOUT;
+    }
+    if bits & CLOSED != 0 {
+        ev |= libc::EPOLLRDHUP;
+    }
+    if ev != 0 && bits & ET != 0 {
+        ev |= libc::EPOLLET;
+    }
+    ev as u32
+}
+
+/// Errors and hang-ups wake both readers and writers, as in libevent.
+/// Unlike libevent, EPOLLRDHUP still counts alongside EPOLLHUP: a full close
+/// of a Unix socket's peer raises both, and a CLOSED-only watcher must see it.
+fn readiness(events: u32) -> u8 {
+    let ev = events as libc::c_int;
+    let mut bits = 0;
+    if ev & (libc::EPOLLERR | libc::EPOLLHUP) != 0 {
+        bits |= READ | WRITE;
+    }
+    if ev & libc::EPOLLIN != 0 {
+        bits |= READ;
+    }
+    if ev & libc::EPOLLOUT != 0 {
+        bits |= WRITE;
+    }
+    if ev & libc::EPOLLRDHUP != 0 {
+        bits |= CLOSED;
+    }
+    bits
+}
+
+fn errno_in(result: &io::Result<()>, codes: &[libc::c_int]) -> bool {
+    matches!(result, Err(e) if e.raw_os_error().is_some_and(|c| codes.contains(&c)))
+}
+
+impl Registrar for EpollRegistrar {
+    fn method(&self) -> &'static str {
+        "epoll"
+    }
+
+    fn features(&self) -> u32 {
+        FEATURES
+    }
+
+    fn set(&self, fd: RawFd, old: u8, new: u8) -> io::Result<()> {
+        let (old_ev, new_ev) = (interest(old), interest(new));
+        if new_ev == 0 {
+            if old_ev == 0 {
+                return Ok(());
+            }
+            let r = self.ctl(libc::EPOLL_CTL_DEL, fd, 0);
+            // Closing an fd already removed it from the set.
+            if errno_in(&r, &[libc::ENOENT, libc::EBADF, libc::EPERM]) {
+                return Ok(());
+            }
+            return r;
+        }
+        if old_ev == 0 {
+            let r = self.ctl(libc::EPOLL_CTL_ADD, fd, new_ev);
+            // Already there: the caller's view was stale (or a dup'd fd shares the entry).
+            if errno_in(&r, &[libc::EEXIST]) {
+                return self.ctl(libc::EPOLL_CTL_MOD, fd, new_ev);
+            }
+            return r;
+        }
+        let r = self.ctl(libc::EPOLL_CTL_MOD, fd, new_ev);
+        // Gone: the fd was closed (dropping its entry) and the number reused.
+        if errno_in(&r, &[libc::ENOENT]) {
+            return self.ctl(libc::EPOLL_CTL_ADD, fd, new_ev);
+        }
+        r
+    }
+
+    fn wait(&self, timeout: Option<Duration>, out: &mut Vec<Ready>) -> io::Result<()> {
+        let mut buf = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = match self.kernel_wait(&mut buf, timeout) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        out.extend(buf[..n].iter().filter_map(|e| {
+            let (events, data) = (e.events, e.u64);
+            let bits = readiness(events);
+            (bits != 0).then_some(Ready {
+                fd: data as RawFd,
+                bits,
+            })
+        }));
+        // A full buffer suggests more were ready: make room for next time.
+        if n == buf.len() && n < MAX_EVENTS {
+            buf.resize(n * 2, NO_EVENT);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{self, bits_for, send_byte, socketpair, wait};
+    use super::*;
+    use std::fs::File;
+
+    fn fallback() -> EpollRegistrar {
+        let reg = EpollRegistrar::new().unwrap();
+        reg.pwait2.store(false, Ordering::Relaxed);
+        reg
+    }
+
+    #[test]
+    fn reports_read_and_write() {
+        testkit::reports_read_and_write(&*create().unwrap());
+        testkit::reports_read_and_write(&fallback());
+    }
+
+    #[test]
+    fn removal_stops_reports() {
+        testkit::removal_stops_reports(&*create().unwrap());
+    }
+
+    #[test]
+    fn removal_keeps_other_fds() {
+        testkit::removal_keeps_other_fds(&*create().unwrap());
+    }
+
+    #[test]
+    fn timeout_not_early() {
+        testkit::timeout_not_early(&*create().unwrap());
+    }
+
+    #[test]
+    fn timeout_not_early_without_pwait2() {
+        testkit::timeout_not_early(&fallback());
+    }
+
+    #[test]
+    fn unopened_fd_is_ebadf() {
+        testkit::unopened_fd_is_ebadf(&*create().unwrap());
+    }
+
+    #[test]
+    fn hangup_reports_read_write() {
+        testkit::hangup_reports_read_write(&*create().unwrap(), READ);
+    }
+
+    #[test]
+    fn peer_close_reports_closed() {
+        testkit::peer_close_reports_closed(&*create().unwrap());
+    }
+
+    #[test]
+    fn change_during_wait() {
+        testkit::change_during_wait(&*create().unwrap());
+    }
+
+    #[test]
+    fn edge_triggered_reports_once_per_edge() {
+        let reg = create().unwrap();
+        let (a, b) = socketpair();
+        reg.set(b.as_raw_fd(), 0, READ | ET).unwrap();
+        send_byte(&a);
+        let long = Duration::from_secs(5);
+        assert_eq!(bits_for(&wait(&*reg, long), &b), READ);
+        // The byte is still unread, but there was no new edge.
+        assert_eq!(bits_for(&wait(&*reg, Duration::ZERO), &b), 0);
+        send_byte(&a);
+        assert_eq!(bits_for(&wait(&*reg, long), &b), READ);
+    }
+
+    #[test]
+    fn regular_file_is_eperm() {
+        let file = File::open(std::env::current_exe().unwrap()).unwrap();
+        let err = create()
+            .unwrap()
+            .set(file.as_raw_fd(), 0, READ)
+            .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EPERM));
+    }
+
+    #[test]
+    fn stale_interest_is_repaired() {
+        let reg = create().unwrap();
+        let (_a, b) = socketpair();
+        let fd = b.as_raw_fd();
+        // ADD of a present fd falls back to MOD.
+        reg.set(fd, 0, READ).unwrap();
+        reg.set(fd, 0, WRITE).unwrap();
+        assert_eq!(bits_for(&wait(&*reg, Duration::ZERO), &b), WRITE);
+        // MOD of an absent fd falls back to ADD.
+        reg.set(fd, WRITE, 0).unwrap();
+        reg.set(fd, READ, WRITE).unwrap();
+        assert_eq!(bits_for(&wait(&*reg, Duration::ZERO), &b), WRITE);
+        // DEL of an fd that is no longer there is fine.
+        reg.set(fd, WRITE, 0).unwrap();
+        reg.set(fd, WRITE, 0).unwrap();
+    }
+
+    #[test]
+    fn removing_a_closed_fd_succeeds() {
+        let reg = create().unwrap();
+        let (_a, b) = socketpair();
+        let fd = b.as_raw_fd();
+        reg.set(fd, 0, WRITE).unwrap();
+        drop(b);
+        reg.set(fd, WRITE, 0).unwrap();
+    }
+
+    #[test]
+    fn event_buffer_grows_when_filled() {
+        let reg = EpollRegistrar::new().unwrap();
+        let pairs: Vec<_> = (0..100).map(|_| socketpair()).collect();
+        for (_, b) in &pairs {
+            reg.set(b.as_raw_fd(), 0, WRITE).unwrap();
+        }
+        let mut seen = Vec::new();
+        for expect in [32, 64, 100] {
+            let out = wait(&reg, Duration::ZERO);
+            assert_eq!(out.len(), expect);
+            seen.extend(out.iter().map(|r| r.fd));
+        }
+        assert_eq!(reg.events.lock().unwrap().len(), 128);
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 100);
+    }
+}

@@ -1,0 +1,99 @@
+//! Registrars: the kernel readiness interfaces (libevent's "backends").
+//!
+//! Each backend lives in its own file behind the [`Registrar`] trait. The base
+//! calls [`Registrar::set`] with its lock held (so calls are serialized) and
+//! [`Registrar::wait`] from the one looping thread with the lock released, so a
+//! backend must tolerate `set` running concurrently with `wait` (the base wakes
+//! the waiter afterwards through its own wake-up fd, so a backend may apply a
+//! change only on its next `wait`).
+
+use std::io;
+use std::os::unix::io::RawFd;
+use std::time::Duration;
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod epoll;
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd",
+    target_os = "dragonfly"
+))]
+mod kqueue;
+mod poll;
+mod select;
+#[cfg(test)]
+mod testkit;
+
+/// Interest and readiness bits; the values are libevent's `EV_*` so they pass
+/// through unchanged.
+pub mod bits {
+    pub const READ: u8 = 0x02;
+    pub const WRITE: u8 = 0x04;
+    pub const ET: u8 = 0x20;
+    pub const CLOSED: u8 = 0x80;
+}
+
+/// `EV_FEATURE_*` values.
+pub mod features {
+    pub const ET: u32 = 0x01;
+    pub const O1: u32 = 0x02;
+    pub const FDS: u32 = 0x04;
+    pub const EARLY_CLOSE: u32 = 0x08;
+}
+
+/// One readiness report: the fd and the `bits::{READ,WRITE,CLOSED}` that hold.
+/// Errors and hang-ups are reported as `READ | WRITE`, as libevent does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ready {
+    pub fd: RawFd,
+    pub bits: u8,
+}
+
+/// A kernel readiness interface.
+pub trait Registrar: Send + Sync {
+    /// The method name libevent uses: "epoll", "poll", "select", "kqueue".
+    fn method(&self) -> &'static str;
+
+    /// `EV_FEATURE_*` bits this backend offers.
+    fn features(&self) -> u32;
+
+    /// Change the interest for `fd` from `old` to `new` (each a combination of
+    /// `bits::READ | WRITE | CLOSED | ET`; either may be 0). Errors: `EBADF`
+    /// for an fd that is not open, `EINVAL` for an fd the backend cannot hold
+    /// (select: fd >= FD_SETSIZE), or what the kernel says.
+    fn set(&self, fd: RawFd, old: u8, new: u8) -> io::Result<()>;
+
+    /// Block until at least one fd is ready or `timeout` passes (`None`: no
+    /// limit, `Some(ZERO)`: do not block), then append reports to `out`.
+    /// Timeouts are honoured with at least microsecond precision and never
+    /// cut short (rounded up). `EINTR` is not an error: return `Ok` with
+    /// nothing appended.
+    fn wait(&self, timeout: Option<Duration>, out: &mut Vec<Ready>) -> io::Result<()>;
+}
+
+type Constructor = fn() -> io::Result<Box<dyn Registrar>>;
+
+/// Every backend this build has, fastest first (libevent's preference order).
+pub const METHODS: &[(&str, u32, Constructor)] = &[
+    #[cfg(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd",
+        target_os = "dragonfly"
+    ))]
+    ("kqueue", kqueue::FEATURES, kqueue::create),
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    ("epoll", epoll::FEATURES, epoll::create),
+    ("poll", poll::FEATURES, poll::create),
+    ("select", select::FEATURES, select::create),
+];
+
+/// Environment variable that removes `method`, e.g. `EVENT_NOEPOLL`.
+pub fn env_var_for(method: &str) -> String {
+    format!("EVENT_NO{}", method.to_ascii_uppercase())
+}

@@ -1,0 +1,618 @@
+//! The registrations of one base, without any locking: event slots, the
+//! per-fd and per-signal watch lists, the timer heap and the active queues.
+//! [`super::base::Base`] wraps this in a mutex and runs the loop over it.
+
+use std::io;
+use std::os::raw::{c_int, c_short, c_void};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::clock;
+use super::log::warn;
+use super::registrar::{bits, Ready, Registrar};
+use super::signals::{self, SignalPipe, NSIG};
+use super::timer_heap::TimerHeap;
+use super::waker::Waker;
+
+/// libevent's `EV_*` event bits.
+pub mod ev {
+    pub const TIMEOUT: u16 = 0x01;
+    pub const READ: u16 = 0x02;
+    pub const WRITE: u16 = 0x04;
+    pub const SIGNAL: u16 = 0x08;
+    pub const PERSIST: u16 = 0x10;
+    pub const ET: u16 = 0x20;
+    pub const FINALIZE: u16 = 0x40;
+    pub const CLOSED: u16 = 0x80;
+    pub const IO: u16 = READ | WRITE | CLOSED;
+}
+
+/// libevent's `EVLIST_*` state bits (the subset a slot can be in).
+pub mod evlist {
+    pub const TIMEOUT: u8 = 0x01;
+    pub const INSERTED: u8 = 0x02;
+    pub const ACTIVE: u8 = 0x08;
+    pub const INIT: u8 = 0x80;
+}
+
+/// Identity of an event: the address of the caller's `struct event`, or an
+/// odd number for events the base owns itself (`event_base_once`, loopexit).
+pub type Key = usize;
+
+pub type CallbackFn = unsafe extern "C" fn(c_int, c_short, *mut c_void);
+
+/// A C callback and its argument. The core only stores it; the C layer calls it.
+#[derive(Clone, Copy, Debug)]
+pub struct Callback {
+    pub func: CallbackFn,
+    pub arg: usize,
+}
+
+/// What an event wants, read from the caller's `struct event` when added.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    pub key: Key,
+    pub fd: c_int,
+    pub events: u16,
+    pub callback: Callback,
+    pub priority: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Action {
+    Call(Callback),
+    /// The loopexit timer: ends the loop after the current pass.
+    LoopExit,
+}
+
+const NIL: u32 = u32::MAX;
+const FREE: Key = 0;
+
+#[derive(Clone, Copy)]
+pub struct Slot {
+    pub key: Key,
+    pub fd: c_int,
+    pub events: u16,
+    pub action: Action,
+    pub priority: u8,
+    pub flags: u8,
+    pub res: u16,
+    pub ncalls: u32,
+    pub deadline: u64,
+    /// EV_PERSIST with a timeout: re-armed with this delay on every call.
+    pub persist_delay: Option<u64>,
+    prev: u32,
+    next: u32,
+}
+
+#[derive(Clone, Copy)]
+struct Queue {
+    head: u32,
+    tail: u32,
+}
+
+const EMPTY_QUEUE: Queue = Queue {
+    head: NIL,
+    tail: NIL,
+};
+
+#[derive(Default)]
+struct FdWatch {
+    slots: Vec<u32>,
+    /// The interest the registrar currently holds for this fd.
+    interest: u8,
+}
+
+/// Counts as libevent keeps them: an event counts once for each of
+/// inserted, timeout and active that it is in.
+#[derive(Default, Clone, Copy)]
+pub struct Counts {
+    pub added: usize,
+    pub active: usize,
+    pub max_added: usize,
+    pub max_active: usize,
+}
+
+pub struct State {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    fds: Vec<FdWatch>,
+    signal_watch: Vec<Vec<u32>>,
+    timers: TimerHeap,
+    queues: Vec<Queue>,
+    pub counts: Counts,
+    pub registrar: Arc<dyn Registrar>,
+    pub waker: Waker,
+    signal_pipe: Option<SignalPipe>,
+    next_owned_key: Key,
+    /// Priority of the queue being run, or -1: activating a more urgent event
+    /// ends that queue's run early.
+    pub running_priority: i32,
+    pub continue_flag: bool,
+    /// Time cached for the current pass: (monotonic ns, wall clock).
+    pub cached: Option<(u64, Duration)>,
+    pub use_cache: bool,
+    /// The signal event being called, and how many calls remain.
+    pub running: Option<Key>,
+    pub running_ncalls: u32,
+}
+
+fn io_bits(events: u16) -> u8 {
+    (events & (ev::IO | ev::ET)) as u8
+}
+
+impl State {
+    pub fn new(registrar: Box<dyn Registrar>, use_cache: bool) -> io::Result<State> {
+        let waker = Waker::new()?;
+        registrar.set(waker.fd(), 0, bits::READ)?;
+        Ok(State {
+            slots: Vec::new(),
+            free: Vec::new(),
+            fds: Vec::new(),
+            signal_watch: vec![Vec::new(); NSIG],
+            timers: TimerHeap::default(),
+            queues: vec![EMPTY_QUEUE],
+            counts: Counts::default(),
+            registrar: Arc::from(registrar),
+            waker,
+            signal_pipe: None,
+            next_owned_key: 1,
+            running_priority: -1,
+            continue_flag: false,
+            cached: None,
+            use_cache,
+            running: None,
+            running_ncalls: 0,
+        })
+    }
+
+    pub fn slot(&self, s: u32) -> &Slot {
+        &self.slots[s as usize]
+    }
+
+    pub fn npriorities(&self) -> usize {
+        self.queues.len()
+    }
+
+    pub fn set_npriorities(&mut self, n: usize) {
+        self.queues = vec![EMPTY_QUEUE; n];
+    }
+
+    /// Monotonic now: the pass's cached time when there is one.
+    pub fn now(&self) -> u64 {
+        match self.cached {
+            Some((mono, _)) if self.use_cache => mono,
+            _ => clock::now_ns(),
+        }
+    }
+
+    pub fn update_cache(&mut self) {
+        self.cached = Some((clock::now_ns(), clock::wall()));
+    }
+
+    pub fn has_events(&self) -> bool {
+        self.counts.added > 0
+    }
+
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.timers.peek().map(|(_, d)| d)
+    }
+
+    /// The slot of `key`, if `hint` names it (the hint is kept inside the
+    /// caller's event and rewritten whenever a slot is assigned).
+    pub fn find(&self, key: Key, hint: u32) -> Option<u32> {
+        match self.slots.get(hint as usize) {
+            Some(s) if s.key == key && key != FREE => Some(hint),
+            _ => None,
+        }
+    }
+
+    /// Live slots: (slot, key).
+    pub fn live(&self) -> impl Iterator<Item = (u32, &Slot)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.key != FREE)
+            .map(|(i, s)| (i as u32, s))
+    }
+
+    pub fn alloc(&mut self, spec: &Spec) -> u32 {
+        let action = Action::Call(spec.callback);
+        self.alloc_slot(spec.key, spec.fd, spec.events, action, spec.priority)
+    }
+
+    /// A slot for an event the base owns (once events, loopexit).
+    pub fn alloc_owned(&mut self, fd: c_int, events: u16, action: Action) -> u32 {
+        let key = self.next_owned_key;
+        self.next_owned_key += 2;
+        let priority = (self.queues.len() / 2) as u8;
+        self.alloc_slot(key, fd, events, action, priority)
+    }
+
+    fn alloc_slot(
+        &mut self,
+        key: Key,
+        fd: c_int,
+        events: u16,
+        action: Action,
+        priority: u8,
+    ) -> u32 {
+        let slot = Slot {
+            key,
+            fd,
+            events,
+            action,
+            priority,
+            flags: 0,
+            res: 0,
+            ncalls: 0,
+            deadline: 0,
+            persist_delay: None,
+            prev: NIL,
+            next: NIL,
+        };
+        match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = slot;
+                s
+            }
+            None => {
+                self.slots.push(slot);
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Refreshes what a not-yet-registered slot wants from its event.
+    pub fn refresh(&mut self, s: u32, spec: &Spec) {
+        let slot = &mut self.slots[s as usize];
+        if slot.flags & (evlist::INSERTED | evlist::ACTIVE) == 0 {
+            slot.fd = spec.fd;
+            slot.events = spec.events;
+            slot.action = Action::Call(spec.callback);
+            slot.priority = spec.priority;
+        }
+    }
+
+    pub fn set_persist_delay(&mut self, s: u32, delay: Option<u64>) {
+        self.slots[s as usize].persist_delay = delay;
+    }
+
+    pub fn set_priority(&mut self, s: u32, priority: u8) {
+        self.slots[s as usize].priority = priority;
+    }
+
+    /// Frees a slot that is in no list any more.
+    pub fn release_if_idle(&mut self, s: u32) {
+        let slot = &mut self.slots[s as usize];
+        if slot.key != FREE && slot.flags == 0 {
+            slot.key = FREE;
+            self.free.push(s);
+        }
+    }
+
+    fn set_flag(&mut self, s: u32, flag: u8) {
+        self.slots[s as usize].flags |= flag;
+        self.counts.added += 1;
+        self.counts.max_added = self.counts.max_added.max(self.counts.added);
+        if flag == evlist::ACTIVE {
+            self.counts.active += 1;
+            self.counts.max_active = self.counts.max_active.max(self.counts.active);
+        }
+    }
+
+    fn clear_flag(&mut self, s: u32, flag: u8) {
+        self.slots[s as usize].flags &= !flag;
+        self.counts.added -= 1;
+        if flag == evlist::ACTIVE {
+            self.counts.active -= 1;
+        }
+    }
+
+    /// Registers the slot's fd or signal with the kernel side.
+    pub fn insert(&mut self, s: u32) -> Result<(), String> {
+        let Slot { fd, events, .. } = self.slots[s as usize];
+        if events & ev::SIGNAL != 0 {
+            self.watch_signal(s, fd)?;
+        } else {
+            self.watch_fd(s, fd, io_bits(events))?;
+        }
+        self.set_flag(s, evlist::INSERTED);
+        Ok(())
+    }
+
+    fn watch_fd(&mut self, s: u32, fd: c_int, want: u8) -> Result<(), String> {
+        if fd < 0 {
+            return Err(format!("event_add: invalid fd {fd}"));
+        }
+        if self.fds.len() <= fd as usize {
+            self.fds.resize_with(fd as usize + 1, FdWatch::default);
+        }
+        let old = self.fds[fd as usize].interest;
+        if !self.fds[fd as usize].slots.is_empty() && (old ^ want) & bits::ET != 0 {
+            return Err(format!(
+                "Tried to mix edge-triggered and non-edge-triggered events on fd {fd}"
+            ));
+        }
+        let new = old | want;
+        if new != old {
+            self.registrar
+                .set(fd, old, new)
+                .map_err(|e| format!("{}: cannot watch fd {fd}: {e}", self.registrar.method()))?;
+        }
+        let watch = &mut self.fds[fd as usize];
+        watch.interest = new;
+        watch.slots.push(s);
+        Ok(())
+    }
+
+    fn watch_signal(&mut self, s: u32, sig: c_int) -> Result<(), String> {
+        if !signals::valid(sig) {
+            return Err(format!("event_add: signal number {sig} out of range"));
+        }
+        if self.signal_pipe.is_none() {
+            let pipe = SignalPipe::new().map_err(|e| format!("signal pipe: {e}"))?;
+            self.registrar
+                .set(pipe.fd(), 0, bits::READ)
+                .map_err(|e| format!("signal pipe: {e}"))?;
+            self.signal_pipe = Some(pipe);
+        }
+        let list = &mut self.signal_watch[sig as usize];
+        if list.is_empty() {
+            signals::watch(sig).map_err(|e| format!("sigaction for signal {sig}: {e}"))?;
+        }
+        list.push(s);
+        self.claim_signals();
+        Ok(())
+    }
+
+    /// Makes this base the one that receives signals, if it watches any.
+    pub fn claim_signals(&self) {
+        if let Some(pipe) = &self.signal_pipe {
+            pipe.claim();
+        }
+    }
+
+    fn unwatch(&mut self, s: u32) {
+        let Slot { fd, events, .. } = self.slots[s as usize];
+        if events & ev::SIGNAL != 0 {
+            let list = &mut self.signal_watch[fd as usize];
+            list.retain(|&x| x != s);
+            if list.is_empty() {
+                signals::unwatch(fd);
+            }
+            return;
+        }
+        let Some(watch) = self.fds.get_mut(fd as usize) else {
+            return;
+        };
+        watch.slots.retain(|&x| x != s);
+        let old = watch.interest;
+        let new = watch
+            .slots
+            .iter()
+            .fold(0, |acc, &x| acc | io_bits(self.slots[x as usize].events));
+        watch.interest = new;
+        if new != old {
+            // A closed fd has already left the kernel's set: nothing to report.
+            let _ = self.registrar.set(fd, old, new);
+        }
+    }
+
+    pub fn remove_io(&mut self, s: u32) {
+        if self.slots[s as usize].flags & evlist::INSERTED != 0 {
+            self.unwatch(s);
+            self.clear_flag(s, evlist::INSERTED);
+        }
+    }
+
+    pub fn schedule(&mut self, s: u32, deadline: u64) {
+        if self.slots[s as usize].flags & evlist::TIMEOUT == 0 {
+            self.set_flag(s, evlist::TIMEOUT);
+        }
+        self.slots[s as usize].deadline = deadline;
+        self.timers.schedule(s, deadline);
+    }
+
+    pub fn remove_timeout(&mut self, s: u32) {
+        if self.timers.remove(s) {
+            self.clear_flag(s, evlist::TIMEOUT);
+        }
+    }
+
+    pub fn activate(&mut self, s: u32, res: u16, ncalls: u32) {
+        let nq = self.queues.len();
+        let slot = &mut self.slots[s as usize];
+        if slot.flags & evlist::ACTIVE != 0 {
+            slot.res |= res;
+            slot.ncalls = slot.ncalls.saturating_add(ncalls);
+            return;
+        }
+        slot.res = res;
+        slot.ncalls = ncalls;
+        let pri = (slot.priority as usize).min(nq - 1);
+        if (pri as i32) < self.running_priority {
+            self.continue_flag = true;
+        }
+        let q = self.queues[pri];
+        let slot = &mut self.slots[s as usize];
+        slot.prev = q.tail;
+        slot.next = NIL;
+        if q.tail == NIL {
+            self.queues[pri].head = s;
+        } else {
+            self.slots[q.tail as usize].next = s;
+        }
+        self.queues[pri].tail = s;
+        self.set_flag(s, evlist::ACTIVE);
+    }
+
+    pub fn deactivate(&mut self, s: u32) {
+        let slot = self.slots[s as usize];
+        if slot.flags & evlist::ACTIVE == 0 {
+            return;
+        }
+        let pri = (slot.priority as usize).min(self.queues.len() - 1);
+        match slot.prev {
+            NIL => self.queues[pri].head = slot.next,
+            p => self.slots[p as usize].next = slot.next,
+        }
+        match slot.next {
+            NIL => self.queues[pri].tail = slot.prev,
+            n => self.slots[n as usize].prev = slot.prev,
+        }
+        self.clear_flag(s, evlist::ACTIVE);
+    }
+
+    /// Takes the slot out of every list (libevent's `event_del`) and frees it.
+    pub fn delete(&mut self, s: u32) {
+        if self.running == Some(self.slots[s as usize].key) {
+            self.running_ncalls = 0;
+        }
+        self.remove_timeout(s);
+        self.deactivate(s);
+        self.remove_io(s);
+        self.release_if_idle(s);
+    }
+
+    pub fn queue_head(&self, pri: usize) -> Option<u32> {
+        match self.queues[pri].head {
+            NIL => None,
+            s => Some(s),
+        }
+    }
+
+    /// Turns a wait's readiness reports into active events.
+    pub fn process_ready(&mut self, ready: &[Ready]) {
+        for r in ready {
+            if r.fd == self.waker.fd() {
+                self.waker.drain();
+            } else if self.signal_pipe.as_ref().is_some_and(|p| p.fd() == r.fd) {
+                self.deliver_signals();
+            } else if let Some(watch) = self.fds.get(r.fd as usize) {
+                for i in 0..watch.slots.len() {
+                    let s = self.fds[r.fd as usize].slots[i];
+                    let res = self.slots[s as usize].events & u16::from(r.bits) & ev::IO;
+                    if res != 0 {
+                        self.activate(s, res, 1);
+                    }
+                }
+            }
+        }
+    }
+
+    fn deliver_signals(&mut self) {
+        if let Some(pipe) = &self.signal_pipe {
+            pipe.drain();
+        }
+        for sig in 1..NSIG {
+            if self.signal_watch[sig].is_empty() {
+                continue;
+            }
+            let n = signals::take_count(sig as c_int);
+            if n > 0 {
+                for i in 0..self.signal_watch[sig].len() {
+                    let s = self.signal_watch[sig][i];
+                    self.activate(s, ev::SIGNAL, n);
+                }
+            }
+        }
+    }
+
+    /// Activates every event whose deadline has passed (libevent's
+    /// `timeout_process`): a plain event leaves all lists first; a persistent
+    /// one keeps its fd registration, to be re-armed when it runs.
+    pub fn process_timeouts(&mut self) {
+        let now = self.now();
+        while let Some((s, deadline)) = self.timers.peek() {
+            if deadline > now {
+                break;
+            }
+            self.remove_timeout(s);
+            self.deactivate(s);
+            if self.slots[s as usize].events & ev::PERSIST == 0 {
+                self.remove_io(s);
+            }
+            self.activate(s, ev::TIMEOUT, 1);
+        }
+    }
+
+    /// libevent's persist closure: the next deadline of a persistent event
+    /// with a timeout, counted from the old deadline after a timeout and
+    /// from now after I/O, never in the past.
+    pub fn rearm(&mut self, s: u32, res: u16) {
+        let slot = self.slots[s as usize];
+        let Some(delay) = slot.persist_delay else {
+            return;
+        };
+        let now = self.now();
+        let from = if res & ev::TIMEOUT != 0 {
+            slot.deadline
+        } else {
+            now
+        };
+        let mut at = from.saturating_add(delay);
+        if at < now {
+            at = now.saturating_add(delay);
+        }
+        self.schedule(s, at);
+    }
+
+    /// Activates events on `fd` as if the backend reported `events`; with
+    /// EV_TIMEOUT, also timers that carry this fd.
+    pub fn activate_fd(&mut self, fd: c_int, events: u16) {
+        let bits = events & ev::IO;
+        if let Some(watch) = self.fds.get(fd as usize) {
+            for s in watch.slots.clone() {
+                let res = self.slots[s as usize].events & bits;
+                if res != 0 {
+                    self.activate(s, res, 1);
+                }
+            }
+        }
+        if events & ev::TIMEOUT != 0 {
+            let timers: Vec<u32> = self
+                .live()
+                .filter(|(_, sl)| sl.fd == fd && sl.flags & evlist::TIMEOUT != 0)
+                .map(|(s, _)| s)
+                .collect();
+            for s in timers {
+                self.activate(s, ev::TIMEOUT, 1);
+            }
+        }
+    }
+
+    /// After fork: a fresh backend, wake-up fd and signal pipe, with every
+    /// watched fd registered again.
+    pub fn rebuild(&mut self, registrar: Box<dyn Registrar>) -> io::Result<()> {
+        let waker = Waker::new()?;
+        registrar.set(waker.fd(), 0, bits::READ)?;
+        for (fd, watch) in self.fds.iter().enumerate() {
+            if watch.interest != 0 {
+                if let Err(e) = registrar.set(fd as c_int, 0, watch.interest) {
+                    warn(&format!("event_reinit: fd {fd}: {e}"));
+                }
+            }
+        }
+        if self.signal_pipe.is_some() {
+            let pipe = SignalPipe::new()?;
+            registrar.set(pipe.fd(), 0, bits::READ)?;
+            pipe.claim();
+            self.signal_pipe = Some(pipe);
+        }
+        self.registrar = Arc::from(registrar);
+        self.waker = waker;
+        Ok(())
+    }
+
+    /// Gives up every signal this base watches (when the base is freed).
+    pub fn release_signals(&mut self) {
+        for (sig, list) in self.signal_watch.iter_mut().enumerate() {
+            if !list.is_empty() {
+                list.clear();
+                signals::unwatch(sig as c_int);
+            }
+        }
+        self.signal_pipe = None;
+    }
+}

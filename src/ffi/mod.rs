@@ -1,0 +1,205 @@
+//! The C ABI: thin `extern "C"` functions that check pointers, convert
+//! arguments and call the core. Nothing here may let a panic unwind into C:
+//! every entry point runs inside [`guard`].
+
+#![allow(non_camel_case_types, clippy::missing_safety_doc)]
+
+use std::os::raw::{c_int, c_short};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::core::base::{Base, Config, SlotHint};
+use crate::core::log::warn;
+use crate::core::state::{Callback, Spec};
+
+pub mod base_api;
+pub mod compat;
+pub mod event_api;
+pub mod layout;
+pub mod log_api;
+pub mod thread;
+pub mod util;
+
+use layout::{event, EVLIST_INIT};
+
+/// Opaque to C. The magic catches NULL-adjacent mistakes and freed bases.
+pub struct event_base {
+    magic: u64,
+    core: Base,
+    /// `event_base_init_common_timeout` results: boxed so the addresses
+    /// handed to C stay put until the base goes.
+    #[allow(clippy::vec_box)]
+    common_timeouts: Mutex<Vec<Box<libc::timeval>>>,
+}
+
+/// Opaque to C.
+pub struct event_config {
+    cfg: Config,
+}
+
+const BASE_MAGIC: u64 = 0x7265_6c5f_6261_7365;
+/// Marks an event librel assigned; mixed with its address so that copies of
+/// the struct and stray memory are not taken for assigned events.
+const EVENT_MAGIC: usize = 0x5245_4c5f_4556_4e54;
+
+/// Runs `f`, turning a panic into `fallback` and a log line.
+pub(crate) fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        warn("librel: internal error caught at the C boundary");
+        fallback
+    })
+}
+
+impl event_base {
+    fn new(core: Base) -> *mut event_base {
+        Box::into_raw(Box::new(event_base {
+            magic: BASE_MAGIC,
+            core,
+            common_timeouts: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// The live base behind `p`, or a logged refusal.
+    unsafe fn from_ptr<'a>(p: *const event_base, func: &str) -> Option<&'a event_base> {
+        if p.is_null() {
+            warn(&format!("{func}: no event_base given"));
+            return None;
+        }
+        // SAFETY: non-null; the caller promises it came from event_base_new.
+        let base = unsafe { &*p };
+        if base.magic != BASE_MAGIC {
+            warn(&format!("{func}: not a live event_base"));
+            return None;
+        }
+        Some(base)
+    }
+}
+
+/// A caller's `struct event`, checked to be one librel assigned.
+#[derive(Clone, Copy)]
+pub(crate) struct EventPtr(*mut event);
+
+impl EventPtr {
+    /// Checks that `ev` was assigned by librel (never-assigned memory and
+    /// NULL are refused with a log line naming `func`).
+    pub(crate) unsafe fn assigned(ev: *const event, func: &str) -> Option<EventPtr> {
+        if ev.is_null() {
+            warn(&format!("{func}: no event given"));
+            return None;
+        }
+        let e = EventPtr(ev as *mut event);
+        if !e.is_assigned() {
+            warn(&format!(
+                "{func}: event has not been assigned (event_assign/event_new)"
+            ));
+            return None;
+        }
+        Some(e)
+    }
+
+    fn ev(&self) -> &event {
+        // SAFETY: non-null and the caller's live event (checked at creation).
+        unsafe { &*self.0 }
+    }
+
+    // The memory is the caller's, not borrowed from `self`.
+    #[allow(clippy::mut_from_ref)]
+    fn ev_mut(&self) -> &mut event {
+        // SAFETY: as above; the caller owns the memory and lends it to us.
+        unsafe { &mut *self.0 }
+    }
+
+    fn is_assigned(&self) -> bool {
+        let e = self.ev();
+        let cookie = e.ev_evcallback.evcb_active_next.tqe_next as usize;
+        (e.ev_evcallback.evcb_flags as c_int & EVLIST_INIT) != 0
+            && cookie == (self.0 as usize ^ EVENT_MAGIC)
+    }
+
+    fn mark_assigned(&self) {
+        let addr = self.0 as usize;
+        let e = self.ev_mut();
+        e.ev_evcallback.evcb_active_next.tqe_next = (addr ^ EVENT_MAGIC) as *mut _;
+        e.ev_evcallback.evcb_active_next.tqe_prev = std::ptr::null_mut();
+        e.ev_evcallback.evcb_flags = EVLIST_INIT as c_short;
+        e.ev_timeout_pos.min_heap_idx = -1;
+    }
+
+    /// The event's base, checked.
+    fn base<'a>(&self, func: &str) -> Option<&'a event_base> {
+        let b = self.ev().ev_base;
+        if b.is_null() {
+            warn(&format!("{func}: event has no event_base set."));
+            return None;
+        }
+        // SAFETY: a non-null base pointer stored by event_assign/event_base_set.
+        unsafe { event_base::from_ptr(b, func) }
+    }
+
+    fn key(&self) -> usize {
+        self.0 as usize
+    }
+
+    /// What the event wants, read as it is now (programs may have written
+    /// `ev_fd`/`ev_events` directly since assigning it).
+    fn spec(&self) -> Spec {
+        let e = self.ev();
+        let evcb = &e.ev_evcallback;
+        Spec {
+            key: self.key(),
+            fd: e.ev_fd,
+            events: e.ev_events as u16,
+            // SAFETY: reading the callback variant of a union we wrote.
+            callback: Callback {
+                func: unsafe { evcb.evcb_cb_union.evcb_callback }.unwrap_or(noop_callback),
+                arg: evcb.evcb_arg as usize,
+            },
+            priority: evcb.evcb_pri,
+        }
+    }
+}
+
+impl SlotHint for EventPtr {
+    fn get(&self) -> u32 {
+        // SAFETY: plain int member of a union we own the meaning of.
+        unsafe { self.ev().ev_timeout_pos.min_heap_idx as u32 }
+    }
+    fn set(&self, slot: u32) {
+        self.ev_mut().ev_timeout_pos.min_heap_idx = slot as c_int;
+    }
+}
+
+unsafe extern "C" fn noop_callback(_: c_int, _: c_short, _: *mut std::os::raw::c_void) {}
+
+/// A relative timeout from C: NULL means none; negative fields and
+/// deadlines beyond what the clock can hold are refused.
+pub(crate) unsafe fn timeout_arg(
+    tv: *const libc::timeval,
+    func: &str,
+) -> Result<Option<Duration>, ()> {
+    if tv.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-null pointer to the caller's timeval.
+    let tv = unsafe { *tv };
+    const MAX_SECS: libc::time_t = 1 << 33; // ~272 years
+    if tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_sec > MAX_SECS || tv.tv_usec > 1 << 40 {
+        warn(&format!(
+            "{func}: timeout {{{}, {}}} out of range",
+            tv.tv_sec, tv.tv_usec
+        ));
+        return Err(());
+    }
+    Ok(Some(
+        Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64),
+    ))
+}
+
+/// Writes a duration since the epoch into a C timeval.
+pub(crate) fn to_timeval(d: Duration) -> libc::timeval {
+    libc::timeval {
+        tv_sec: d.as_secs() as libc::time_t,
+        tv_usec: d.subsec_micros() as libc::suseconds_t,
+    }
+}
