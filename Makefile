@@ -1,0 +1,88 @@
+# librel: build, install, demo and test. See README.md.
+SHELL := /bin/bash
+PREFIX ?= $(CURDIR)/prefix
+CARGO ?= cargo
+CC ?= cc
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+LIB := target/release/librel.so
+STATIC := target/release/librel.a
+STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+TEST_PREFIX := $(CURDIR)/build/test-prefix
+SONAME := librel.so.1
+# Names programs and binaries look for in the drop-in layout.
+DROPIN_LIBS := libevent libevent_core libevent_pthreads
+
+.PHONY: all install install-rel demo test test-rust test-c test-python check-headers bench clean
+
+all:
+	$(CARGO) build --release
+
+# Side-by-side layout: only rel-named files (include/rel, librel.*, rel.pc).
+install-rel: all
+	install -d $(PREFIX)/include/rel/event2 $(PREFIX)/lib/pkgconfig
+	install -m 644 include/event.h include/evutil.h $(PREFIX)/include/rel/
+	install -m 644 include/event2/*.h $(PREFIX)/include/rel/event2/
+	install -m 755 $(LIB) $(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(PREFIX)/lib/librel.so
+	install -m 644 $(STATIC) $(PREFIX)/lib/librel.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' \
+	    pkgconfig/rel.pc.in > $(PREFIX)/lib/pkgconfig/rel.pc
+
+# Drop-in layout: the side-by-side files plus libevent's names (headers in
+# include/, libevent*.so/.a, Debian sonames, libevent*.pc). Shadows a system
+# libevent for anything that searches this prefix first.
+install: install-rel
+	install -d $(PREFIX)/include/event2
+	install -m 644 include/event.h include/evutil.h $(PREFIX)/include/
+	install -m 644 include/event2/*.h $(PREFIX)/include/event2/
+	for n in $(DROPIN_LIBS); do \
+	    ln -sf $(SONAME) $(PREFIX)/lib/$$n.so; \
+	    ln -sf $(SONAME) $(PREFIX)/lib/$$n-2.1.so.7; \
+	    ln -sf librel.a $(PREFIX)/lib/$$n.a; \
+	    lib=$${n#lib}; req=; [ $$n = libevent_pthreads ] && req=libevent_core; \
+	    sed -e 's|@PREFIX@|$(PREFIX)|' -e "s|@NAME@|$$n|" -e "s|@LIB@|$$lib|" \
+	        -e "s|@REQUIRES@|$$req|" -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' \
+	        pkgconfig/libevent.pc.in > $(PREFIX)/lib/pkgconfig/$$n.pc; \
+	done
+
+demo: install
+	@mkdir -p build
+	$(CC) -Wall -Wextra -o build/demo examples/demo.c \
+	    $$(PKG_CONFIG_PATH=$(PREFIX)/lib/pkgconfig pkg-config --cflags --libs libevent) \
+	    -Wl,-rpath,$(PREFIX)/lib
+	./build/demo
+
+# Every test; the last line sums them up ("N passed, N failed").
+SUITES := test-rust check-headers test-c test-python
+test:
+	@mkdir -p build && rm -f build/suite-*.log
+	@for s in $(SUITES); do \
+	    $(MAKE) --no-print-directory $$s 2>&1 | tee build/suite-$$s.log; \
+	    echo "suite $$s exit $${PIPESTATUS[0]}" >> build/suite-$$s.log; \
+	done
+	@scripts/summarize-tests $(addprefix build/suite-,$(addsuffix .log,$(SUITES)))
+
+test-rust:
+	$(CARGO) test --release
+
+# The committed headers must be what build.rs generates now.
+check-headers: all
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	    if git diff --quiet -- include; then echo "headers: 1 passed, 0 failed"; \
+	    else git diff --stat -- include; echo "headers: 0 passed, 1 failed (include/ is stale: commit the regenerated headers)"; fi; \
+	else echo "headers: not a git checkout, skipped"; fi
+
+test-c:
+	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
+	ctests/run $(TEST_PREFIX)
+
+test-python:
+	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
+	cd python && REL_LIBRARY=$(TEST_PREFIX)/lib/$(SONAME) python3 -m pytest -q tests
+
+bench:
+	bench/run
+
+clean:
+	$(CARGO) clean
+	rm -rf build prefix
