@@ -617,3 +617,179 @@ impl Drop for Base {
         self.lock().state.release_signals();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::state::Spec;
+    use std::cell::Cell;
+    use std::os::raw::{c_short, c_void};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    unsafe extern "C" fn unused(_: c_int, _: c_short, _: *mut c_void) {}
+
+    /// Records which events ran (by their callback argument) and runs a
+    /// per-test hook after each call.
+    struct Recorder<'a> {
+        calls: Vec<(usize, u16)>,
+        hook: Box<dyn FnMut(usize) + 'a>,
+    }
+
+    impl Dispatch for Recorder<'_> {
+        fn call(&mut self, cb: Callback, _fd: c_int, res: u16) -> bool {
+            self.calls.push((cb.arg, res));
+            (self.hook)(cb.arg);
+            true
+        }
+        fn abort_requested(&mut self) -> bool {
+            false
+        }
+    }
+
+    fn recorder<'a>(hook: impl FnMut(usize) + 'a) -> Recorder<'a> {
+        Recorder {
+            calls: vec![],
+            hook: Box::new(hook),
+        }
+    }
+
+    struct Hint(Cell<u32>);
+    impl SlotHint for Hint {
+        fn get(&self) -> u32 {
+            self.0.get()
+        }
+        fn set(&self, s: u32) {
+            self.0.set(s)
+        }
+    }
+    fn hint() -> Hint {
+        Hint(Cell::new(u32::MAX))
+    }
+
+    fn spec(key: usize, fd: c_int, events: u16) -> Spec {
+        Spec {
+            key,
+            fd,
+            events,
+            callback: Callback {
+                func: unused,
+                arg: key,
+            },
+            priority: 0,
+        }
+    }
+
+    fn base() -> Base {
+        Base::new(&Config::default()).expect("a backend")
+    }
+
+    #[test]
+    fn empty_loop_returns_one_and_timers_never_fire_early() {
+        let b = base();
+        assert_eq!(b.run(0, &mut recorder(|_| {})), 1);
+        let h = hint();
+        let start = Instant::now();
+        b.add(&spec(8, -1, 0), &h, Some(Duration::from_millis(5)))
+            .unwrap();
+        let mut r = recorder(|_| {});
+        assert_eq!(b.run(0, &mut r), 1);
+        assert!(start.elapsed() >= Duration::from_millis(5));
+        assert_eq!(r.calls, [(8, ev::TIMEOUT)]);
+    }
+
+    #[test]
+    fn persistent_timeout_rearms_until_deleted() {
+        let b = base();
+        let h = hint();
+        let s = spec(8, -1, ev::PERSIST);
+        b.add(&s, &h, Some(Duration::from_millis(1))).unwrap();
+        let mut n = 0;
+        let mut r = recorder(|_| {
+            n += 1;
+            if n == 3 {
+                b.del(8, &h, DelMode::Default);
+            }
+        });
+        assert_eq!(b.run(0, &mut r), 1);
+        assert_eq!(r.calls.len(), 3);
+    }
+
+    #[test]
+    fn urgent_events_run_first_and_preempt_a_running_queue() {
+        let b = base();
+        b.priority_init(3).unwrap();
+        let hs = [hint(), hint(), hint(), hint()];
+        let prio = |key: usize, pri: u8| Spec {
+            priority: pri,
+            ..spec(key, -1, 0)
+        };
+        b.activate(&prio(8, 2), &hs[0], ev::TIMEOUT, 1);
+        b.activate(&prio(16, 2), &hs[1], ev::TIMEOUT, 1);
+        b.activate(&prio(24, 1), &hs[2], ev::TIMEOUT, 1);
+        // The first priority-2 callback activates a priority-0 event: it
+        // must run before the second priority-2 event.
+        let mut r = recorder(|arg| {
+            if arg == 8 {
+                b.activate(&prio(32, 0), &hs[3], ev::TIMEOUT, 1);
+            }
+        });
+        assert_eq!(b.run(0, &mut r), 1);
+        let order: Vec<usize> = r.calls.iter().map(|c| c.0).collect();
+        assert_eq!(order, [24, 8, 32, 16]);
+    }
+
+    #[test]
+    fn loopexit_finishes_the_pass_and_loopbreak_does_not() {
+        let b = base();
+        let hs = [hint(), hint()];
+        for (i, h) in hs.iter().enumerate() {
+            b.activate(&spec(8 * (i + 1), -1, 0), h, ev::TIMEOUT, 1);
+        }
+        b.loopexit(None).unwrap();
+        let mut r = recorder(|_| {});
+        assert_eq!(b.run(0, &mut r), 0);
+        assert_eq!(r.calls.len(), 2);
+        assert!(b.got_exit());
+
+        for (i, h) in hs.iter().enumerate() {
+            b.activate(&spec(8 * (i + 1), -1, 0), h, ev::TIMEOUT, 1);
+        }
+        let mut r = recorder(|_| b.loopbreak());
+        assert_eq!(b.run(0, &mut r), 0);
+        assert_eq!(r.calls.len(), 1);
+        assert!(b.got_break() && !b.got_exit());
+    }
+
+    #[test]
+    fn another_thread_wakes_a_blocked_loop() {
+        let b = Arc::new(base());
+        let h = hint();
+        // Something pending far away keeps the loop blocked.
+        b.add(&spec(8, -1, 0), &h, Some(Duration::from_secs(3600)))
+            .unwrap();
+        let other = Arc::clone(&b);
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            other.activate(&spec(16, -1, 0), &hint(), ev::TIMEOUT, 1);
+            std::thread::sleep(Duration::from_millis(50));
+            other.loopbreak();
+        });
+        let start = Instant::now();
+        let mut r = recorder(|_| {});
+        assert_eq!(b.run(0, &mut r), 0);
+        t.join().unwrap();
+        assert_eq!(r.calls, [(16, ev::TIMEOUT)]);
+        assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn reentrant_loop_is_refused() {
+        let b = base();
+        b.activate(&spec(8, -1, 0), &hint(), ev::TIMEOUT, 1);
+        let inner = Cell::new(0);
+        let mut r = recorder(|_| inner.set(b.run(0, &mut recorder(|_| {}))));
+        b.run(0, &mut r);
+        assert_eq!(inner.get(), -1);
+    }
+}
