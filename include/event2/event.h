@@ -80,6 +80,10 @@ struct event;
 
 #define EVENT_LOG_ERR 3
 
+#define EVENT_DBG_NONE 0
+
+#define EVENT_DBG_ALL 4294967295
+
 /**
  * Backend features (`event_base_get_features`, `event_config_require_features`).
  */
@@ -146,6 +150,11 @@ int event_remove_timer(struct event *ev);
 void event_active(struct event *ev, int res, short ncalls);
 
 int event_pending(const struct event *ev, short events, struct timeval *tv);
+
+/**
+ * Marks a non-pending event as never assigned (libevent's debug-mode call).
+ */
+void event_debug_unassign(struct event *ev);
 
 int event_initialized(const struct event *ev);
 
@@ -232,6 +241,8 @@ int event_base_foreach_event(struct event_base *base, event_base_foreach_event_c
 void event_base_dump_events(struct event_base *base, FILE *out);
 
 void event_base_active_by_fd(struct event_base *base, evutil_socket_t fd, short events);
+
+void event_base_active_by_signal(struct event_base *base, int sig);
 
 int event_base_gettimeofday_cached(struct event_base *base, struct timeval *tv);
 

@@ -14,7 +14,9 @@ use std::time::Duration;
 use super::clock;
 use super::log::{emit, warn, Severity};
 use super::registrar::{env_var_for, Ready, Registrar, METHODS};
-use super::state::{ev, evlist, Action, Callback, Counts, Key, Spec, State};
+use super::state::{
+    ev, evlist, owned_by_caller, Action, Callback, Counts, Key, Mirror, Spec, State,
+};
 
 /// `EVENT_BASE_FLAG_*` values the core looks at.
 pub mod flag {
@@ -46,6 +48,7 @@ pub struct Config {
     pub max_interval: Option<Duration>,
     pub max_callbacks: Option<u32>,
     pub min_priority: usize,
+    pub mirror: Option<Mirror>,
 }
 
 /// Where the slot index of an event is kept (inside the caller's memory).
@@ -126,7 +129,7 @@ impl Base {
                 continue;
             }
             let use_cache = cfg.flags & flag::NO_CACHE_TIME == 0;
-            let state = match constructor().and_then(|r| State::new(r, use_cache)) {
+            let state = match constructor().and_then(|r| State::new(r, use_cache, cfg.mirror)) {
                 Ok(state) => state,
                 Err(e) => {
                     warn(&format!("{method}: {e}"));
@@ -334,6 +337,9 @@ impl Base {
         if events & (ev::SIGNAL | ev::PERSIST) != 0 {
             return refuse("event_base_once: signals and persistent events cannot be once");
         }
+        if events & (ev::TIMEOUT | ev::IO) == 0 {
+            return refuse("event_base_once: needs EV_TIMEOUT, EV_READ, EV_WRITE or EV_CLOSED");
+        }
         let mut g = self.lock();
         let st = &mut g.state;
         let s = st.alloc_owned(fd, events, action);
@@ -399,8 +405,7 @@ impl Base {
 
     /// The caller-owned event whose callback is running, if any.
     pub fn running_event(&self) -> Option<Key> {
-        let g = self.lock();
-        g.state.running.filter(|k| k & 1 == 0)
+        self.lock().state.running.filter(|&k| owned_by_caller(k))
     }
 
     /// Caller-owned events in any list, in slot order (for foreach/dump and
@@ -408,15 +413,20 @@ impl Base {
     pub fn events(&self) -> Vec<(Key, c_int, u16, u8)> {
         let g = self.lock();
         g.state
-            .live()
-            .filter(|(_, s)| s.key & 1 == 0)
-            .map(|(_, s)| (s.key, s.fd, s.events, s.flags))
+            .caller_events()
+            .map(|s| (s.key, s.fd, s.events, s.flags))
             .collect()
     }
 
     pub fn activate_fd(&self, fd: c_int, events: u16) {
         let mut g = self.lock();
         g.state.activate_fd(fd, events);
+        self.notify(&mut g);
+    }
+
+    pub fn activate_signal(&self, sig: c_int) {
+        let mut g = self.lock();
+        g.state.activate_signal(sig, 1);
         self.notify(&mut g);
     }
 

@@ -39,6 +39,15 @@ pub mod evlist {
 /// odd number for events the base owns itself (`event_base_once`, loopexit).
 pub type Key = usize;
 
+/// Reflects a caller-owned event's `EVLIST_*` flags and result into its
+/// memory (the C layer's `evcb_flags`/`ev_res`). Called with the base
+/// locked, only while the event is in some list or leaving its last one.
+pub type Mirror = fn(Key, u8, u16);
+
+pub fn owned_by_caller(key: Key) -> bool {
+    key & 1 == 0
+}
+
 pub type CallbackFn = unsafe extern "C" fn(c_int, c_short, *mut c_void);
 
 /// A C callback and its argument. The core only stores it; the C layer calls it.
@@ -135,6 +144,7 @@ pub struct State {
     /// The signal event being called, and how many calls remain.
     pub running: Option<Key>,
     pub running_ncalls: u32,
+    mirror: Option<Mirror>,
 }
 
 fn io_bits(events: u16) -> u8 {
@@ -142,7 +152,11 @@ fn io_bits(events: u16) -> u8 {
 }
 
 impl State {
-    pub fn new(registrar: Box<dyn Registrar>, use_cache: bool) -> io::Result<State> {
+    pub fn new(
+        registrar: Box<dyn Registrar>,
+        use_cache: bool,
+        mirror: Option<Mirror>,
+    ) -> io::Result<State> {
         let waker = Waker::new()?;
         registrar.set(waker.fd(), 0, bits::READ)?;
         Ok(State {
@@ -163,6 +177,7 @@ impl State {
             use_cache,
             running: None,
             running_ncalls: 0,
+            mirror,
         })
     }
 
@@ -214,6 +229,13 @@ impl State {
             .enumerate()
             .filter(|(_, s)| s.key != FREE)
             .map(|(i, s)| (i as u32, s))
+    }
+
+    /// Live events that belong to the caller (not once-events).
+    pub fn caller_events(&self) -> impl Iterator<Item = &Slot> {
+        self.live()
+            .map(|(_, s)| s)
+            .filter(|s| owned_by_caller(s.key))
     }
 
     pub fn alloc(&mut self, spec: &Spec) -> u32 {
@@ -291,8 +313,16 @@ impl State {
         }
     }
 
+    fn reflect(&self, s: u32) {
+        let slot = &self.slots[s as usize];
+        if let (Some(mirror), true) = (self.mirror, owned_by_caller(slot.key)) {
+            mirror(slot.key, slot.flags, slot.res);
+        }
+    }
+
     fn set_flag(&mut self, s: u32, flag: u8) {
         self.slots[s as usize].flags |= flag;
+        self.reflect(s);
         self.counts.added += 1;
         self.counts.max_added = self.counts.max_added.max(self.counts.added);
         if flag == evlist::ACTIVE {
@@ -303,6 +333,7 @@ impl State {
 
     fn clear_flag(&mut self, s: u32, flag: u8) {
         self.slots[s as usize].flags &= !flag;
+        self.reflect(s);
         self.counts.added -= 1;
         if flag == evlist::ACTIVE {
             self.counts.active -= 1;
@@ -426,6 +457,7 @@ impl State {
         if slot.flags & evlist::ACTIVE != 0 {
             slot.res |= res;
             slot.ncalls = slot.ncalls.saturating_add(ncalls);
+            self.reflect(s);
             return;
         }
         slot.res = res;
@@ -511,11 +543,18 @@ impl State {
             }
             let n = signals::take_count(sig as c_int);
             if n > 0 {
-                for i in 0..self.signal_watch[sig].len() {
-                    let s = self.signal_watch[sig][i];
-                    self.activate(s, ev::SIGNAL, n);
-                }
+                self.activate_signal(sig as c_int, n);
             }
+        }
+    }
+
+    /// Activates every event watching `sig`, as if it arrived `n` times.
+    pub fn activate_signal(&mut self, sig: c_int, n: u32) {
+        let Some(list) = self.signal_watch.get(sig.max(0) as usize) else {
+            return;
+        };
+        for s in list.clone() {
+            self.activate(s, ev::SIGNAL, n);
         }
     }
 

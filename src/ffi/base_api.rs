@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::event_api::event_callback_fn;
 use super::layout::event;
 use super::util::evutil_socket_t;
-use super::{event_base, event_config, guard, timeout_arg, to_timeval, EventPtr};
+use super::{default_config, event_base, event_config, guard, timeout_arg, to_timeval, EventPtr};
 use crate::core::base::{Base, Config, DelMode, Dispatch, MAX_PRIORITIES};
 use crate::core::clock;
 use crate::core::log::warn;
@@ -79,7 +79,7 @@ unsafe fn config_ref<'a>(cfg: *const event_config) -> Option<&'a mut event_confi
 #[no_mangle]
 pub extern "C" fn event_base_new() -> *mut event_base {
     guard(null_mut(), || {
-        Base::new(&Config::default()).map_or(null_mut(), event_base::new)
+        Base::new(&default_config()).map_or(null_mut(), event_base::new)
     })
 }
 
@@ -87,7 +87,7 @@ pub extern "C" fn event_base_new() -> *mut event_base {
 pub unsafe extern "C" fn event_base_new_with_config(cfg: *const event_config) -> *mut event_base {
     guard(null_mut(), || {
         let cfg = if cfg.is_null() {
-            Config::default()
+            default_config()
         } else {
             // SAFETY: non-null pointer from event_config_new.
             unsafe { (*cfg).cfg.clone() }
@@ -470,6 +470,17 @@ pub unsafe extern "C" fn event_base_active_by_fd(
 }
 
 #[no_mangle]
+pub unsafe extern "C" fn event_base_active_by_signal(base: *mut event_base, sig: c_int) {
+    // SAFETY: forwarded caller pointer.
+    unsafe {
+        with_base(base, "event_base_active_by_signal", |b| {
+            b.activate_signal(sig);
+            0
+        })
+    };
+}
+
+#[no_mangle]
 pub unsafe extern "C" fn event_base_gettimeofday_cached(
     base: *mut event_base,
     tv: *mut libc::timeval,
@@ -573,7 +584,7 @@ pub extern "C" fn event_get_supported_methods() -> *mut *const c_char {
 pub extern "C" fn event_config_new() -> *mut event_config {
     guard(null_mut(), || {
         Box::into_raw(Box::new(event_config {
-            cfg: Config::default(),
+            cfg: default_config(),
         }))
     })
 }

@@ -62,13 +62,11 @@ pub unsafe extern "C" fn event_assign(
         } else {
             base
         };
-        if e.is_assigned() {
-            // Re-assigning a pending event would orphan its registration.
+        // Re-assigning a pending event would orphan its registration.
+        if e.is_assigned() && e.is_pending("event_assign") {
+            warn("event_assign: event is pending; deleting it first");
             if let Some(b) = e.base("event_assign") {
-                if b.core.pending(e.key(), &e).what != 0 {
-                    warn("event_assign: event is pending; deleting it first");
-                    b.core.del(e.key(), &e, DelMode::Default);
-                }
+                b.core.del(e.key(), &e, DelMode::Default);
             }
         }
         let io = (events as u16) & ev::IO;
@@ -258,6 +256,22 @@ pub unsafe extern "C" fn event_pending(
             unsafe { *tv = to_timeval(clock::deadline_to_wall(deadline)) };
         }
         c_int::from(p.what & asked)
+    })
+}
+
+/// Marks a non-pending event as never assigned (libevent's debug-mode call).
+#[no_mangle]
+pub unsafe extern "C" fn event_debug_unassign(ev: *mut event) {
+    guard((), || {
+        // SAFETY: forwarded caller pointer.
+        let Some(e) = (unsafe { EventPtr::assigned(ev, "event_debug_unassign") }) else {
+            return;
+        };
+        if e.is_pending("event_debug_unassign") {
+            warn("event_debug_unassign: event is pending");
+        } else {
+            e.ev_mut().ev_evcallback.evcb_flags = 0;
+        }
     })
 }
 

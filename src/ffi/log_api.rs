@@ -10,6 +10,9 @@ pub const EVENT_LOG_MSG: c_int = 1;
 pub const EVENT_LOG_WARN: c_int = 2;
 pub const EVENT_LOG_ERR: c_int = 3;
 
+pub const EVENT_DBG_NONE: u32 = 0;
+pub const EVENT_DBG_ALL: u32 = 0xffff_ffff;
+
 pub type event_log_cb = Option<unsafe extern "C" fn(c_int, *const c_char)>;
 pub type event_fatal_cb = Option<unsafe extern "C" fn(c_int)>;
 

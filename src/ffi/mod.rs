@@ -137,6 +137,14 @@ impl EventPtr {
         unsafe { event_base::from_ptr(b, func) }
     }
 
+    /// Whether the event is pending in the base it names (false without one).
+    fn is_pending(&self, func: &str) -> bool {
+        !self.ev().ev_base.is_null()
+            && self
+                .base(func)
+                .is_some_and(|b| b.core.pending(self.key(), self).what != 0)
+    }
+
     fn key(&self) -> usize {
         self.0 as usize
     }
@@ -167,6 +175,23 @@ impl SlotHint for EventPtr {
     }
     fn set(&self, slot: u32) {
         self.ev_mut().ev_timeout_pos.min_heap_idx = slot as c_int;
+    }
+}
+
+/// The core's [`crate::core::state::Mirror`]: keeps `evcb_flags` and
+/// `ev_res` as libevent would, for programs that read them.
+fn mirror_state(key: usize, flags: u8, res: u16) {
+    let e = EventPtr(key as *mut event);
+    let m = e.ev_mut();
+    m.ev_evcallback.evcb_flags = (EVLIST_INIT | c_int::from(flags)) as c_short;
+    m.ev_res = res as c_short;
+}
+
+/// A config as the C layer hands it to the core.
+pub(crate) fn default_config() -> Config {
+    Config {
+        mirror: Some(mirror_state),
+        ..Config::default()
     }
 }
 
