@@ -74,7 +74,7 @@ const HEADERS: &[Header] = &[
         path: "event2/event_compat.h",
         sources: &["src/ffi/compat.rs"],
         guard: "EVENT2_EVENT_COMPAT_H_INCLUDED_",
-        sys_includes: &[],
+        sys_includes: &["signal.h"],
         includes: &["event2/event.h"],
         macros: Some("headers/event_compat.h"),
         extra: &[],
@@ -94,11 +94,15 @@ const HEADERS: &[Header] = &[
 /// tag (`struct x`) everywhere else.
 const TAGGED: &[(&str, &str)] = &[
     ("timeval", ""),
+    ("sockaddr", ""),
     ("event_base", ""),
     ("event_config", ""),
     ("event", "event2/event_struct.h"),
     ("event_callback", "event2/event_struct.h"),
 ];
+
+/// Types spelled differently in C than Rust can say.
+const SPELLED: &[(&str, &str)] = &[("sig_atomic_t", "volatile sig_atomic_t")];
 
 fn generate(h: &Header) -> String {
     let mut cfg = cbindgen::Config {
@@ -128,6 +132,12 @@ fn generate(h: &Header) -> String {
                 .insert(name.to_string(), format!("struct {name}"));
         }
     }
+    for (name, c) in SPELLED {
+        cfg.export.rename.insert(name.to_string(), c.to_string());
+    }
+    // libevent's headers turn on GNU extensions before any system header;
+    // programs rely on that (pipe2, accept4).
+    cfg.header = Some("#ifndef _GNU_SOURCE\n#define _GNU_SOURCE 1\n#endif".into());
     let mut preamble = String::from("struct event_base;\nstruct event_config;\nstruct event;\n");
     if let Some(m) = h.macros {
         preamble += "\n";

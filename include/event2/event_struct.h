@@ -1,3 +1,7 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
 #ifndef EVENT2_EVENT_STRUCT_H_INCLUDED_
 #define EVENT2_EVENT_STRUCT_H_INCLUDED_
 

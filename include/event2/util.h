@@ -1,3 +1,7 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
 #ifndef EVENT2_UTIL_H_INCLUDED_
 #define EVENT2_UTIL_H_INCLUDED_
 
@@ -32,7 +36,39 @@ struct event;
 	 ((tvp)->tv_sec cmp (uvp)->tv_sec))
 
 
+#define EV_UINT64_MAX 18446744073709551615ull
+
+#define EV_INT64_MAX 9223372036854775807
+
+#define EV_INT64_MIN (-9223372036854775807 - 1)
+
+#define EV_UINT32_MAX 4294967295
+
+#define EV_INT32_MAX 2147483647
+
+#define EV_INT32_MIN (-2147483647 - 1)
+
+#define EV_UINT16_MAX 65535
+
+#define EV_INT16_MAX 32767
+
+#define EV_INT16_MIN (-32767 - 1)
+
+#define EV_UINT8_MAX 255
+
+#define EV_INT8_MAX 127
+
+#define EV_INT8_MIN (-127 - 1)
+
+#define EV_SIZE_MAX EV_UINT64_MAX
+
+#define EV_SSIZE_MAX EV_INT64_MAX
+
+#define EV_SSIZE_MIN EV_INT64_MIN
+
 typedef int evutil_socket_t;
+
+typedef int64_t ev_int64_t;
 
 typedef uint8_t ev_uint8_t;
 
@@ -47,8 +83,6 @@ typedef uint32_t ev_uint32_t;
 typedef int32_t ev_int32_t;
 
 typedef uint64_t ev_uint64_t;
-
-typedef int64_t ev_int64_t;
 
 typedef size_t ev_uintptr_t;
 
@@ -71,6 +105,26 @@ int evutil_make_socket_closeonexec(evutil_socket_t fd);
 int evutil_make_listen_socket_reuseable(evutil_socket_t sock);
 
 int evutil_closesocket(evutil_socket_t sock);
+
+ev_int64_t evutil_strtoll(const char *s, char **endptr, int base);
+
+/**
+ * Case-insensitive comparison in the C locale, whatever the process locale.
+ */
+int evutil_ascii_strcasecmp(const char *a, const char *b);
+
+int evutil_ascii_strncasecmp(const char *a, const char *b, size_t n);
+
+int evutil_inet_pton(int af, const char *src, void *dst);
+
+const char *evutil_inet_ntop(int af, const void *src, char *dst, size_t len);
+
+/**
+ * Parses "1.2.3.4", "1.2.3.4:80", "::1", "[::1]" or "[::1]:80" into a
+ * sockaddr (port 0 when absent). 0 on success, -1 if it does not parse or
+ * does not fit in `*outlen` bytes; `*outlen` gets the size used.
+ */
+int evutil_parse_sockaddr_port(const char *ip_as_string, struct sockaddr *out, int *outlen);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -136,8 +136,8 @@ impl Base {
                     continue;
                 }
             };
-            if cfg.flags & flag::IGNORE_ENV == 0 && std::env::var_os("EVENT_SHOW_METHOD").is_some()
-            {
+            // libevent 2.1.12 honours this one even with IGNORE_ENV.
+            if std::env::var_os("EVENT_SHOW_METHOD").is_some() {
                 emit(Severity::Msg, &format!("libevent using: {method}"));
             }
             return Some(Base {
@@ -172,6 +172,11 @@ impl Base {
 
     pub fn features(&self) -> u32 {
         self.lock().features
+    }
+
+    /// Whether the base was made with `EVENT_BASE_FLAG_*` `flag`.
+    pub fn has_flag(&self, flag: i32) -> bool {
+        self.lock().config.flags & flag != 0
     }
 
     pub fn npriorities(&self) -> usize {
@@ -359,6 +364,11 @@ impl Base {
         }
         self.notify(&mut g);
         Ok(())
+    }
+
+    /// Takes the finalizers still queued (for `event_base_free`).
+    pub fn take_finalizers(&self) -> Vec<Callback> {
+        self.lock().state.take_finalizers()
     }
 
     pub fn loopexit(&self, timeout: Option<Duration>) -> Result<(), Refused> {
@@ -582,7 +592,7 @@ impl Base {
             let mut keep_going = true;
             match slot.action {
                 Action::LoopExit => g.exit_flag = true,
-                Action::Call(cb) => {
+                Action::Call(cb) | Action::Finalize(cb) => {
                     if slot.events & ev::PERSIST != 0 {
                         g.state.rearm(s, slot.res);
                     }

@@ -72,6 +72,9 @@ pub enum Action {
     Call(Callback),
     /// The loopexit timer: ends the loop after the current pass.
     LoopExit,
+    /// A finalizer (`event_finalize`): called like `Call`, and handed back
+    /// by [`State::take_finalizers`] if the base goes first.
+    Finalize(Callback),
 }
 
 const NIL: u32 = u32::MAX;
@@ -642,6 +645,20 @@ impl State {
         self.registrar = Arc::from(registrar);
         self.waker = waker;
         Ok(())
+    }
+
+    pub fn take_finalizers(&mut self) -> Vec<Callback> {
+        let found: Vec<(u32, Callback)> = self
+            .live()
+            .filter_map(|(s, slot)| match slot.action {
+                Action::Finalize(cb) => Some((s, cb)),
+                _ => None,
+            })
+            .collect();
+        for &(s, _) in &found {
+            self.delete(s);
+        }
+        found.into_iter().map(|(_, cb)| cb).collect()
     }
 
     /// Gives up every signal this base watches (when the base is freed).

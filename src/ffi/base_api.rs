@@ -37,6 +37,8 @@ pub enum event_method_feature {
     EV_FEATURE_EARLY_CLOSE = 0x08,
 }
 
+const EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST: c_int = 0x10;
+
 /// Flags for `event_config_set_flag`.
 #[repr(C)]
 pub enum event_base_config_flag {
@@ -96,9 +98,15 @@ pub unsafe extern "C" fn event_base_new_with_config(cfg: *const event_config) ->
     })
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn event_base_free(base: *mut event_base) {
+/// Frees a base; `run_finalizers` says whether pending finalizers run first.
+unsafe fn free_base(base: *mut event_base, run_finalizers: bool) {
     guard((), || {
+        // As in libevent, NULL means the 1.4 current base.
+        let base = if base.is_null() {
+            super::compat::current_base()
+        } else {
+            base
+        };
         // SAFETY: forwarded caller pointer.
         let Some(b) = (unsafe { base_ref(base, "event_base_free") }) else {
             return;
@@ -114,6 +122,10 @@ pub unsafe extern "C" fn event_base_free(base: *mut event_base) {
             b.core.del(key, &e, DelMode::NoBlock);
             e.ev_mut().ev_base = null_mut();
         }
+        for finalizer in b.core.take_finalizers() {
+            // SAFETY: a finalizer queued by event_finalize, consumed once.
+            unsafe { super::event_api::finish_finalizer(finalizer, run_finalizers) };
+        }
         super::compat::forget_base(base);
         // SAFETY: the pointer came from Box::into_raw in event_base::new.
         let mut owned = unsafe { Box::from_raw(base) };
@@ -123,9 +135,15 @@ pub unsafe extern "C" fn event_base_free(base: *mut event_base) {
 }
 
 #[no_mangle]
+pub unsafe extern "C" fn event_base_free(base: *mut event_base) {
+    // SAFETY: forwarded caller pointer.
+    unsafe { free_base(base, true) }
+}
+
+#[no_mangle]
 pub unsafe extern "C" fn event_base_free_nofinalize(base: *mut event_base) {
     // SAFETY: forwarded caller pointer.
-    unsafe { event_base_free(base) }
+    unsafe { free_base(base, false) }
 }
 
 #[no_mangle]
@@ -234,8 +252,15 @@ pub unsafe extern "C" fn event_base_got_break(base: *mut event_base) -> c_int {
 pub unsafe extern "C" fn event_base_get_method(base: *const event_base) -> *const c_char {
     guard(std::ptr::null(), || {
         // SAFETY: forwarded caller pointer.
-        unsafe { base_ref(base, "event_base_get_method") }
-            .map_or(std::ptr::null(), |b| method_cstr(b.core.method()).as_ptr())
+        unsafe { base_ref(base, "event_base_get_method") }.map_or(std::ptr::null(), |b| {
+            match (
+                b.core.method(),
+                b.core.has_flag(EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST),
+            ) {
+                ("epoll", true) => c"epoll (with changelist)".as_ptr(),
+                (m, _) => method_cstr(m).as_ptr(),
+            }
+        })
     })
 }
 

@@ -24,10 +24,14 @@ pub static mut event_global_current_base_: *mut event_base = null_mut();
 #[no_mangle]
 pub static mut event_sigcb: Option<unsafe extern "C" fn() -> c_int> = None;
 
+/// `volatile sig_atomic_t` in the header, as in 1.4 (build.rs renames it).
+/// cbindgen:no-export
+type sig_atomic_t = c_int;
+
 /// 1.4: set (by a callback or signal handler) to make the loop consult
 /// `event_sigcb` after the running callback.
 #[no_mangle]
-pub static mut event_gotsig: c_int = 0;
+pub static mut event_gotsig: sig_atomic_t = 0;
 
 pub(crate) fn current_base() -> *mut event_base {
     // SAFETY: a plain pointer-sized global, read as C code would.

@@ -4,7 +4,7 @@
 use std::os::raw::{c_char, c_int, c_short, c_void};
 use std::ptr::null_mut;
 
-use super::layout::event;
+use super::layout::{event, EVLIST_FINALIZING};
 use super::log_api::{mem_alloc, mem_free};
 use super::util::{ev_uint32_t, evutil_socket_t};
 use super::{event_base, guard, timeout_arg, to_timeval, EventPtr};
@@ -154,6 +154,9 @@ pub unsafe extern "C" fn event_add(ev: *mut event, timeout: *const libc::timeval
         let Some(e) = (unsafe { EventPtr::assigned(ev, "event_add") }) else {
             return -1;
         };
+        if e.is_finalizing() {
+            return -1;
+        }
         let Some(b) = e.base("event_add") else {
             return -1;
         };
@@ -224,6 +227,9 @@ pub unsafe extern "C" fn event_active(ev: *mut event, res: c_int, ncalls: c_shor
         let Some(e) = (unsafe { EventPtr::assigned(ev, "event_active") }) else {
             return;
         };
+        if e.is_finalizing() {
+            return;
+        }
         if let Some(b) = e.base("event_active") {
             b.core
                 .activate(&e.spec(), &e, res as u16, ncalls.max(1) as u32);
@@ -423,6 +429,18 @@ unsafe extern "C" fn run_finalizer(_: c_int, _: c_short, arg: *mut c_void) {
     }
 }
 
+/// Runs (or, for `event_base_free_nofinalize`, just releases) a finalizer
+/// the loop never got to.
+pub(crate) unsafe fn finish_finalizer(cb: Callback, run: bool) {
+    if run {
+        // SAFETY: the finalizer's own trampoline and argument.
+        unsafe { (cb.func)(-1, 0, cb.arg as *mut c_void) };
+    } else {
+        // SAFETY: the Box leaked by finalize_with, never run.
+        drop(unsafe { Box::from_raw(cb.arg as *mut Finalize) });
+    }
+}
+
 unsafe fn finalize_with(ev: *mut event, cb: event_finalize_callback_fn, free: bool) -> c_int {
     guard(-1, || {
         // SAFETY: forwarded caller pointer.
@@ -437,8 +455,10 @@ unsafe fn finalize_with(ev: *mut event, cb: event_finalize_callback_fn, free: bo
             return -1;
         };
         b.core.del(e.key(), &e, DelMode::NoBlock);
+        // Refused by event_add/event_active until assigned again.
+        e.ev_mut().ev_evcallback.evcb_flags |= EVLIST_FINALIZING as c_short;
         let arg = Box::into_raw(Box::new(Finalize { ev, callback, free })) as usize;
-        let action = Action::Call(Callback {
+        let action = Action::Finalize(Callback {
             func: run_finalizer,
             arg,
         });

@@ -21,7 +21,7 @@ pub mod log_api;
 pub mod thread;
 pub mod util;
 
-use layout::{event, EVLIST_INIT};
+use layout::{event, EVLIST_FINALIZING, EVLIST_INIT};
 
 /// Opaque to C. The magic catches NULL-adjacent mistakes and freed bases.
 pub struct event_base {
@@ -135,6 +135,10 @@ impl EventPtr {
         }
         // SAFETY: a non-null base pointer stored by event_assign/event_base_set.
         unsafe { event_base::from_ptr(b, func) }
+    }
+
+    fn is_finalizing(&self) -> bool {
+        self.ev().ev_evcallback.evcb_flags as c_int & EVLIST_FINALIZING != 0
     }
 
     /// Whether the event is pending in the base it names (false without one).

@@ -2,7 +2,9 @@
 //! (`EVUTIL_SOCKET_ERROR`, `evutil_socket_error_to_string`,
 //! `evutil_gettimeofday` and the timer macros are macros, as on Debian.)
 
-use std::os::raw::{c_int, c_void};
+use std::ffi::CStr;
+use std::net::{IpAddr, SocketAddr};
+use std::os::raw::{c_char, c_int, c_void};
 
 use super::guard;
 
@@ -87,4 +89,243 @@ pub extern "C" fn evutil_make_listen_socket_reuseable(sock: evutil_socket_t) -> 
 pub extern "C" fn evutil_closesocket(sock: evutil_socket_t) -> c_int {
     // SAFETY: closes a caller-supplied fd.
     guard(-1, || unsafe { libc::close(sock) })
+}
+
+// Limits of the integer types above (written out: cbindgen cannot
+// evaluate `u64::MAX`); the test below keeps them honest.
+pub const EV_UINT64_MAX: u64 = 0xffff_ffff_ffff_ffff;
+pub const EV_INT64_MAX: i64 = 0x7fff_ffff_ffff_ffff;
+pub const EV_INT64_MIN: i64 = -0x7fff_ffff_ffff_ffff - 1;
+pub const EV_UINT32_MAX: u32 = 0xffff_ffff;
+pub const EV_INT32_MAX: i32 = 0x7fff_ffff;
+pub const EV_INT32_MIN: i32 = -0x7fff_ffff - 1;
+pub const EV_UINT16_MAX: u16 = 0xffff;
+pub const EV_INT16_MAX: i16 = 0x7fff;
+pub const EV_INT16_MIN: i16 = -0x7fff - 1;
+pub const EV_UINT8_MAX: u8 = 0xff;
+pub const EV_INT8_MAX: i8 = 0x7f;
+pub const EV_INT8_MIN: i8 = -0x7f - 1;
+pub const EV_SIZE_MAX: u64 = EV_UINT64_MAX;
+pub const EV_SSIZE_MAX: i64 = EV_INT64_MAX;
+pub const EV_SSIZE_MIN: i64 = EV_INT64_MIN;
+
+#[no_mangle]
+pub unsafe extern "C" fn evutil_strtoll(
+    s: *const c_char,
+    endptr: *mut *mut c_char,
+    base: c_int,
+) -> ev_int64_t {
+    if s.is_null() {
+        return 0;
+    }
+    // SAFETY: a NUL-terminated string from the caller; endptr may be NULL.
+    guard(0, || unsafe { libc::strtoll(s, endptr, base) })
+}
+
+fn ascii_cmp(a: &[u8], b: &[u8]) -> c_int {
+    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    match a.cmp(&b) {
+        std::cmp::Ordering::Less => -1,
+        std::cmp::Ordering::Equal => 0,
+        std::cmp::Ordering::Greater => 1,
+    }
+}
+
+/// The bytes of a C string, at most `limit` of them.
+unsafe fn c_bytes<'a>(s: *const c_char, limit: usize) -> &'a [u8] {
+    // SAFETY: a NUL-terminated string from the caller (checked non-null by callers).
+    let all = unsafe { CStr::from_ptr(s) }.to_bytes();
+    &all[..all.len().min(limit)]
+}
+
+/// Case-insensitive comparison in the C locale, whatever the process locale.
+#[no_mangle]
+pub unsafe extern "C" fn evutil_ascii_strcasecmp(a: *const c_char, b: *const c_char) -> c_int {
+    if a.is_null() || b.is_null() {
+        return c_int::from(b.is_null()) - c_int::from(a.is_null());
+    }
+    // SAFETY: non-null C strings from the caller.
+    guard(0, || unsafe {
+        ascii_cmp(c_bytes(a, usize::MAX), c_bytes(b, usize::MAX))
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn evutil_ascii_strncasecmp(
+    a: *const c_char,
+    b: *const c_char,
+    n: usize,
+) -> c_int {
+    if a.is_null() || b.is_null() {
+        return c_int::from(b.is_null()) - c_int::from(a.is_null());
+    }
+    // SAFETY: non-null C strings from the caller.
+    guard(0, || unsafe { ascii_cmp(c_bytes(a, n), c_bytes(b, n)) })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn evutil_inet_pton(
+    af: c_int,
+    src: *const c_char,
+    dst: *mut c_void,
+) -> c_int {
+    if src.is_null() || dst.is_null() {
+        return -1;
+    }
+    guard(-1, || {
+        // SAFETY: a non-null C string from the caller.
+        let text = unsafe { CStr::from_ptr(src) }.to_string_lossy();
+        let bytes: Vec<u8> = match af {
+            libc::AF_INET => match text.parse::<std::net::Ipv4Addr>() {
+                Ok(a) => a.octets().to_vec(),
+                Err(_) => return 0,
+            },
+            libc::AF_INET6 => match text.parse::<std::net::Ipv6Addr>() {
+                Ok(a) => a.octets().to_vec(),
+                Err(_) => return 0,
+            },
+            _ => return -1,
+        };
+        // SAFETY: dst holds an in_addr/in6_addr for `af`, as inet_pton requires.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst.cast::<u8>(), bytes.len()) };
+        1
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn evutil_inet_ntop(
+    af: c_int,
+    src: *const c_void,
+    dst: *mut c_char,
+    len: usize,
+) -> *const c_char {
+    if src.is_null() || dst.is_null() {
+        return std::ptr::null();
+    }
+    guard(std::ptr::null(), || {
+        // SAFETY: src points at an in_addr/in6_addr for `af`, as inet_ntop requires.
+        let text = match af {
+            libc::AF_INET => {
+                let b = unsafe { *src.cast::<[u8; 4]>() };
+                std::net::Ipv4Addr::from(b).to_string()
+            }
+            libc::AF_INET6 => {
+                let b = unsafe { *src.cast::<[u8; 16]>() };
+                std::net::Ipv6Addr::from(b).to_string()
+            }
+            _ => return std::ptr::null(),
+        };
+        if text.len() >= len {
+            return std::ptr::null();
+        }
+        // SAFETY: dst has room for `len` > text.len() bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), dst.cast::<u8>(), text.len());
+            *dst.add(text.len()) = 0;
+        }
+        dst
+    })
+}
+
+/// Parses "1.2.3.4", "1.2.3.4:80", "::1", "[::1]" or "[::1]:80" into a
+/// sockaddr (port 0 when absent). 0 on success, -1 if it does not parse or
+/// does not fit in `*outlen` bytes; `*outlen` gets the size used.
+#[no_mangle]
+pub unsafe extern "C" fn evutil_parse_sockaddr_port(
+    ip_as_string: *const c_char,
+    out: *mut libc::sockaddr,
+    outlen: *mut c_int,
+) -> c_int {
+    if ip_as_string.is_null() || out.is_null() || outlen.is_null() {
+        return -1;
+    }
+    guard(-1, || {
+        // SAFETY: non-null C string from the caller.
+        let text = unsafe { CStr::from_ptr(ip_as_string) }.to_string_lossy();
+        let Some(addr) = parse_socket_addr(&text) else {
+            return -1;
+        };
+        let (storage, len) = sockaddr_of(addr);
+        // SAFETY: non-null in/out length from the caller.
+        if unsafe { *outlen } < len as c_int {
+            return -1;
+        }
+        // SAFETY: the caller's buffer holds at least `len` bytes (checked above).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                (&storage as *const libc::sockaddr_storage).cast::<u8>(),
+                out.cast::<u8>(),
+                len,
+            );
+            *outlen = len as c_int;
+        }
+        0
+    })
+}
+
+fn parse_socket_addr(text: &str) -> Option<SocketAddr> {
+    if let Ok(a) = text.parse::<SocketAddr>() {
+        return Some(a);
+    }
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    bare.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 0))
+}
+
+fn sockaddr_of(addr: SocketAddr) -> (libc::sockaddr_storage, usize) {
+    // SAFETY: all-zero is a valid sockaddr_storage.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from(*a.ip()).to_be(),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: as above, for sockaddr_in6.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_match_the_types() {
+        assert_eq!(EV_UINT64_MAX, u64::MAX);
+        assert_eq!((EV_INT64_MIN, EV_INT64_MAX), (i64::MIN, i64::MAX));
+        assert_eq!(EV_UINT32_MAX, u32::MAX);
+        assert_eq!((EV_INT32_MIN, EV_INT32_MAX), (i32::MIN, i32::MAX));
+        assert_eq!(EV_UINT16_MAX, u16::MAX);
+        assert_eq!((EV_INT16_MIN, EV_INT16_MAX), (i16::MIN, i16::MAX));
+        assert_eq!(
+            (EV_UINT8_MAX, EV_INT8_MIN, EV_INT8_MAX),
+            (u8::MAX, i8::MIN, i8::MAX)
+        );
+        assert_eq!(EV_SIZE_MAX, usize::MAX as u64);
+        assert_eq!(EV_SSIZE_MAX, isize::MAX as i64);
+    }
 }
