@@ -225,7 +225,7 @@ impl Base {
         if let Some(delay) = timeout {
             let delay_ns = u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX);
             if slot.events & ev::PERSIST != 0 {
-                st.set_persist_delay(s, (delay_ns > 0).then_some(delay_ns));
+                st.set_persist_delay(s, delay_ns);
             }
             if slot.flags & evlist::ACTIVE != 0 && slot.res & ev::TIMEOUT != 0 {
                 st.deactivate(s);
@@ -311,7 +311,7 @@ impl Base {
         let mut g = self.lock();
         if let Some(s) = g.state.find(key, hint.get()) {
             g.state.remove_timeout(s);
-            g.state.set_persist_delay(s, None);
+            g.state.set_persist_delay(s, 0);
             g.state.release_if_idle(s);
         }
     }
@@ -444,7 +444,7 @@ impl Base {
     pub fn cached_time(&self) -> Duration {
         let g = self.lock();
         match g.state.cached {
-            Some((_, wall)) if g.state.use_cache => wall,
+            Some(mono) if g.state.use_cache => clock::mono_to_wall(mono),
             _ => clock::wall(),
         }
     }

@@ -23,8 +23,8 @@ pub fn wall() -> Duration {
     read(libc::CLOCK_REALTIME)
 }
 
-/// Converts a monotonic deadline to wall-clock time, as seen now.
-pub fn deadline_to_wall(deadline_ns: u64) -> Duration {
+/// Converts a monotonic time (past or future) to wall-clock time, as seen now.
+pub fn mono_to_wall(deadline_ns: u64) -> Duration {
     let (mono, wall) = (now_ns(), wall());
     if deadline_ns >= mono {
         wall + Duration::from_nanos(deadline_ns - mono)

@@ -5,7 +5,6 @@
 use std::io;
 use std::os::raw::{c_int, c_short, c_void};
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::clock;
 use super::log::warn;
@@ -91,8 +90,9 @@ pub struct Slot {
     pub res: u16,
     pub ncalls: u32,
     pub deadline: u64,
-    /// EV_PERSIST with a timeout: re-armed with this delay on every call.
-    pub persist_delay: Option<u64>,
+    /// EV_PERSIST with a timeout: re-armed with this delay (ns, 0 = none)
+    /// on every call.
+    pub persist_delay: u64,
     prev: u32,
     next: u32,
 }
@@ -141,8 +141,8 @@ pub struct State {
     /// ends that queue's run early.
     pub running_priority: i32,
     pub continue_flag: bool,
-    /// Time cached for the current pass: (monotonic ns, wall clock).
-    pub cached: Option<(u64, Duration)>,
+    /// Monotonic time (ns) cached for the current pass.
+    pub cached: Option<u64>,
     pub use_cache: bool,
     /// The signal event being called, and how many calls remain.
     pub running: Option<Key>,
@@ -199,13 +199,13 @@ impl State {
     /// Monotonic now: the pass's cached time when there is one.
     pub fn now(&self) -> u64 {
         match self.cached {
-            Some((mono, _)) if self.use_cache => mono,
+            Some(mono) if self.use_cache => mono,
             _ => clock::now_ns(),
         }
     }
 
     pub fn update_cache(&mut self) {
-        self.cached = Some((clock::now_ns(), clock::wall()));
+        self.cached = Some(clock::now_ns());
     }
 
     pub fn has_events(&self) -> bool {
@@ -272,7 +272,7 @@ impl State {
             res: 0,
             ncalls: 0,
             deadline: 0,
-            persist_delay: None,
+            persist_delay: 0,
             prev: NIL,
             next: NIL,
         };
@@ -299,7 +299,7 @@ impl State {
         }
     }
 
-    pub fn set_persist_delay(&mut self, s: u32, delay: Option<u64>) {
+    pub fn set_persist_delay(&mut self, s: u32, delay: u64) {
         self.slots[s as usize].persist_delay = delay;
     }
 
@@ -584,9 +584,10 @@ impl State {
     /// from now after I/O, never in the past.
     pub fn rearm(&mut self, s: u32, res: u16) {
         let slot = self.slots[s as usize];
-        let Some(delay) = slot.persist_delay else {
+        let delay = slot.persist_delay;
+        if delay == 0 {
             return;
-        };
+        }
         let now = self.now();
         let from = if res & ev::TIMEOUT != 0 {
             slot.deadline

@@ -259,7 +259,7 @@ pub unsafe extern "C" fn event_pending(
         if let (Some(deadline), false, true) = (p.deadline, tv.is_null(), asked & ev::TIMEOUT != 0)
         {
             // SAFETY: non-null out-pointer from the caller.
-            unsafe { *tv = to_timeval(clock::deadline_to_wall(deadline)) };
+            unsafe { *tv = to_timeval(clock::mono_to_wall(deadline)) };
         }
         c_int::from(p.what & asked)
     })
