@@ -442,9 +442,12 @@ impl Base {
 
     /// Wall-clock time of the current pass (`event_base_gettimeofday_cached`).
     pub fn cached_time(&self) -> Duration {
-        let g = self.lock();
-        match g.state.cached {
-            Some(mono) if g.state.use_cache => clock::mono_to_wall(mono),
+        let mut g = self.lock();
+        let st = &mut g.state;
+        match st.cached {
+            Some(mono) if st.use_cache => *st
+                .cached_wall
+                .get_or_insert_with(|| clock::mono_to_wall(mono)),
             _ => clock::wall(),
         }
     }

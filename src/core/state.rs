@@ -93,8 +93,11 @@ pub struct Slot {
     /// EV_PERSIST with a timeout: re-armed with this delay (ns, 0 = none)
     /// on every call.
     pub persist_delay: u64,
+    /// Active-queue links.
     prev: u32,
     next: u32,
+    /// Next slot watching the same fd (newest first, as libevent's evmap).
+    fd_next: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -108,12 +111,18 @@ const EMPTY_QUEUE: Queue = Queue {
     tail: NIL,
 };
 
-#[derive(Default)]
+#[derive(Clone, Copy)]
 struct FdWatch {
-    slots: Vec<u32>,
+    /// First slot of the fd's list (linked through `Slot::fd_next`).
+    head: u32,
     /// The interest the registrar currently holds for this fd.
     interest: u8,
 }
+
+const NO_WATCH: FdWatch = FdWatch {
+    head: NIL,
+    interest: 0,
+};
 
 /// Counts as libevent keeps them: an event counts once for each of
 /// inserted, timeout and active that it is in.
@@ -143,6 +152,8 @@ pub struct State {
     pub continue_flag: bool,
     /// Monotonic time (ns) cached for the current pass.
     pub cached: Option<u64>,
+    /// Its wall-clock equivalent, worked out once when first asked for.
+    pub cached_wall: Option<std::time::Duration>,
     pub use_cache: bool,
     /// The signal event being called, and how many calls remain.
     pub running: Option<Key>,
@@ -177,6 +188,7 @@ impl State {
             running_priority: -1,
             continue_flag: false,
             cached: None,
+            cached_wall: None,
             use_cache,
             running: None,
             running_ncalls: 0,
@@ -206,6 +218,7 @@ impl State {
 
     pub fn update_cache(&mut self) {
         self.cached = Some(clock::now_ns());
+        self.cached_wall = None;
     }
 
     pub fn has_events(&self) -> bool {
@@ -275,6 +288,7 @@ impl State {
             persist_delay: 0,
             prev: NIL,
             next: NIL,
+            fd_next: NIL,
         };
         match self.free.pop() {
             Some(s) => {
@@ -360,10 +374,13 @@ impl State {
             return Err(format!("event_add: invalid fd {fd}"));
         }
         if self.fds.len() <= fd as usize {
-            self.fds.resize_with(fd as usize + 1, FdWatch::default);
+            self.fds.resize(fd as usize + 1, NO_WATCH);
         }
-        let old = self.fds[fd as usize].interest;
-        if !self.fds[fd as usize].slots.is_empty() && (old ^ want) & bits::ET != 0 {
+        let FdWatch {
+            head,
+            interest: old,
+        } = self.fds[fd as usize];
+        if head != NIL && (old ^ want) & bits::ET != 0 {
             return Err(format!(
                 "Tried to mix edge-triggered and non-edge-triggered events on fd {fd}"
             ));
@@ -374,9 +391,11 @@ impl State {
                 .set(fd, old, new)
                 .map_err(|e| format!("{}: cannot watch fd {fd}: {e}", self.registrar.method()))?;
         }
-        let watch = &mut self.fds[fd as usize];
-        watch.interest = new;
-        watch.slots.push(s);
+        self.slots[s as usize].fd_next = head;
+        self.fds[fd as usize] = FdWatch {
+            head: s,
+            interest: new,
+        };
         Ok(())
     }
 
@@ -417,16 +436,29 @@ impl State {
             }
             return;
         }
-        let Some(watch) = self.fds.get_mut(fd as usize) else {
+        let Some(&FdWatch {
+            head,
+            interest: old,
+        }) = self.fds.get(fd as usize)
+        else {
             return;
         };
-        watch.slots.retain(|&x| x != s);
-        let old = watch.interest;
-        let new = watch
-            .slots
-            .iter()
-            .fold(0, |acc, &x| acc | io_bits(self.slots[x as usize].events));
-        watch.interest = new;
+        // Unlink `s` and recompute the interest of those that remain.
+        let (mut new, mut prev, mut cur) = (0, NIL, head);
+        while cur != NIL {
+            let next = self.slots[cur as usize].fd_next;
+            if cur == s {
+                match prev {
+                    NIL => self.fds[fd as usize].head = next,
+                    p => self.slots[p as usize].fd_next = next,
+                }
+            } else {
+                new |= io_bits(self.slots[cur as usize].events);
+                prev = cur;
+            }
+            cur = next;
+        }
+        self.fds[fd as usize].interest = new;
         if new != old {
             // A closed fd has already left the kernel's set: nothing to report.
             let _ = self.registrar.set(fd, old, new);
@@ -524,15 +556,21 @@ impl State {
                 self.waker.drain();
             } else if self.signal_pipe.as_ref().is_some_and(|p| p.fd() == r.fd) {
                 self.deliver_signals();
-            } else if let Some(watch) = self.fds.get(r.fd as usize) {
-                for i in 0..watch.slots.len() {
-                    let s = self.fds[r.fd as usize].slots[i];
-                    let res = self.slots[s as usize].events & u16::from(r.bits) & ev::IO;
-                    if res != 0 {
-                        self.activate(s, res, 1);
-                    }
-                }
+            } else {
+                self.activate_watchers(r.fd, u16::from(r.bits));
             }
+        }
+    }
+
+    /// Activates the events on `fd` that want any of `bits` (READ/WRITE/CLOSED).
+    fn activate_watchers(&mut self, fd: c_int, bits: u16) {
+        let mut s = self.fds.get(fd as usize).map_or(NIL, |w| w.head);
+        while s != NIL {
+            let res = self.slots[s as usize].events & bits & ev::IO;
+            if res != 0 {
+                self.activate(s, res, 1);
+            }
+            s = self.slots[s as usize].fd_next;
         }
     }
 
@@ -604,15 +642,7 @@ impl State {
     /// Activates events on `fd` as if the backend reported `events`; with
     /// EV_TIMEOUT, also timers that carry this fd.
     pub fn activate_fd(&mut self, fd: c_int, events: u16) {
-        let bits = events & ev::IO;
-        if let Some(watch) = self.fds.get(fd as usize) {
-            for s in watch.slots.clone() {
-                let res = self.slots[s as usize].events & bits;
-                if res != 0 {
-                    self.activate(s, res, 1);
-                }
-            }
-        }
+        self.activate_watchers(fd, events);
         if events & ev::TIMEOUT != 0 {
             let timers: Vec<u32> = self
                 .live()
