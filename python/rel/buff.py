@@ -69,7 +69,7 @@ class BuffWriter(Basic):
 
     def _stale(self) -> bool:
         try:
-            return self.sock.fileno() != self.fileno
+            return bool(self.sock.fileno() != self.fileno)
         except (OSError, ValueError):
             return True
 

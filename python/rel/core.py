@@ -32,7 +32,6 @@ EV_PERSIST = 0x10
 EV_CLOSED = 0x80
 
 EVLOOP_ONCE = 0x01
-EVLOOP_NONBLOCK = 0x02
 
 # libevent's default clock is coarse (a 1 ms timer fires after ~4 ms); librel
 # is precise anyway and accepts the flag.
@@ -109,8 +108,7 @@ def _enable_threads(lib: ctypes.CDLL, path: str) -> None:
         raise ImportError(f"evthread_use_pthreads failed for {path}")
 
 
-def _load() -> ctypes.CDLL:
-    path = _locate()
+def _load(path: str) -> ctypes.CDLL:
     lib = ctypes.CDLL(path, use_errno=True)
     for name, (restype, argtypes) in _PROTOTYPES.items():
         fn = getattr(lib, name)
@@ -120,7 +118,7 @@ def _load() -> ctypes.CDLL:
 
 
 LIBRARY_PATH = _locate()
-_lib = _load()
+_lib = _load(LIBRARY_PATH)
 _keys = itertools.count(1)
 
 
@@ -229,7 +227,7 @@ class Base:
             raise _oserror(f"event_new failed for fd {fd}")
         with self._lock:
             self._owned[key] = ev
-        return ev
+        return int(ev)
 
     def free_event(self, key: int) -> None:
         with self._lock:
@@ -261,7 +259,7 @@ class Base:
                 exc = None  # break the frame <-> traceback cycle
         if rc < 0:
             raise _oserror("event_base_loop failed")
-        return rc
+        return int(rc)
 
     def cached_time(self) -> _Timeval:
         """The time the running loop pass started (or now, outside a pass)."""

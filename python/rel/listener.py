@@ -11,8 +11,9 @@ costs nothing; only a falsy one calls back into C (event_del).
 
 from __future__ import annotations
 
+import signal as _signal
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 from . import core
 from .core import EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE
@@ -34,21 +35,24 @@ def contains(mode: int, bit: int) -> bool:
 
 
 def fileno(sock: Any) -> int:
-    return sock if isinstance(sock, int) else sock.fileno()
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    if fd < 0:  # a closed socket: select would write outside its fd_set
+        raise ValueError(f"invalid file descriptor {fd} (closed socket?)")
+    return fd
 
 
 class Listener(Basic):
     """Common machinery: one C event, registered through _arm()/_disarm()."""
 
     flags = 0
+    _base: Optional[core.Base] = None
 
-    def __init__(self, registrar: "Registrar", fd: int, cb: Optional[Callable[..., Any]], args: tuple) -> None:
+    def __init__(self, registrar: "Registrar", fd: int, cb: Optional[Callable[..., Any]], args: Tuple[Any, ...]) -> None:
         self.registrar = registrar
         self.fd = fd
         self.cb = cb
         self.args = args
         self._key = core.next_key()
-        self._base: Optional[core.Base] = None
         self._ev = 0
 
     def _event(self) -> int:
@@ -73,6 +77,22 @@ class Listener(Basic):
             live.pop(self._key, None)
             raise
 
+    def _claim(self, table: Dict[Any, Any], slot: Any, delay: Optional[float]) -> None:
+        """Register as the one listener of `slot`, deleting whoever held it."""
+        old = table.get(slot)
+        if old is not None and old is not self:
+            old.delete()
+        table[slot] = self
+        try:
+            self._arm(delay)
+        except BaseException:
+            self._vacate(table, slot)
+            raise
+
+    def _vacate(self, table: Dict[Any, Any], slot: Any) -> None:
+        if table.get(slot) is self:
+            table.pop(slot, None)
+
     def _unlive(self) -> bool:
         """Forget the registration; tell the loop when nothing is left to wait for."""
         base = self._base
@@ -96,6 +116,12 @@ class Listener(Basic):
         base = self._base
         if base is not None and not sys.is_finalizing():
             base.free_event(self._key)
+
+    def add(self, delay: Optional[float] = None) -> None:
+        raise NotImplementedError
+
+    def delete(self) -> None:
+        raise NotImplementedError
 
     def _fire(self, what: int) -> None:
         raise NotImplementedError
@@ -122,18 +148,11 @@ class SocketIO(Listener):
 
     def add(self, delay: Optional[float] = None) -> None:
         self.log("add w/ delay =", delay)
-        slots, slot = self.registrar.slots, (self.kind, self.fd)
-        old = slots.get(slot)
-        if old is not None and old is not self:
-            old.delete()
-        slots[slot] = self
-        self._arm(delay)
+        self._claim(self.registrar.slots, (self.kind, self.fd), delay)
 
     def delete(self) -> None:
         self.log("delete")
-        slot = (self.kind, self.fd)
-        if self.registrar.slots.get(slot) is self:
-            self.registrar.slots.pop(slot, None)
+        self._vacate(self.registrar.slots, (self.kind, self.fd))
         self._disarm()
 
     def dereference(self) -> None:
@@ -193,23 +212,17 @@ class Signal(Listener):
 
     def __init__(self, registrar: "Registrar", sig: int, cb: Callable[..., Any], *args: Any) -> None:
         sig = int(sig)
-        if not 0 < sig < 65:
+        if not 0 < sig < _signal.NSIG:
             raise ValueError(f"signal number out of range: {sig}")
         super().__init__(registrar, sig, cb, args)
         self.sig = sig
         self.add()
 
     def add(self, delay: Optional[float] = None) -> None:
-        signals = self.registrar.signals
-        old = signals.get(self.sig)
-        if old is not None and old is not self:
-            old.delete()
-        signals[self.sig] = self
-        self._arm(delay)
+        self._claim(self.registrar.signals, self.sig, delay)
 
     def delete(self) -> None:
-        if self.registrar.signals.get(self.sig) is self:
-            self.registrar.signals.pop(self.sig, None)
+        self._vacate(self.registrar.signals, self.sig)
         self._disarm()
 
     def _fire(self, what: int) -> None:

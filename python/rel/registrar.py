@@ -127,24 +127,15 @@ class Registrar(Basic):
     def init(self) -> None:
         """Drop every registration and carry on with a fresh base."""
         self.running = False
-        old = self.base
         self._drop_all()
-        self.base = core.Base(old.method)
-        if old.looping:  # called from a callback: free it once its loop returns
-            old.request_break()
-            self._retired.append(old)
-        else:
-            old.close()
+        old, self.base = self.base, core.Base(self.base.method)
+        self._retire(old)
 
     def close(self) -> None:
-        """Drop everything and free the base (after its loop returns, if it runs)."""
+        """Drop everything and free the base."""
         self.running = False
         self._drop_all()
-        if self.base.looping:
-            self.base.request_break()
-            self._retired.append(self.base)
-        else:
-            self.base.close()
+        self._retire(self.base)
 
     # -- state --------------------------------------------------------------
     def report(self) -> Dict[str, int]:
@@ -160,7 +151,7 @@ class Registrar(Basic):
     @property
     def tick(self) -> int:
         """Microseconds field of the time the current (or last) loop pass started."""
-        return self.base.cached_time().tv_usec
+        return int(self.base.cached_time().tv_usec)
 
     # -- internals ----------------------------------------------------------
     def _listeners(self) -> List[Listener]:
@@ -171,6 +162,14 @@ class Registrar(Basic):
             listener.delete()
         self.slots.clear()
         self.signals.clear()
+
+    def _retire(self, base: core.Base) -> None:
+        """Free base now or, when one of its callbacks called us, once its loop returns."""
+        if base.looping:
+            base.request_break()
+            self._retired.append(base)
+        else:
+            base.close()
 
     def _reap(self) -> None:
         while self._retired and not self._retired[0].looping:
@@ -194,8 +193,9 @@ class Registrar(Basic):
             key = core.next_key()
 
             def on_sigint(what: int) -> None:
-                if _signal.SIGINT not in self.signals:
-                    _signal.getsignal(_signal.SIGINT)(_signal.SIGINT, None)
+                current = _signal.getsignal(_signal.SIGINT)
+                if _signal.SIGINT not in self.signals and callable(current):
+                    current(_signal.SIGINT, None)
 
             base.hooks[key] = on_sigint
             self._sigint = (base, base.new_event(_signal.SIGINT, EV_SIGNAL | EV_PERSIST, key))

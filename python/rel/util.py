@@ -8,12 +8,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Tuple, Union
+from typing import Any, Callable, Dict, List, Set, Tuple
 
 listeners: Dict[Any, List[Callable[..., Any]]] = {}
-# event -> callbacks waiting for it, or TRANSPIRED once it has happened
-happenings: Dict[Any, Union[str, List[Tuple[Callable[..., Any], tuple, dict]]]] = {}
-TRANSPIRED = "transpired"
+happenings: Dict[Any, List[Tuple[Callable[..., Any], Tuple[Any, ...], Dict[str, Any]]]] = {}  # event -> waiting callbacks
+transpired: Set[Any] = set()
 verbose = False
 LOUD = True
 
@@ -70,17 +69,15 @@ def ask(channel: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def when(event: Any, cb: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    waiting = happenings.setdefault(event, [])
-    if waiting == TRANSPIRED:
+    if event in transpired:
         cb(*args, **kwargs)
     else:
-        waiting.append((cb, args, kwargs))  # type: ignore[union-attr]
+        happenings.setdefault(event, []).append((cb, args, kwargs))
 
 
 def transpire(event: Any) -> None:
-    waiting = happenings.get(event, [])
-    if waiting == TRANSPIRED:
+    if event in transpired:
         return
-    happenings[event] = TRANSPIRED
-    for cb, args, kwargs in waiting:  # type: ignore[misc]
+    transpired.add(event)
+    for cb, args, kwargs in happenings.pop(event, []):
         cb(*args, **kwargs)

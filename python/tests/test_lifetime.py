@@ -1,0 +1,89 @@
+"""Callback objects live exactly as long as C can call them."""
+
+import gc
+import socket
+import weakref
+
+import pytest
+
+import rel
+import rel.rel
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+
+def owned():
+    """C events of the current base (after a first dispatch made its internal ones)."""
+    rel.dispatch()
+    return len(rel.rel.registrar.base._owned)
+
+
+def test_unreferenced_registrations_keep_working(run):
+    a, b = socket.socketpair()
+    try:
+        got = []
+        rel.read(b, lambda: got.append(b.recv(5)))  # result dropped at once
+        rel.timeout(0.01, got.append, "timer")
+        gc.collect()
+        a.send(b"x")
+        run()
+        assert sorted(map(str, got)) == sorted(map(str, [b"x", "timer"]))
+    finally:
+        a.close()
+        b.close()
+
+
+def test_dropping_a_registered_event_object_does_not_crash(run):
+    got = []
+    ev = rel.event(lambda *args: got.append(args[2]))
+    ev.add(0.01)
+    del ev
+    gc.collect()
+    run()
+    assert got == [rel.EV_TIMEOUT]
+
+
+def test_no_leak_per_registration(run):
+    baseline = owned()
+    refs = []
+    for i in range(200):
+        refs.append(weakref.ref(rel.timeout(0.001, lambda: None)))
+    run()
+    gc.collect()
+    assert all(r() is None for r in refs)
+    assert owned() == baseline
+
+
+def test_falsy_read_frees_its_event(run):
+    a, b = socket.socketpair()
+    try:
+        baseline = owned()
+        ref = weakref.ref(rel.read(b, lambda: b.recv(5) and None))
+        a.send(b"x")
+        run()
+        gc.collect()
+        assert ref() is None and owned() == baseline
+    finally:
+        a.close()
+        b.close()
+
+
+def test_deleted_but_referenced_object_can_be_re_added(run):
+    got = []
+    t = rel.timeout(0.01, got.append, 1)
+    t.delete()
+    gc.collect()
+    t.add(0.01)
+    run()
+    assert got == [1]
+
+
+def test_one_trampoline_per_base():
+    import rel.core
+
+    base = rel.rel.registrar.base
+    before = base._trampoline
+    for _ in range(10):
+        rel.timeout(5, lambda: None)
+    assert base._trampoline is before
+    assert isinstance(before, rel.core._CALLBACK)
