@@ -485,6 +485,7 @@ impl Base {
             return -1;
         }
         g.loop_thread = Some(thread::current().id());
+        clock::tighten_timer_slack();
         g.exit_flag = false;
         g.break_flag = false;
         g.state.claim_signals();
