@@ -1,0 +1,110 @@
+"""Helpers shared by bench/run and bench/python_bench.py: paths, the venv,
+statistics, tables and the results file. Standard library only."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+BUILD = os.path.join(ROOT, "build", "bench")
+RESULTS = os.path.join(BENCH, "results")
+LATEST = os.path.join(RESULTS, "latest.json")
+VENV = os.path.join(BUILD, "venv")
+VENV_PY = os.path.join(VENV, "bin", "python")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def ensure_venv(packages):
+    """A venv under build/bench with `packages` (pip specs) installed;
+    returns its python, or None (with a message) when that fails."""
+    try:
+        if not os.path.exists(VENV_PY):
+            log(f"creating {VENV}")
+            subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+        missing = []
+        for spec in packages:
+            name, _, version = spec.partition("==")
+            probe = (f"import importlib.metadata as m, sys; "
+                     f"v = m.version({name!r}); sys.exit({version!r} not in ('', v))")
+            if subprocess.run([VENV_PY, "-c", probe], capture_output=True).returncode:
+                missing.append(spec)
+        if missing:
+            log(f"pip install {' '.join(missing)} (into {VENV})")
+            subprocess.run([VENV_PY, "-m", "pip", "install", "-q", *missing], check=True)
+        return VENV_PY
+    except (subprocess.CalledProcessError, OSError) as e:
+        log(f"venv setup failed ({e}); continuing without {', '.join(packages)}")
+        return None
+
+
+def stats(samples):
+    """median, quartiles, min/max of a list of numbers."""
+    s = sorted(samples)
+    n = len(s)
+
+    def q(p):  # linear interpolation between closest ranks
+        x = p * (n - 1)
+        i = int(x)
+        return s[i] + (s[min(i + 1, n - 1)] - s[i]) * (x - i)
+
+    return {"n": n, "median": q(0.5), "q1": q(0.25), "q3": q(0.75),
+            "p99": q(0.99), "min": s[0], "max": s[-1]}
+
+
+def spread(st):
+    """Half the interquartile range as a percentage of the median."""
+    return 50.0 * (st["q3"] - st["q1"]) / st["median"] if st["median"] else 0.0
+
+
+def table(headers, rows):
+    """Plain text table, columns left-aligned on their widest cell."""
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in rows)) if rows else len(str(h))
+              for i, h in enumerate(headers)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    out = [line([str(h) for h in headers]), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def machine():
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"date": time.strftime("%Y-%m-%d %H:%M:%S %z"), "host": platform.node(),
+            "kernel": platform.release(), "cpu": cpu, "cores": os.cpu_count(),
+            "loadavg_at_start": os.getloadavg()[0]}
+
+
+def load_results():
+    try:
+        with open(LATEST) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def save_results(section, data):
+    """Replaces one top-level section of latest.json, keeping the others."""
+    res = load_results()
+    res[section] = data
+    write_results(res)
+
+
+def write_results(res):
+    os.makedirs(RESULTS, exist_ok=True)
+    tmp = LATEST + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(res, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, LATEST)
