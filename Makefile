@@ -72,9 +72,10 @@ check-headers: all
 	    else git diff --stat -- include; echo "headers: 0 passed, 1 failed (include/ is stale: commit the regenerated headers)"; fi; \
 	else echo "headers: not a git checkout, skipped"; fi
 
+# Differential C tests on every backend, plus memcheck runs (epoll).
 test-c:
 	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
-	ctests/run $(TEST_PREFIX)
+	VALGRIND=$$(command -v valgrind >/dev/null && echo 1 || echo 0) ctests/run $(TEST_PREFIX)
 
 test-python:
 	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)

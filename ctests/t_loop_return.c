@@ -55,19 +55,19 @@ main(void)
 	EXPECT_INT("got_exit after plain runs", event_base_got_exit(base), 0);
 	EXPECT_INT("got_break after plain runs", event_base_got_break(base), 0);
 
-	/* a pending 20 ms timer: NONBLOCK returns 0 without running it */
+	/* a pending 60 ms timer: NONBLOCK returns 0 without running it */
 	t1 = evtimer_new(base, count_cb, NULL);
-	tv = t_tv_ms(20);
+	tv = t_tv_ms(60);
 	evtimer_add(t1, &tv);
 	calls = 0;
 	t0 = t_now_ms();
 	EXPECT_INT("loop(NONBLOCK) with pending timer", event_base_loop(base, EVLOOP_NONBLOCK), 0);
 	EXPECT_INT("  timer not yet run", calls, 0);
-	CHECK("  NONBLOCK did not wait", t_now_ms() - t0 < 15);
+	CHECK("  NONBLOCK did not wait", t_now_ms() - t0 < 40);
 	/* ONCE blocks until the timer fires, returns 0 */
 	EXPECT_INT("loop(ONCE) with pending timer", event_base_loop(base, EVLOOP_ONCE), 0);
 	EXPECT_INT("  timer ran", calls, 1);
-	SAY("  ONCE waited >= 15ms: %s", YN(t_now_ms() - t0 >= 15));
+	CHECK("  ONCE waited >= 50ms", t_now_ms() - t0 >= 50);
 	EXPECT_INT("  timer no longer pending", evtimer_pending(t1, NULL), 0);
 	EXPECT_INT("dispatch after timer consumed", event_base_dispatch(base), 1);
 

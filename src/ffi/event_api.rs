@@ -62,13 +62,6 @@ pub unsafe extern "C" fn event_assign(
         } else {
             base
         };
-        // Re-assigning a pending event would orphan its registration.
-        if e.is_assigned() && e.is_pending("event_assign") {
-            warn("event_assign: event is pending; deleting it first");
-            if let Some(b) = e.base("event_assign") {
-                b.core.del(e.key(), &e, DelMode::Default);
-            }
-        }
         let io = (events as u16) & ev::IO;
         if events as u16 & ev::SIGNAL != 0 && io != 0 {
             warn("event_assign: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED");
