@@ -8,14 +8,13 @@
 use std::io;
 use std::os::raw::c_int;
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use super::clock;
 use super::log::{emit, warn, Severity};
 use super::registrar::{env_var_for, Ready, Registrar, METHODS};
 use super::state::{
-    ev, evlist, owned_by_caller, Action, Callback, Counts, Key, Mirror, Spec, State,
+    ev, evlist, owned_by_caller, Action, Callback, Counts, Key, Mirror, Slot, Spec, State,
 };
 
 /// `EVENT_BASE_FLAG_*` values the core looks at.
@@ -86,7 +85,8 @@ pub struct Pending {
 /// The loop's own state, kept with the registrations under one lock.
 struct Shared {
     state: State,
-    loop_thread: Option<ThreadId>,
+    /// The thread running the loop (see [`thread_token`]).
+    loop_thread: Option<usize>,
     /// The loop thread is blocked in the registrar.
     waiting: bool,
     wake_sent: bool,
@@ -97,12 +97,13 @@ struct Shared {
     method: &'static str,
     features: u32,
     constructor: fn() -> io::Result<Box<dyn Registrar>>,
+    /// The loop's readiness buffer, kept between calls (taken while looping).
+    ready: Vec<Ready>,
 }
 
 pub struct Base {
     shared: Mutex<Shared>,
     callback_done: Condvar,
-    ready: Mutex<Vec<Ready>>,
 }
 
 /// The error the C layer turns into -1 (already logged).
@@ -112,6 +113,13 @@ pub struct Refused;
 fn refuse<T>(msg: &str) -> Result<T, Refused> {
     warn(msg);
     Err(Refused)
+}
+
+/// Identifies the calling thread: the address of a thread-local, far
+/// cheaper than `thread::current().id()` on every loop call and delete.
+fn thread_token() -> usize {
+    thread_local!(static TOKEN: u8 = const { 0 });
+    TOKEN.with(|t| t as *const u8 as usize)
 }
 
 fn env_allows(method: &str, cfg: &Config) -> bool {
@@ -153,9 +161,9 @@ impl Base {
                     method,
                     features,
                     constructor,
+                    ready: Vec::new(),
                 }),
                 callback_done: Condvar::new(),
-                ready: Mutex::new(Vec::new()),
             });
         }
         warn("event_base_new: no event mechanism available");
@@ -245,7 +253,7 @@ impl Base {
     /// left as it is. May wait for the event's callback on another thread.
     pub fn del(&self, key: Key, hint: &dyn SlotHint, mode: DelMode) {
         let mut g = self.lock();
-        let me = thread::current().id();
+        let me = thread_token();
         while g.state.running == Some(key) && g.loop_thread != Some(me) && mode != DelMode::NoBlock
         {
             let finalize = g
@@ -484,12 +492,12 @@ impl Base {
             warn("event_base_loop: reentrant invocation. Only one event_base_loop can run on each event_base at once.");
             return -1;
         }
-        g.loop_thread = Some(thread::current().id());
+        g.loop_thread = Some(thread_token());
         clock::tighten_timer_slack();
         g.exit_flag = false;
         g.break_flag = false;
         g.state.claim_signals();
-        let mut ready = std::mem::take(&mut *self.ready.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut ready = std::mem::take(&mut g.ready);
         let mut result = 0;
         loop {
             g.state.continue_flag = false;
@@ -544,8 +552,7 @@ impl Base {
         }
         g.state.cached = None;
         g.loop_thread = None;
-        drop(g);
-        *self.ready.lock().unwrap_or_else(|e| e.into_inner()) = ready;
+        g.ready = ready;
         result
     }
 
@@ -586,30 +593,40 @@ impl Base {
             .map(|i| clock::now_ns().saturating_add(i.as_nanos() as u64));
         let mut count = 0;
         while let Some(s) = g.state.queue_head(pri) {
-            let slot = *g.state.slot(s);
-            if slot.events & ev::PERSIST != 0 {
+            let &Slot {
+                key,
+                fd,
+                events,
+                res,
+                ncalls,
+                action,
+                persist_delay,
+                ..
+            } = g.state.slot(s);
+            let persistent = events & ev::PERSIST != 0;
+            if persistent {
                 g.state.deactivate(s);
             } else {
                 g.state.delete(s);
             }
             count += 1;
             let mut keep_going = true;
-            match slot.action {
+            match action {
                 Action::LoopExit => g.exit_flag = true,
                 Action::Call(cb) | Action::Finalize(cb) => {
-                    if slot.events & ev::PERSIST != 0 {
-                        g.state.rearm(s, slot.res);
+                    if persistent && persist_delay != 0 {
+                        g.state.rearm(s, res);
                     }
-                    g.state.running = Some(slot.key);
-                    g.state.running_ncalls = if slot.events & ev::SIGNAL != 0 {
-                        slot.ncalls.max(1)
+                    g.state.running = Some(key);
+                    g.state.running_ncalls = if events & ev::SIGNAL != 0 {
+                        ncalls.max(1)
                     } else {
                         1
                     };
                     while g.state.running_ncalls > 0 && keep_going {
                         g.state.running_ncalls -= 1;
                         drop(g);
-                        keep_going = d.call(cb, slot.fd, slot.res);
+                        keep_going = d.call(cb, fd, res);
                         g = self.lock();
                         if g.break_flag {
                             break;

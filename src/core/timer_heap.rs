@@ -1,5 +1,5 @@
 //! Indexed binary min-heap of deadlines: O(log n) insert, remove and
-//! reschedule of any entry, O(1) peek. Entries are identified by a small
+//! in-place reschedule of any entry, O(1) peek. Entries are identified by a small
 //! integer id (the base's slot number); ties pop in insertion order.
 
 const ABSENT: u32 = u32::MAX;
@@ -35,75 +35,75 @@ impl TimerHeap {
         self.entries.first().map(|e| (e.id, e.key.0))
     }
 
-    /// Inserts `id` or moves it to a new deadline.
+    /// Inserts `id` or moves it to a new deadline (in place: one sift from
+    /// where it stands).
     pub fn schedule(&mut self, id: u32, deadline: u64) {
-        self.remove(id);
         if self.pos.len() <= id as usize {
             self.pos.resize(id as usize + 1, ABSENT);
         }
         self.seq += 1;
-        let at = self.entries.len();
-        self.entries.push(Entry {
+        let entry = Entry {
             key: (deadline, self.seq),
             id,
-        });
-        self.pos[id as usize] = at as u32;
-        self.sift_up(at);
+        };
+        match self.pos[id as usize] {
+            ABSENT => {
+                self.entries.push(entry);
+                self.place(self.entries.len() - 1, entry);
+            }
+            at => self.place(at as usize, entry),
+        }
     }
 
     /// Removes `id` if present; returns whether it was.
     pub fn remove(&mut self, id: u32) -> bool {
-        let Some(&at) = self.pos.get(id as usize) else {
-            return false;
+        let at = match self.pos.get(id as usize) {
+            Some(&at) if at != ABSENT => at as usize,
+            _ => return false,
         };
-        if at == ABSENT {
-            return false;
-        }
-        let at = at as usize;
         self.pos[id as usize] = ABSENT;
         let last = self.entries.pop().expect("indexed entry exists");
         if at < self.entries.len() {
-            self.entries[at] = last;
-            self.pos[last.id as usize] = at as u32;
-            self.sift_down(at);
-            self.sift_up(at);
+            self.place(at, last);
         }
         true
     }
 
-    fn sift_up(&mut self, mut at: usize) {
+    /// Puts `entry` into the hole at `at`, moving it up or down to where it
+    /// belongs; each displaced entry is written (with its position) once.
+    fn place(&mut self, mut at: usize, entry: Entry) {
         while at > 0 {
             let parent = (at - 1) / 2;
-            if self.entries[parent].key <= self.entries[at].key {
+            if self.entries[parent].key <= entry.key {
                 break;
             }
-            self.swap(at, parent);
+            self.put(at, self.entries[parent]);
             at = parent;
         }
-    }
-
-    fn sift_down(&mut self, mut at: usize) {
+        let len = self.entries.len();
         loop {
-            let (l, r) = (2 * at + 1, 2 * at + 2);
-            let mut least = at;
-            if l < self.entries.len() && self.entries[l].key < self.entries[least].key {
-                least = l;
-            }
-            if r < self.entries.len() && self.entries[r].key < self.entries[least].key {
-                least = r;
-            }
-            if least == at {
+            let left = 2 * at + 1;
+            if left >= len {
                 break;
             }
-            self.swap(at, least);
-            at = least;
+            let right = left + 1;
+            let child = if right < len && self.entries[right].key < self.entries[left].key {
+                right
+            } else {
+                left
+            };
+            if entry.key <= self.entries[child].key {
+                break;
+            }
+            self.put(at, self.entries[child]);
+            at = child;
         }
+        self.put(at, entry);
     }
 
-    fn swap(&mut self, a: usize, b: usize) {
-        self.entries.swap(a, b);
-        self.pos[self.entries[a].id as usize] = a as u32;
-        self.pos[self.entries[b].id as usize] = b as u32;
+    fn put(&mut self, at: usize, entry: Entry) {
+        self.entries[at] = entry;
+        self.pos[entry.id as usize] = at as u32;
     }
 }
 

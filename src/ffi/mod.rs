@@ -43,6 +43,14 @@ const BASE_MAGIC: u64 = 0x7265_6c5f_6261_7365;
 /// the struct and stray memory are not taken for assigned events.
 const EVENT_MAGIC: usize = 0x5245_4c5f_4556_4e54;
 
+/// Logs why `func` refused its arguments. Kept out of line so the checks
+/// on the hot paths stay small.
+#[cold]
+#[inline(never)]
+pub(crate) fn refuse(func: &str, why: &str) {
+    warn(&format!("{func}: {why}"));
+}
+
 /// Runs `f`, turning a panic into `fallback` and a log line.
 pub(crate) fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
@@ -61,15 +69,16 @@ impl event_base {
     }
 
     /// The live base behind `p`, or a logged refusal.
+    #[inline]
     unsafe fn from_ptr<'a>(p: *const event_base, func: &str) -> Option<&'a event_base> {
         if p.is_null() {
-            warn(&format!("{func}: no event_base given"));
+            refuse(func, "no event_base given");
             return None;
         }
         // SAFETY: non-null; the caller promises it came from event_base_new.
         let base = unsafe { &*p };
         if base.magic != BASE_MAGIC {
-            warn(&format!("{func}: not a live event_base"));
+            refuse(func, "not a live event_base");
             return None;
         }
         Some(base)
@@ -127,10 +136,11 @@ impl EventPtr {
     }
 
     /// The event's base, checked.
+    #[inline]
     fn base<'a>(&self, func: &str) -> Option<&'a event_base> {
         let b = self.ev().ev_base;
         if b.is_null() {
-            warn(&format!("{func}: event has no event_base set."));
+            refuse(func, "event has no event_base set.");
             return None;
         }
         // SAFETY: a non-null base pointer stored by event_assign/event_base_set.
@@ -203,6 +213,7 @@ unsafe extern "C" fn noop_callback(_: c_int, _: c_short, _: *mut std::os::raw::c
 
 /// A relative timeout from C: NULL means none; negative fields and
 /// deadlines beyond what the clock can hold are refused.
+#[inline]
 pub(crate) unsafe fn timeout_arg(
     tv: *const libc::timeval,
     func: &str,
@@ -214,15 +225,18 @@ pub(crate) unsafe fn timeout_arg(
     let tv = unsafe { *tv };
     const MAX_SECS: libc::time_t = 1 << 33; // ~272 years
     if tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_sec > MAX_SECS || tv.tv_usec > 1 << 40 {
-        warn(&format!(
-            "{func}: timeout {{{}, {}}} out of range",
-            tv.tv_sec, tv.tv_usec
-        ));
+        refuse(
+            func,
+            &format!("timeout {{{}, {}}} out of range", tv.tv_sec, tv.tv_usec),
+        );
         return Err(());
     }
-    Ok(Some(
-        Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64),
-    ))
+    // Both fields are range-checked above, so this cannot overflow.
+    let usec = tv.tv_usec as u64;
+    Ok(Some(Duration::new(
+        tv.tv_sec as u64 + usec / 1_000_000,
+        (usec % 1_000_000) as u32 * 1000,
+    )))
 }
 
 /// Writes a duration since the epoch into a C timeval.
