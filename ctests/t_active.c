@@ -83,10 +83,15 @@ main(void)
 	EXPECT_INT("  still pending", event_pending(p, EV_READ, NULL), EV_READ);
 	event_del(p);
 	EXPECT_INT("  deleted", event_pending(p, EV_READ, NULL), 0);
-	/* Not asserted: libevent 2.1 re-adds (I/O + old timeout) a deleted
-	 * persistent event that once had a timeout when it runs after
-	 * event_active; librel leaves a deleted event deleted (README,
-	 * "Differences from libevent"). */
+	/* a deleted persistent event keeps its interval: run through
+	 * event_active, it is added again (I/O + timeout) */
+	tv = t_tv_ms(5000);
+	event_add(p, &tv);
+	event_del(p);
+	event_active(p, EV_READ, 0);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	EXPECT_INT("deleted persistent+timeout event after manual run: pending",
+	    event_pending(p, EV_READ | EV_TIMEOUT, NULL), EV_READ | EV_TIMEOUT);
 	event_free(p);
 
 	/* event_base_active_by_fd */

@@ -14,7 +14,7 @@ use super::clock;
 use super::log::{emit, warn, Severity};
 use super::registrar::{env_var_for, Ready, Registrar, METHODS};
 use super::state::{
-    ev, evlist, owned_by_caller, Action, Callback, Counts, Key, Mirror, Slot, Spec, State,
+    ev, evlist, owned_by_caller, rearms, Action, Callback, Counts, Key, Mirror, Slot, Spec, State,
 };
 
 /// `EVENT_BASE_FLAG_*` values the core looks at.
@@ -232,7 +232,7 @@ impl Base {
         }
         if let Some(delay) = timeout {
             let delay_ns = u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX);
-            if slot.events & ev::PERSIST != 0 {
+            if rearms(slot.events) {
                 st.set_persist_delay(s, delay_ns);
             }
             if slot.flags & evlist::ACTIVE != 0 && slot.res & ev::TIMEOUT != 0 {
@@ -268,6 +268,11 @@ impl Base {
                 .callback_done
                 .wait(g)
                 .unwrap_or_else(|e| e.into_inner());
+        }
+        // A running event may already have left every list (non-persistent
+        // events do before their callback): still stop its remaining calls.
+        if g.state.running == Some(key) {
+            g.state.running_ncalls = 0;
         }
         if let Some(s) = g.state.find(key, hint.get()) {
             g.state.delete(s);
@@ -312,6 +317,11 @@ impl Base {
             what |= ev::TIMEOUT;
         }
         Pending { what, deadline }
+    }
+
+    /// Whether the event is in any list (added, timed or queued).
+    pub fn is_known(&self, key: Key, hint: &dyn SlotHint) -> bool {
+        self.lock().state.find(key, hint.get()).is_some()
     }
 
     /// `event_remove_timer`: drops the deadline, keeps the fd registration.
@@ -606,6 +616,10 @@ impl Base {
             let persistent = events & ev::PERSIST != 0;
             if persistent {
                 g.state.deactivate(s);
+                if persist_delay != 0 && matches!(action, Action::Call(_)) {
+                    g.state.rearm(s, res);
+                }
+                g.state.release_if_idle(s);
             } else {
                 g.state.delete(s);
             }
@@ -614,9 +628,6 @@ impl Base {
             match action {
                 Action::LoopExit => g.exit_flag = true,
                 Action::Call(cb) | Action::Finalize(cb) => {
-                    if persistent && persist_delay != 0 {
-                        g.state.rearm(s, res);
-                    }
                     g.state.running = Some(key);
                     g.state.running_ncalls = if events & ev::SIGNAL != 0 {
                         ncalls.max(1)
@@ -718,6 +729,8 @@ mod tests {
                 arg: key,
             },
             priority: 0,
+            persist_delay: 0,
+            deadline: 0,
         }
     }
 

@@ -38,10 +38,11 @@ pub mod evlist {
 /// odd number for events the base owns itself (`event_base_once`, loopexit).
 pub type Key = usize;
 
-/// Reflects a caller-owned event's `EVLIST_*` flags and result into its
-/// memory (the C layer's `evcb_flags`/`ev_res`). Called with the base
-/// locked, only while the event is in some list or leaving its last one.
-pub type Mirror = fn(Key, u8, u16);
+/// Reflects a caller-owned event's `EVLIST_*` flags, result and deadline
+/// (monotonic ns) into its memory (the C layer's `evcb_flags`, `ev_res`,
+/// `ev_timeout`). Called with the base locked, only while the event is in
+/// some list or leaving its last one.
+pub type Mirror = fn(Key, u8, u16, u64);
 
 pub fn owned_by_caller(key: Key) -> bool {
     key & 1 == 0
@@ -64,6 +65,12 @@ pub struct Spec {
     pub events: u16,
     pub callback: Callback,
     pub priority: u8,
+    /// A persistent event's interval (ns, 0 = none): like libevent's
+    /// `ev_io_timeout`, it belongs to the event and survives `event_del`.
+    pub persist_delay: u64,
+    /// The event's last deadline (monotonic ns, 0 = none), which like
+    /// libevent's `ev_timeout` survives `event_del`.
+    pub deadline: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -161,6 +168,12 @@ pub struct State {
     mirror: Option<Mirror>,
 }
 
+/// Whether an event re-arms its timeout on every call (libevent's persist
+/// closure): persistent, and not a signal (signals have their own closure).
+pub fn rearms(events: u16) -> bool {
+    events & ev::PERSIST != 0 && events & ev::SIGNAL == 0
+}
+
 fn io_bits(events: u16) -> u8 {
     (events & (ev::IO | ev::ET)) as u8
 }
@@ -256,7 +269,11 @@ impl State {
 
     pub fn alloc(&mut self, spec: &Spec) -> u32 {
         let action = Action::Call(spec.callback);
-        self.alloc_slot(spec.key, spec.fd, spec.events, action, spec.priority)
+        let s = self.alloc_slot(spec.key, spec.fd, spec.events, action, spec.priority);
+        let slot = &mut self.slots[s as usize];
+        slot.persist_delay = spec.persist_delay;
+        slot.deadline = spec.deadline;
+        s
     }
 
     /// A slot for an event the base owns (once events, loopexit).
@@ -310,6 +327,7 @@ impl State {
             slot.events = spec.events;
             slot.action = Action::Call(spec.callback);
             slot.priority = spec.priority;
+            slot.persist_delay = spec.persist_delay;
         }
     }
 
@@ -333,7 +351,7 @@ impl State {
     fn reflect(&self, s: u32) {
         let slot = &self.slots[s as usize];
         if let (Some(mirror), true) = (self.mirror, owned_by_caller(slot.key)) {
-            mirror(slot.key, slot.flags, slot.res);
+            mirror(slot.key, slot.flags, slot.res, slot.deadline);
         }
     }
 
@@ -473,10 +491,12 @@ impl State {
     }
 
     pub fn schedule(&mut self, s: u32, deadline: u64) {
+        self.slots[s as usize].deadline = deadline;
         if self.slots[s as usize].flags & evlist::TIMEOUT == 0 {
             self.set_flag(s, evlist::TIMEOUT);
+        } else {
+            self.reflect(s);
         }
-        self.slots[s as usize].deadline = deadline;
         self.timers.schedule(s, deadline);
     }
 
@@ -600,8 +620,8 @@ impl State {
     }
 
     /// Activates every event whose deadline has passed (libevent's
-    /// `timeout_process`): a plain event leaves all lists first; a persistent
-    /// one keeps its fd registration, to be re-armed when it runs.
+    /// `timeout_process`): a plain event (or signal) leaves all lists first;
+    /// a re-arming one keeps its fd registration, to be re-armed when it runs.
     pub fn process_timeouts(&mut self) {
         let now = self.now();
         while let Some((s, deadline)) = self.timers.peek() {
@@ -610,7 +630,7 @@ impl State {
             }
             self.remove_timeout(s);
             self.deactivate(s);
-            if self.slots[s as usize].events & ev::PERSIST == 0 {
+            if !rearms(self.slots[s as usize].events) {
                 self.remove_io(s);
             }
             self.activate(s, ev::TIMEOUT, 1);
@@ -618,8 +638,9 @@ impl State {
     }
 
     /// libevent's persist closure: the next deadline of a persistent event
-    /// with a timeout, counted from the old deadline after a timeout and
-    /// from now after I/O, never in the past.
+    /// with an interval, counted from the old deadline after a timeout and
+    /// from now after I/O, never in the past. Like libevent, this adds the
+    /// event again if it had been deleted (it ran through `event_active`).
     pub fn rearm(&mut self, s: u32, res: u16) {
         let slot = self.slots[s as usize];
         let delay = slot.persist_delay;
@@ -635,6 +656,13 @@ impl State {
         let mut at = from.saturating_add(delay);
         if at < now {
             at = now.saturating_add(delay);
+        }
+        let slot = self.slots[s as usize];
+        if slot.events & (ev::IO | ev::SIGNAL) != 0
+            && slot.flags & (evlist::INSERTED | evlist::ACTIVE) == 0
+            && self.insert(s).is_err()
+        {
+            return; // the fd went away meanwhile: leave it deleted
         }
         self.schedule(s, at);
     }

@@ -127,10 +127,8 @@ unsafe fn free_base(base: *mut event_base, run_finalizers: bool) {
             unsafe { super::event_api::finish_finalizer(finalizer, run_finalizers) };
         }
         super::compat::forget_base(base);
-        // SAFETY: the pointer came from Box::into_raw in event_base::new.
-        let mut owned = unsafe { Box::from_raw(base) };
-        owned.magic = 0;
-        drop(owned);
+        // SAFETY: the pointer came from event_base::new and is live.
+        unsafe { event_base::bury(base) };
     })
 }
 
@@ -358,14 +356,9 @@ pub unsafe extern "C" fn event_base_set(base: *mut event_base, ev: *mut event) -
         let Some(new) = (unsafe { base_ref(base, "event_base_set") }) else {
             return -1;
         };
-        if let Some(old) = e
-            .base("event_base_set")
-            .filter(|_| !e.ev().ev_base.is_null())
-        {
-            if old.core.pending(e.key(), &e).what != 0 {
-                warn("event_base_set: event is pending; delete it first");
-                return -1;
-            }
+        if e.is_pending("event_base_set") {
+            warn("event_base_set: event is pending; delete it first");
+            return -1;
         }
         let m = e.ev_mut();
         m.ev_base = base;

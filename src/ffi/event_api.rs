@@ -156,6 +156,9 @@ pub unsafe extern "C" fn event_add(ev: *mut event, timeout: *const libc::timeval
         let Ok(timeout) = (unsafe { timeout_arg(timeout, "event_add") }) else {
             return -1;
         };
+        if timeout.is_some() {
+            e.set_persist_interval(timeout.filter(|d| !d.is_zero()));
+        }
         match b.core.add(&e.spec(), &e, timeout) {
             Ok(()) => 0,
             Err(_) => -1,
@@ -209,6 +212,7 @@ pub unsafe extern "C" fn event_remove_timer(ev: *mut event) -> c_int {
             return -1;
         };
         b.core.remove_timer(e.key(), &e);
+        e.set_persist_interval(None);
         0
     })
 }

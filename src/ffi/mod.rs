@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::core::base::{Base, Config, SlotHint};
 use crate::core::log::warn;
-use crate::core::state::{Callback, Spec};
+use crate::core::state::{ev, Callback, Spec};
 
 pub mod base_api;
 pub mod compat;
@@ -26,7 +26,8 @@ use layout::{event, EVLIST_FINALIZING, EVLIST_INIT};
 /// Opaque to C. The magic catches NULL-adjacent mistakes and freed bases.
 pub struct event_base {
     magic: u64,
-    core: Base,
+    /// Boxed so that a freed base shrinks to a small tombstone.
+    core: Box<Base>,
     /// `event_base_init_common_timeout` results: boxed so the addresses
     /// handed to C stay put until the base goes.
     #[allow(clippy::vec_box)]
@@ -63,9 +64,27 @@ impl event_base {
     fn new(core: Base) -> *mut event_base {
         Box::into_raw(Box::new(event_base {
             magic: BASE_MAGIC,
-            core,
+            core: Box::new(core),
             common_timeouts: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// Frees what the base holds but keeps its (small) allocation as a
+    /// tombstone, so calls on events of a freed base are refused by the
+    /// magic check instead of reading freed memory.
+    unsafe fn bury(p: *mut event_base) {
+        static TOMBSTONES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+        // SAFETY: a live base from event_base::new, buried once.
+        unsafe {
+            (*p).magic = 0;
+            std::ptr::drop_in_place(&mut (*p).core);
+            std::ptr::drop_in_place(&mut (*p).common_timeouts);
+        }
+        // Kept reachable: the tombstones live as long as the process.
+        TOMBSTONES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(p as usize);
     }
 
     /// The live base behind `p`, or a logged refusal.
@@ -151,12 +170,13 @@ impl EventPtr {
         self.ev().ev_evcallback.evcb_flags as c_int & EVLIST_FINALIZING != 0
     }
 
-    /// Whether the event is pending in the base it names (false without one).
+    /// Whether the event is in any list of the base it names (false
+    /// without one): added, timed or queued to run.
     fn is_pending(&self, func: &str) -> bool {
         !self.ev().ev_base.is_null()
             && self
                 .base(func)
-                .is_some_and(|b| b.core.pending(self.key(), self).what != 0)
+                .is_some_and(|b| b.core.is_known(self.key(), self))
     }
 
     fn key(&self) -> usize {
@@ -178,6 +198,40 @@ impl EventPtr {
                 arg: evcb.evcb_arg as usize,
             },
             priority: evcb.evcb_pri,
+            persist_delay: self.persist_interval().map_or(0, |d| d.as_nanos() as u64),
+            deadline: (e.ev_timeout.tv_sec as u64)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(e.ev_timeout.tv_usec as u64 * 1000),
+        }
+    }
+
+    /// A persistent I/O or timer event's interval, kept where libevent keeps
+    /// it (`ev_io_timeout`), so it outlives `event_del` as there.
+    fn persist_interval(&self) -> Option<Duration> {
+        let e = self.ev();
+        let events = e.ev_events as u16;
+        if events & ev::PERSIST == 0 || events & ev::SIGNAL != 0 {
+            return None;
+        }
+        // SAFETY: the io variant of the union, which librel writes for
+        // persistent non-signal events (zeroed by event_assign).
+        let tv = unsafe { e.ev_.ev_io.ev_timeout };
+        (tv.tv_sec > 0 || tv.tv_usec > 0).then(|| {
+            Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
+        })
+    }
+
+    fn set_persist_interval(&self, d: Option<Duration>) {
+        let e = self.ev_mut();
+        let events = e.ev_events as u16;
+        if events & ev::PERSIST != 0 && events & ev::SIGNAL == 0 {
+            e.ev_.ev_io.ev_timeout = d.map_or(
+                libc::timeval {
+                    tv_sec: 0,
+                    tv_usec: 0,
+                },
+                to_timeval,
+            );
         }
     }
 }
@@ -192,13 +246,14 @@ impl SlotHint for EventPtr {
     }
 }
 
-/// The core's [`crate::core::state::Mirror`]: keeps `evcb_flags` and
-/// `ev_res` as libevent would, for programs that read them.
-fn mirror_state(key: usize, flags: u8, res: u16) {
+/// The core's [`crate::core::state::Mirror`]: keeps `evcb_flags`, `ev_res`
+/// and `ev_timeout` (monotonic, as in libevent) for programs that read them.
+fn mirror_state(key: usize, flags: u8, res: u16, deadline: u64) {
     let e = EventPtr(key as *mut event);
     let m = e.ev_mut();
     m.ev_evcallback.evcb_flags = (EVLIST_INIT | c_int::from(flags)) as c_short;
     m.ev_res = res as c_short;
+    m.ev_timeout = to_timeval(Duration::from_nanos(deadline));
 }
 
 /// A config as the C layer hands it to the core.
