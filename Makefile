@@ -12,7 +12,7 @@ SONAME := librel.so.1
 # Names programs and binaries look for in the drop-in layout.
 DROPIN_LIBS := libevent libevent_core libevent_pthreads
 
-.PHONY: all install install-rel demo test test-rust test-c test-python check-headers bench clean
+.PHONY: all install install-rel demo test test-rust test-c test-misuse test-python check-headers bench clean
 
 all:
 	$(CARGO) build --release
@@ -53,7 +53,7 @@ demo: install
 	./build/demo
 
 # Every test; the last line sums them up ("N passed, N failed").
-SUITES := test-rust check-headers test-c test-python
+SUITES := test-rust check-headers test-c test-misuse test-python
 test:
 	@mkdir -p build && rm -f build/suite-*.log
 	@for s in $(SUITES); do \
@@ -76,6 +76,11 @@ check-headers: all
 test-c:
 	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
 	VALGRIND=$$(command -v valgrind >/dev/null && echo 1 || echo 0) ctests/run $(TEST_PREFIX)
+
+# Bad input, fork, threads and limits: librel must refuse cleanly and survive.
+test-misuse:
+	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
+	ctests/misuse/run $(TEST_PREFIX)
 
 test-python:
 	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
