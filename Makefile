@@ -4,8 +4,9 @@ PREFIX ?= $(CURDIR)/prefix
 CARGO ?= cargo
 CC ?= cc
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
-LIB := target/release/librel.so
-STATIC := target/release/librel.a
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+LIB := $(TARGET_DIR)/release/librel.so
+STATIC := $(TARGET_DIR)/release/librel.a
 STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 TEST_PREFIX := $(CURDIR)/build/test-prefix
 SONAME := librel.so.1
