@@ -42,7 +42,15 @@ pub fn tighten_timer_slack() {
         thread_local!(static DONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
         if !DONE.replace(true) {
             // SAFETY: prctl with integer arguments only affects this thread.
-            unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
+            unsafe {
+                libc::prctl(
+                    libc::PR_SET_TIMERSLACK,
+                    1 as libc::c_ulong,
+                    0 as libc::c_ulong,
+                    0 as libc::c_ulong,
+                    0 as libc::c_ulong,
+                )
+            };
         }
     }
 }
