@@ -13,7 +13,7 @@ SONAME := librel.so.1
 # Names programs and binaries look for in the drop-in layout.
 DROPIN_LIBS := libevent libevent_core libevent_pthreads
 
-.PHONY: all install install-rel demo test test-rust test-c test-misuse test-python check-headers bench clean
+.PHONY: all install install-rel demo test test-rust test-c test-misuse test-fuzz test-python check-headers bench clean
 
 all:
 	$(CARGO) build --release
@@ -54,7 +54,7 @@ demo: install
 	./build/demo
 
 # Every test; the last line sums them up ("N passed, N failed").
-SUITES := test-rust check-headers test-c test-misuse test-python
+SUITES := test-rust check-headers test-c test-misuse test-fuzz test-python
 test:
 	@mkdir -p build && rm -f build/suite-*.log
 	@for s in $(SUITES); do \
@@ -82,6 +82,12 @@ test-c:
 test-misuse:
 	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
 	ctests/misuse/run $(TEST_PREFIX)
+
+# The API model under libFuzzer for a fixed budget (nightly + cargo-fuzz),
+# or under valgrind where those are missing (fuzz/run says which).
+test-fuzz:
+	@mkdir -p build
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} fuzz/run
 
 test-python:
 	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)

@@ -3,7 +3,8 @@
 //!
 //! Default budget: 300 sequences of 200 operations. REL_MODEL_ITERS=N runs
 //! N sequences; REL_MODEL_SEED=S replays the sequence with seed S (the seed
-//! of a failing sequence is printed).
+//! of a failing sequence is printed); REL_MODEL_STATS=1 prints per-sequence
+//! counts; REL_MODEL_AVOID=... leaves out known-bug inputs (tests/model/mod.rs).
 
 #[path = "model/mod.rs"]
 mod model;

@@ -135,7 +135,7 @@ pub unsafe extern "C" fn event_free(ev: *mut event) {
             b.core.del(e.key(), &e, DelMode::Default);
         }
         // Unmark it so a stale pointer is refused rather than trusted.
-        e.ev_mut().ev_evcallback.evcb_flags = 0;
+        e.unmark();
         mem_free(ev.cast());
     })
 }
@@ -273,7 +273,7 @@ pub unsafe extern "C" fn event_debug_unassign(ev: *mut event) {
         if e.is_pending("event_debug_unassign") {
             warn("event_debug_unassign: event is pending");
         } else {
-            e.ev_mut().ev_evcallback.evcb_flags = 0;
+            e.unmark();
         }
     })
 }
@@ -453,7 +453,7 @@ unsafe fn finalize_with(ev: *mut event, cb: event_finalize_callback_fn, free: bo
         };
         b.core.del(e.key(), &e, DelMode::NoBlock);
         // Refused by event_add/event_active until assigned again.
-        e.ev_mut().ev_evcallback.evcb_flags |= EVLIST_FINALIZING as c_short;
+        e.set_flags(e.flags() | EVLIST_FINALIZING);
         let arg = Box::into_raw(Box::new(Finalize { ev, callback, free })) as usize;
         let action = Action::Finalize(Callback {
             func: run_finalizer,

@@ -6,6 +6,8 @@
 
 use std::os::raw::{c_int, c_short};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::addr_of_mut;
+use std::sync::atomic::{AtomicI16, AtomicI64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -138,11 +140,57 @@ impl EventPtr {
         unsafe { &mut *self.0 }
     }
 
+    /// `evcb_flags`, read atomically: the loop thread mirrors state into it
+    /// (under the base lock) while other threads call into the API.
+    fn flags(&self) -> c_int {
+        // SAFETY: a live, aligned i16 inside the caller's event; every
+        // access librel makes to it is atomic.
+        let f = unsafe { AtomicI16::from_ptr(addr_of_mut!((*self.0).ev_evcallback.evcb_flags)) };
+        c_int::from(f.load(Ordering::Relaxed))
+    }
+
+    fn set_flags(&self, flags: c_int) {
+        // SAFETY: as in flags().
+        let f = unsafe { AtomicI16::from_ptr(addr_of_mut!((*self.0).ev_evcallback.evcb_flags)) };
+        f.store(flags as i16, Ordering::Relaxed);
+    }
+
+    /// `ev_timeout` (monotonic ns), read and written atomically field by
+    /// field for the same reason as `flags`.
+    fn deadline(&self) -> u64 {
+        // SAFETY: live, aligned i64 fields of the caller's event.
+        let (sec, usec) = unsafe {
+            (
+                AtomicI64::from_ptr(addr_of_mut!((*self.0).ev_timeout.tv_sec))
+                    .load(Ordering::Relaxed),
+                AtomicI64::from_ptr(addr_of_mut!((*self.0).ev_timeout.tv_usec))
+                    .load(Ordering::Relaxed),
+            )
+        };
+        (sec.max(0) as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(usec.max(0) as u64 * 1000)
+    }
+
+    fn set_deadline(&self, ns: u64) {
+        let tv = to_timeval(Duration::from_nanos(ns));
+        // SAFETY: as in deadline().
+        unsafe {
+            AtomicI64::from_ptr(addr_of_mut!((*self.0).ev_timeout.tv_sec))
+                .store(tv.tv_sec, Ordering::Relaxed);
+            AtomicI64::from_ptr(addr_of_mut!((*self.0).ev_timeout.tv_usec))
+                .store(tv.tv_usec, Ordering::Relaxed);
+        }
+    }
+
     fn is_assigned(&self) -> bool {
-        let e = self.ev();
-        let cookie = e.ev_evcallback.evcb_active_next.tqe_next as usize;
-        (e.ev_evcallback.evcb_flags as c_int & EVLIST_INIT) != 0
-            && cookie == (self.0 as usize ^ EVENT_MAGIC)
+        let cookie = self.ev().ev_evcallback.evcb_active_next.tqe_next as usize;
+        (self.flags() & EVLIST_INIT) != 0 && cookie == (self.0 as usize ^ EVENT_MAGIC)
+    }
+
+    /// Marks the event as not assigned, so stale pointers are refused.
+    fn unmark(&self) {
+        self.set_flags(0);
     }
 
     fn mark_assigned(&self) {
@@ -150,8 +198,8 @@ impl EventPtr {
         let e = self.ev_mut();
         e.ev_evcallback.evcb_active_next.tqe_next = (addr ^ EVENT_MAGIC) as *mut _;
         e.ev_evcallback.evcb_active_next.tqe_prev = std::ptr::null_mut();
-        e.ev_evcallback.evcb_flags = EVLIST_INIT as c_short;
         e.ev_timeout_pos.min_heap_idx = -1;
+        self.set_flags(EVLIST_INIT);
     }
 
     /// The event's base, checked.
@@ -167,7 +215,7 @@ impl EventPtr {
     }
 
     fn is_finalizing(&self) -> bool {
-        self.ev().ev_evcallback.evcb_flags as c_int & EVLIST_FINALIZING != 0
+        self.flags() & EVLIST_FINALIZING != 0
     }
 
     /// Whether the event is in any list of the base it names (false
@@ -199,9 +247,7 @@ impl EventPtr {
             },
             priority: evcb.evcb_pri,
             persist_delay: self.persist_interval().map_or(0, |d| d.as_nanos() as u64),
-            deadline: (e.ev_timeout.tv_sec as u64)
-                .saturating_mul(1_000_000_000)
-                .saturating_add(e.ev_timeout.tv_usec as u64 * 1000),
+            deadline: self.deadline(),
         }
     }
 
@@ -250,10 +296,9 @@ impl SlotHint for EventPtr {
 /// and `ev_timeout` (monotonic, as in libevent) for programs that read them.
 fn mirror_state(key: usize, flags: u8, res: u16, deadline: u64) {
     let e = EventPtr(key as *mut event);
-    let m = e.ev_mut();
-    m.ev_evcallback.evcb_flags = (EVLIST_INIT | c_int::from(flags)) as c_short;
-    m.ev_res = res as c_short;
-    m.ev_timeout = to_timeval(Duration::from_nanos(deadline));
+    e.set_flags(EVLIST_INIT | c_int::from(flags));
+    e.ev_mut().ev_res = res as c_short;
+    e.set_deadline(deadline);
 }
 
 /// A config as the C layer hands it to the core.
