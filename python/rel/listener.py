@@ -193,8 +193,15 @@ class Timer(Listener):
             self.cb, self.args = None, ()
 
     def _fire(self, what: int) -> None:
-        if self.cb(*self.args):  # type: ignore[misc]
-            # C re-arms persistent timers itself, except zero-delay ones.
+        try:
+            keep = self.cb(*self.args)  # type: ignore[misc]
+        except BaseException:
+            # C re-arms persistent timers itself, except zero-delay ones:
+            # such a timer is no longer pending, so let it go with the error.
+            if not self.delay:
+                self.delete()
+            raise
+        if keep:
             if not self.delay and self.pending():
                 core.add(self._ev, 0)
         else:
