@@ -240,20 +240,7 @@ mod tests {
         testkit::reports_read_and_write(&fallback());
     }
 
-    #[test]
-    fn removal_stops_reports() {
-        testkit::removal_stops_reports(&*create().unwrap());
-    }
-
-    #[test]
-    fn removal_keeps_other_fds() {
-        testkit::removal_keeps_other_fds(&*create().unwrap());
-    }
-
-    #[test]
-    fn timeout_not_early() {
-        testkit::timeout_not_early(&*create().unwrap());
-    }
+    testkit::shared_tests!(create().unwrap(); removal_stops_reports, removal_keeps_other_fds, timeout_not_early, unopened_fd_is_ebadf, peer_close_reports_closed, change_during_wait);
 
     #[test]
     fn timeout_not_early_without_pwait2() {
@@ -261,23 +248,8 @@ mod tests {
     }
 
     #[test]
-    fn unopened_fd_is_ebadf() {
-        testkit::unopened_fd_is_ebadf(&*create().unwrap());
-    }
-
-    #[test]
     fn hangup_reports_read_write() {
         testkit::hangup_reports_read_write(&*create().unwrap(), READ);
-    }
-
-    #[test]
-    fn peer_close_reports_closed() {
-        testkit::peer_close_reports_closed(&*create().unwrap());
-    }
-
-    #[test]
-    fn change_during_wait() {
-        testkit::change_during_wait(&*create().unwrap());
     }
 
     #[test]

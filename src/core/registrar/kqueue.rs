@@ -175,39 +175,11 @@ mod tests {
         create().unwrap()
     }
 
-    #[test]
-    fn reports_read_and_write() {
-        testkit::reports_read_and_write(&*reg());
-    }
-
-    #[test]
-    fn removal_stops_reports() {
-        testkit::removal_stops_reports(&*reg());
-    }
-
-    #[test]
-    fn removal_keeps_other_fds() {
-        testkit::removal_keeps_other_fds(&*reg());
-    }
-
-    #[test]
-    fn timeout_not_early() {
-        testkit::timeout_not_early(&*reg());
-    }
-
-    #[test]
-    fn unopened_fd_is_ebadf() {
-        testkit::unopened_fd_is_ebadf(&*reg());
-    }
+    testkit::shared_tests!(reg(); reports_read_and_write, removal_stops_reports, removal_keeps_other_fds, timeout_not_early, unopened_fd_is_ebadf, change_during_wait);
 
     #[test]
     fn hangup_reports_read_write() {
         testkit::hangup_reports_read_write(&*reg(), READ | WRITE);
-    }
-
-    #[test]
-    fn change_during_wait() {
-        testkit::change_during_wait(&*reg());
     }
 
     #[test]

@@ -201,25 +201,7 @@ mod tests {
         create().unwrap()
     }
 
-    #[test]
-    fn reports_read_and_write() {
-        testkit::reports_read_and_write(&*reg());
-    }
-
-    #[test]
-    fn removal_stops_reports() {
-        testkit::removal_stops_reports(&*reg());
-    }
-
-    #[test]
-    fn removal_keeps_other_fds() {
-        testkit::removal_keeps_other_fds(&*reg());
-    }
-
-    #[test]
-    fn timeout_not_early() {
-        testkit::timeout_not_early(&*reg());
-    }
+    testkit::shared_tests!(reg(); reports_read_and_write, removal_stops_reports, removal_keeps_other_fds, timeout_not_early, peer_close_reports_closed, change_during_wait);
 
     #[test]
     fn unopened_fd_is_ebadf() {
@@ -234,16 +216,6 @@ mod tests {
     }
 
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    #[test]
-    fn peer_close_reports_closed() {
-        testkit::peer_close_reports_closed(&*reg());
-    }
-
-    #[test]
-    fn change_during_wait() {
-        testkit::change_during_wait(&*reg());
-    }
-
     #[test]
     fn removing_a_closed_fd_succeeds() {
         let reg = reg();

@@ -158,3 +158,17 @@ pub fn change_during_wait(reg: &dyn Registrar) {
     assert!(bits_for(&out, &wake_rx) == READ || bits_for(&out, &b) == WRITE);
     assert_eq!(bits_for(&wait(reg, Duration::ZERO), &b), WRITE);
 }
+
+/// Declares, as `#[test]` functions, the named scenarios of this module run
+/// on the registrar `$make` builds (each backend lists the ones it shares).
+macro_rules! shared_tests {
+    ($make:expr; $($name:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                super::super::testkit::$name(&*$make);
+            }
+        )+
+    };
+}
+pub(crate) use shared_tests;
