@@ -4,6 +4,7 @@
 """
 
 import faulthandler
+import socket
 import sys
 import threading
 import time
@@ -74,6 +75,43 @@ def run():
         return time.monotonic() - start
 
     return run
+
+
+@pytest.fixture
+def pair():
+    """A non-blocking socketpair, closed (and its buffered writer released) afterwards."""
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    yield a, b
+    rel.release_buff(a)
+    a.close()
+    b.close()
+
+
+@pytest.fixture
+def contend(run, later):
+    """contend(*fns): runs each fn on its own thread against a dispatching
+    loop for 0.5 s (they should loop until `stop` is set), then stops all."""
+    stop = threading.Event()
+
+    def contend(*fns):
+        keepalive = rel.timeout(30, lambda: None)
+        threads = [threading.Thread(target=f) for f in fns]
+        for t in threads:
+            t.start()
+        later(0.5, stop.set)
+        later(0.6, keepalive.delete)
+        later(0.7, rel.abort)
+        try:
+            run(limit=10)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+
+    contend.stop = stop
+    return contend
 
 
 def pytest_report_header(config):

@@ -11,16 +11,6 @@ from rel.buff import WMAX, BuffWriter
 pytestmark = pytest.mark.usefixtures("backend")
 
 
-@pytest.fixture
-def pair():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
-    yield a, b
-    rel.release_buff(a)
-    a.close()
-    b.close()
-
 
 def drain(sock, want, limit=5.0):
     """Read until `want` bytes arrived (from the test thread, while the loop runs elsewhere)."""
@@ -173,9 +163,9 @@ def test_closed_socket_fd_reuse_never_reaches_stale_writer(run):
         d.close()
 
 
-def test_release_and_buffwrite_racing_from_threads(pair, run, later):
+def test_release_and_buffwrite_racing_from_threads(pair, contend):
     a, b = pair
-    stop = threading.Event()
+    stop = contend.stop
     received = [0]
 
     def writer():
@@ -194,17 +184,5 @@ def test_release_and_buffwrite_racing_from_threads(pair, run, later):
             except BlockingIOError:
                 time.sleep(0.0005)
 
-    keepalive = rel.timeout(30, lambda: None)
-    threads = [threading.Thread(target=f) for f in (writer, releaser, reader)]
-    for t in threads:
-        t.start()
-    later(0.5, stop.set)
-    later(0.6, keepalive.delete)
-    later(0.7, rel.abort)
-    try:
-        run(limit=10)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join()
+    contend(writer, releaser, reader)
     assert received[0] > 0

@@ -11,15 +11,6 @@ from rel.listener import SocketIO
 pytestmark = pytest.mark.usefixtures("backend")
 
 
-@pytest.fixture
-def pair():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
-    yield a, b
-    a.close()
-    b.close()
-
 
 def test_read_passes_args_and_falsy_return_unregisters(pair, run):
     a, b = pair

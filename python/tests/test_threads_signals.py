@@ -124,13 +124,11 @@ def test_callbacks_run_on_the_dispatching_thread(run, later):
         b.close()
 
 
-def test_threads_hammering_the_loop(run, later):
+def test_threads_hammering_the_loop(pair, contend):
     """Registrations, deletions and aborts from many threads while callbacks run."""
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
+    a, b = pair
     fired = [0]
-    stop = threading.Event()
+    stop = contend.stop
 
     def count(*_):
         fired[0] += 1
@@ -158,19 +156,5 @@ def test_threads_hammering_the_loop(run, later):
                     t.delete()
                 del mine[:10]
 
-    keepalive = rel.timeout(30, lambda: None)
-    workers = [threading.Thread(target=worker) for _ in range(4)]
-    for w in workers:
-        w.start()
-    later(0.5, stop.set)
-    later(0.6, keepalive.delete)
-    later(0.7, rel.abort)
-    try:
-        run(limit=10)
-    finally:
-        stop.set()
-        for w in workers:
-            w.join()
-        a.close()
-        b.close()
+    contend(*[worker] * 4)
     assert fired[0] > 100
