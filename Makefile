@@ -73,10 +73,13 @@ check-headers: all
 	    else git diff --stat -- include; echo "headers: 0 passed, 1 failed (include/ is stale: commit the regenerated headers)"; fi; \
 	else echo "headers: not a git checkout, skipped"; fi
 
-# Differential C tests on every backend, plus memcheck runs (epoll).
+# Differential C tests on every backend, plus memcheck runs and
+# ASan/UBSan/LSan builds (epoll) where the tools are there.
 test-c:
 	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
-	VALGRIND=$$(command -v valgrind >/dev/null && echo 1 || echo 0) ctests/run $(TEST_PREFIX)
+	VALGRIND=$$(command -v valgrind >/dev/null && echo 1 || echo 0) \
+	SANITIZE=$$(echo 'int main(void){return 0;}' | $(CC) -fsanitize=address,undefined -x c - -o /dev/null 2>/dev/null && echo 1 || echo 0) \
+	    ctests/run $(TEST_PREFIX)
 
 # Bad input, fork, threads and limits: librel must refuse cleanly and survive.
 test-misuse:
