@@ -553,9 +553,6 @@ impl State {
 
     /// Takes the slot out of every list (libevent's `event_del`) and frees it.
     pub fn delete(&mut self, s: u32) {
-        if self.running == Some(self.slots[s as usize].key) {
-            self.running_ncalls = 0;
-        }
         self.remove_timeout(s);
         self.deactivate(s);
         self.remove_io(s);
