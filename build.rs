@@ -88,6 +88,15 @@ const HEADERS: &[Header] = &[
         macros: Some("headers/thread.h"),
         extra: &[],
     },
+    Header {
+        path: "event2/rel.h",
+        sources: &["src/ffi/hosted.rs"],
+        guard: "EVENT2_REL_H_INCLUDED_",
+        sys_includes: &[],
+        includes: &["event2/event.h"],
+        macros: None,
+        extra: &[],
+    },
 ];
 
 /// Types that live in one header (or are opaque) and are referred to by

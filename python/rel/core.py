@@ -5,12 +5,22 @@ or whatever path the ``REL_LIBRARY`` environment variable names; any libevent
 2.1 build with the same ABI works too.
 
 Design, for few Python/C crossings:
-- one CFUNCTYPE trampoline per event base, shared by all of its events; the C
-  callback argument is a small integer key looked up in ``Base.live``;
+- each event has a target: an object whose ``_fire(result)`` runs it (a
+  Listener, or a Hook for internal events);
+- on librel under CPython, librel calls the targets itself: events are made
+  with librel's ``rel_hosted`` marker as their callback and the target as
+  their argument, and ``rel_base_loop_hosted`` runs the loop holding the GIL,
+  calls ``target._fire(result)`` through CPython's own C API (no ctypes
+  callback, no argument conversion) and releases the GIL only while it
+  blocks. An exception from a target stops the loop and comes out of that
+  call;
+- elsewhere (another libevent 2.1, or no ``ctypes.pythonapi``), one CFUNCTYPE
+  trampoline per base is the callback and the C argument is a key looked up
+  in the base's tables;
 - events are allocated by the library (event_new) and freed when the Python
   object owning them is collected, so C never calls into a dead object;
 - every base is thread-safe: other threads may add, delete and activate events
-  while the loop blocks in C without the GIL (ctypes releases it).
+  while the loop blocks in C without the GIL.
 """
 
 from __future__ import annotations
@@ -22,7 +32,6 @@ import os
 import threading
 from typing import Callable, Dict, List, Optional, Protocol
 
-from .errors import AbortBranch
 
 EV_TIMEOUT = 0x01
 EV_READ = 0x02
@@ -41,9 +50,21 @@ ENV_VAR = "REL_LIBRARY"
 
 
 class Target(Protocol):
-    """What Base.live holds: an object the trampoline hands each firing to."""
+    """What an event runs: _fire is called with the event's result (EV_READ, ...)."""
 
     def _fire(self, what: int) -> None: ...
+
+
+class Hook:
+    """The target of an internal event: calls fn(result)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[int], None]) -> None:
+        self.fn = fn
+
+    def _fire(self, what: int) -> None:
+        self.fn(what)
 
 
 class _Timeval(ctypes.Structure):
@@ -52,6 +73,12 @@ class _Timeval(ctypes.Structure):
 
 _CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_short, ctypes.c_ssize_t)
 _vp, _int, _short = ctypes.c_void_p, ctypes.c_int, ctypes.c_short
+
+
+class _Host(ctypes.Structure):
+    """librel's struct rel_host: the interpreter entry points it calls."""
+
+    _fields_ = [(name, _vp) for name in ("release", "reacquire", "wrap", "call_method", "method", "keep", "drop")]
 
 _PROTOTYPES = {
     "event_config_new": (_vp, []),
@@ -119,6 +146,30 @@ def _load(path: str) -> ctypes.CDLL:
 
 LIBRARY_PATH = _locate()
 _lib = _load(LIBRARY_PATH)
+
+
+_METHOD = "_fire"  # interned, and alive as long as this module
+
+
+def _hosted_loop() -> Optional[Callable[[int, int], int]]:
+    """rel_base_loop_hosted bound to CPython's entry points, if both exist."""
+    api = getattr(ctypes, "pythonapi", None)
+    names = ("PyEval_SaveThread", "PyEval_RestoreThread", "PyLong_FromLong",
+             "PyObject_VectorcallMethod", "Py_IncRef", "Py_DecRef")
+    if not hasattr(_lib, "rel_base_loop_hosted") or api is None or not all(hasattr(api, n) for n in names):
+        return None
+    release, reacquire, wrap, call_method, keep, drop = (ctypes.cast(getattr(api, n), _vp) for n in names)
+    host = _Host(release, reacquire, wrap, call_method, id(_METHOD), keep, drop)
+    # Through PyDLL: the call keeps the GIL (librel releases it while it
+    # waits) and raises the exception an entry left set.
+    fn = ctypes.PyDLL(LIBRARY_PATH).rel_base_loop_hosted
+    fn.restype, fn.argtypes = _int, [_vp, _int, ctypes.POINTER(_Host)]
+    ref = ctypes.byref(host)
+    return lambda ptr, flags: fn(ptr, flags, ref)  # type: ignore[no-any-return]
+
+
+_loop_hosted = _hosted_loop()
+_hosted_marker = ctypes.cast(_lib.rel_hosted, _vp).value if _loop_hosted else None
 _keys = itertools.count(1)
 
 
@@ -164,7 +215,7 @@ def delete(ev: int) -> None:
 
 
 class Base:
-    """One event base plus the table its trampoline dispatches through."""
+    """One event base plus the tables of what its events run."""
 
     def __init__(self, method: Optional[str] = None) -> None:
         available = supported_methods()
@@ -183,19 +234,21 @@ class Base:
             raise ImportError(f"could not create an event base with backend {method!r}")
         self.ptr: Optional[int] = ptr
         self.method: str = _lib.event_base_get_method(ptr).decode()
-        # key -> object for every pending event; what the loop keeps running for.
+        # key -> target of every pending event; what the loop keeps running for.
         self.live: Dict[int, Target] = {}
-        # key -> callable(what) for internal events, which never keep the loop alive.
-        self.hooks: Dict[int, Callable[[int], None]] = {}
+        # key -> target of internal events, which never keep the loop alive.
+        self.hooks: Dict[int, Hook] = {}
         self.looping = False
         self.failure: Optional[BaseException] = None
         self._owned: Dict[int, int] = {}  # key -> struct event *
         self._lock = threading.Lock()
-        self._trampoline = _CALLBACK(self._make_trampoline(ptr))
-        self._cb_addr = ctypes.cast(self._trampoline, ctypes.c_void_p).value
-        key = next_key()
-        self.hooks[key] = lambda what: _lib.event_base_loopbreak(ptr)
-        self._breaker = self.new_event(-1, 0, key)
+        if _loop_hosted is None:
+            self._trampoline = _CALLBACK(self._make_trampoline(ptr))
+        self._breaker = self.new_hook(-1, 0, self._on_break)
+
+    def _on_break(self, what: int) -> None:
+        if self.ptr is not None:
+            _lib.event_base_loopbreak(self.ptr)
 
     def _make_trampoline(self, ptr: int) -> Callable[[int, int, int], None]:
         live, hooks = self.live, self.hooks
@@ -204,30 +257,36 @@ class Base:
             # ctypes cannot carry an exception back through C: keep it, stop the
             # loop right after this callback, and let loop() raise it.
             try:
-                target = live.get(key)
+                target = live.get(key) or hooks.get(key)
                 if target is not None:
                     target._fire(what)
-                else:
-                    hook = hooks.get(key)
-                    if hook is not None:
-                        hook(what)
-            except AbortBranch:
-                pass
             except BaseException as exc:
                 self.failure = exc
                 _lib.event_base_loopbreak(ptr)
 
         return trampoline
 
-    def new_event(self, fd: int, flags: int, key: int) -> int:
+    def new_event(self, fd: int, flags: int, key: int, target: Target) -> int:
+        """A C event on this base running target._fire(result); the caller
+        keeps target alive for as long as the event exists."""
         if self.ptr is None:
             raise RuntimeError("this event base was closed (rel.init() or rel.initialize() replaced it)")
-        ev = _lib.event_new(self.ptr, fd, flags, self._cb_addr, key)
+        if _loop_hosted is None:
+            callback, arg = ctypes.cast(self._trampoline, _vp).value, key
+        else:
+            callback, arg = _hosted_marker, id(target)
+        ev = _lib.event_new(self.ptr, fd, flags, callback, arg)
         if not ev:
             raise _oserror(f"event_new failed for fd {fd}")
         with self._lock:
             self._owned[key] = ev
         return int(ev)
+
+    def new_hook(self, fd: int, flags: int, fn: Callable[[int], None]) -> int:
+        """An internal C event running fn(result), kept until the base goes."""
+        key = next_key()
+        self.hooks[key] = hook = Hook(fn)
+        return self.new_event(fd, flags, key, hook)
 
     def free_event(self, key: int) -> None:
         with self._lock:
@@ -244,11 +303,17 @@ class Base:
         if self.ptr is not None:
             _lib.event_active(self._breaker, EV_TIMEOUT, 0)
 
-    def loop(self, flags: int = 0) -> int:
-        """Run event_base_loop; re-raise what a callback raised. Returns 0 or 1."""
+    def loop(self, once: bool = False) -> int:
+        """Run until a break, an exception from an entry (raised here) or,
+        with once, the first pass that ran something. Returns 1 when nothing
+        was pending, else 0."""
         self.looping = True
+        flags = EVLOOP_ONCE if once else 0
         try:
-            rc = _lib.event_base_loop(self.ptr, flags)
+            if _loop_hosted is not None:
+                rc = _loop_hosted(self.ptr, flags)  # type: ignore[arg-type]
+            else:
+                rc = _lib.event_base_loop(self.ptr, flags)
         finally:
             self.looping = False
         exc, self.failure = self.failure, None

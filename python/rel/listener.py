@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 from . import core
 from .core import EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE
+from .errors import AbortBranch
 from .util import Basic
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class Listener(Basic):
         if self._base is not base:
             if self._base is not None:
                 self._base.free_event(self._key)
-            self._ev = base.new_event(self.fd, self.flags, self._key)
+            self._ev = base.new_event(self.fd, self.flags, self._key, self)
             self._base = base
         return self._ev
 
@@ -124,6 +125,7 @@ class Listener(Basic):
         raise NotImplementedError
 
     def _fire(self, what: int) -> None:
+        """Run the callback for a firing with result `what`; the loop calls it."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -162,8 +164,11 @@ class SocketIO(Listener):
         self.cb, self.args = None, ()
 
     def _fire(self, what: int) -> None:
-        if not self.cb(*self.args):  # type: ignore[misc]
-            self.delete()
+        try:
+            if not self.cb(*self.args):  # type: ignore[misc]
+                self.delete()
+        except AbortBranch:
+            pass
 
 
 class Timer(Listener):
@@ -195,11 +200,13 @@ class Timer(Listener):
     def _fire(self, what: int) -> None:
         try:
             keep = self.cb(*self.args)  # type: ignore[misc]
-        except BaseException:
+        except BaseException as exc:
             # C re-arms persistent timers itself, except zero-delay ones:
             # such a timer is no longer pending, so let it go with the error.
             if not self.delay:
                 self.delete()
+            if isinstance(exc, AbortBranch):
+                return
             raise
         if keep:
             if not self.delay and self.pending():
@@ -233,7 +240,10 @@ class Signal(Listener):
         self._disarm()
 
     def _fire(self, what: int) -> None:
-        self.cb(*self.args)  # type: ignore[misc]
+        try:
+            self.cb(*self.args)  # type: ignore[misc]
+        except AbortBranch:
+            pass
 
 
 class Event(Listener):
@@ -262,4 +272,7 @@ class Event(Listener):
     def _fire(self, what: int) -> None:
         if not self.flags & EV_PERSIST:
             self._unlive()  # C already dropped a non-persistent event
-        self.cb(self, self.handle, what, self.arg)  # type: ignore[misc]
+        try:
+            self.cb(self, self.handle, what, self.arg)  # type: ignore[misc]
+        except AbortBranch:
+            pass

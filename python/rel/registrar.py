@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from . import core
-from .core import EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_WRITE, EVLOOP_ONCE
+from .core import EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_WRITE
 from .errors import AbortBranch
 from .listener import Event, Listener, Signal, SocketIO, Timer
 from .util import Basic, log
@@ -102,7 +102,7 @@ class Registrar(Basic):
         try:
             if self.base.live:
                 with self._interruptible():
-                    self.base.loop(EVLOOP_ONCE)
+                    self.base.loop(once=True)
         finally:
             self._reap()
 
@@ -190,15 +190,12 @@ class Registrar(Basic):
             return
         base = self.base
         if self._sigint is None or self._sigint[0] is not base:
-            key = core.next_key()
-
             def on_sigint(what: int) -> None:
                 current = _signal.getsignal(_signal.SIGINT)
                 if _signal.SIGINT not in self.signals and callable(current):
                     current(_signal.SIGINT, None)
 
-            base.hooks[key] = on_sigint
-            self._sigint = (base, base.new_event(_signal.SIGINT, EV_SIGNAL | EV_PERSIST, key))
+            self._sigint = (base, base.new_hook(_signal.SIGINT, EV_SIGNAL | EV_PERSIST, on_sigint))
         ev = self._sigint[1]
         core.add(ev, None)
         try:

@@ -78,12 +78,19 @@ def test_deleted_but_referenced_object_can_be_re_added(run):
     assert got == [1]
 
 
-def test_one_trampoline_per_base():
+def test_events_share_one_c_callback():
+    """No ctypes callback object per event: every C event of a base points at
+    one function (librel's rel_hosted marker, else the base's trampoline)."""
+    import ctypes
+
     import rel.core
 
     base = rel.rel.registrar.base
-    before = base._trampoline
     for _ in range(10):
         rel.timeout(5, lambda: None)
-    assert base._trampoline is before
-    assert isinstance(before, rel.core._CALLBACK)
+    # struct event: evcb_cb_union (the callback) sits at offset 24 on LP64.
+    callbacks = {ctypes.c_void_p.from_address(ev + 24).value for ev in base._owned.values()}
+    if rel.core._loop_hosted is not None:
+        assert callbacks == {ctypes.cast(rel.core._lib.rel_hosted, ctypes.c_void_p).value}
+    else:
+        assert callbacks == {ctypes.cast(base._trampoline, ctypes.c_void_p).value}

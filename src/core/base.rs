@@ -74,6 +74,17 @@ pub trait Dispatch {
     /// Checked before every pass: true makes the loop return -1 (1.4's
     /// `event_sigcb` returning -1).
     fn abort_requested(&mut self) -> bool;
+    /// Whether blocking waits should go through [`Dispatch::around_wait`]
+    /// (for callers that hold a lock of their own, such as an interpreter's).
+    /// Such loops also poll without blocking first after a busy pass, so
+    /// that a steady stream of events never releases that lock.
+    fn wraps_waits(&self) -> bool {
+        false
+    }
+    /// Runs a blocking wait; the base is unlocked.
+    fn around_wait(&mut self, wait: &mut dyn FnMut() -> io::Result<()>) -> io::Result<()> {
+        wait()
+    }
 }
 
 /// What `event_pending` needs: the libevent-style flags and the deadline.
@@ -509,6 +520,7 @@ impl Base {
         g.state.claim_signals();
         let mut ready = std::mem::take(&mut g.ready);
         let mut result = 0;
+        let mut busy = false;
         loop {
             g.state.continue_flag = false;
             if d.abort_requested() {
@@ -537,8 +549,8 @@ impl Base {
             let registrar = g.state.registrar.clone();
             g.waiting = true;
             drop(g);
-            ready.clear();
-            let waited = registrar.wait(timeout, &mut ready);
+            let waited = wait_for_events(d, &*registrar, timeout, &mut ready, busy);
+            busy = !ready.is_empty();
             g = self.lock();
             g.waiting = false;
             g.wake_sent = false;
@@ -662,6 +674,28 @@ impl Base {
         }
         (g, count as i32)
     }
+}
+
+/// One wait of the loop: blocking ones through the dispatcher's
+/// `around_wait`, after a quick poll when the last pass was busy.
+fn wait_for_events(
+    d: &mut dyn Dispatch,
+    registrar: &dyn Registrar,
+    timeout: Option<Duration>,
+    ready: &mut Vec<Ready>,
+    busy: bool,
+) -> io::Result<()> {
+    ready.clear();
+    if timeout == Some(Duration::ZERO) || !d.wraps_waits() {
+        return registrar.wait(timeout, ready);
+    }
+    if busy {
+        registrar.wait(Some(Duration::ZERO), ready)?;
+        if !ready.is_empty() {
+            return Ok(());
+        }
+    }
+    d.around_wait(&mut || registrar.wait(timeout, ready))
 }
 
 impl Drop for Base {

@@ -18,6 +18,7 @@ use crate::core::state::{ev, Callback, Spec};
 pub mod base_api;
 pub mod compat;
 pub mod event_api;
+pub mod hosted;
 pub mod layout;
 pub mod log_api;
 pub mod thread;

@@ -1,0 +1,185 @@
+//! librel's loop for interpreters (the Python package's fast path).
+//!
+//! Calling an interpreter through a generic C callback (ctypes, cffi) costs
+//! a wrapper per event: argument conversion, lock juggling, an extra frame.
+//! An interpreter that hands librel its own entry points instead gets its
+//! callbacks called directly: events made with [`rel_hosted`] as their
+//! callback carry an interpreter object as their argument, and
+//! [`rel_base_loop_hosted`] calls a method of it with the event's result. The
+//! interpreter's lock is held throughout, except while the loop blocks.
+
+use std::io;
+use std::os::raw::{c_int, c_long, c_short, c_void};
+use std::ptr::null_mut;
+
+use super::{event_base, guard};
+use crate::core::base::Dispatch;
+use crate::core::log::warn;
+use crate::core::state::Callback;
+
+/// The callback that marks an event as hosted: its argument is an object
+/// of the interpreter running [`rel_base_loop_hosted`], which calls it.
+/// Other loops cannot, and skip it with a warning.
+#[no_mangle]
+pub extern "C" fn rel_hosted(fd: c_int, what: c_short, arg: *mut c_void) {
+    let _ = (fd, what, arg);
+    warn("rel_hosted: a hosted event ran outside rel_base_loop_hosted; skipped");
+}
+
+/// An interpreter's entry points, as CPython's C API spells them.
+#[repr(C)]
+pub struct rel_host {
+    /// Releases the interpreter lock before the loop blocks
+    /// (`PyEval_SaveThread`); returns what `reacquire` needs.
+    pub release: Option<unsafe extern "C" fn() -> *mut c_void>,
+    /// Takes the lock back after the wait (`PyEval_RestoreThread`).
+    pub reacquire: Option<unsafe extern "C" fn(state: *mut c_void)>,
+    /// Makes an object of an event's result (`PyLong_FromLong`).
+    pub wrap: Option<unsafe extern "C" fn(what: c_long) -> *mut c_void>,
+    /// Calls method `name` of `args[0]` with the other arguments
+    /// (`PyObject_VectorcallMethod`); NULL means it failed (an exception is
+    /// set).
+    pub call_method: Option<
+        unsafe extern "C" fn(
+            name: *mut c_void,
+            args: *const *mut c_void,
+            nargs: usize,
+            kwnames: *mut c_void,
+        ) -> *mut c_void,
+    >,
+    /// The name of the method hosted events run (a string object).
+    pub method: *mut c_void,
+    /// Takes a reference (`Py_IncRef`): a target is held for the time of its
+    /// call, which may drop its owner's last one.
+    pub keep: Option<unsafe extern "C" fn(obj: *mut c_void)>,
+    /// Drops a reference (`Py_DecRef`).
+    pub drop: Option<unsafe extern "C" fn(obj: *mut c_void)>,
+}
+
+type Release = unsafe extern "C" fn() -> *mut c_void;
+type Reacquire = unsafe extern "C" fn(*mut c_void);
+type Wrap = unsafe extern "C" fn(c_long) -> *mut c_void;
+type CallMethod =
+    unsafe extern "C" fn(*mut c_void, *const *mut c_void, usize, *mut c_void) -> *mut c_void;
+type Refcount = unsafe extern "C" fn(*mut c_void);
+
+fn is_hosted(callback: &Callback) -> bool {
+    callback.func as usize == rel_hosted as *const () as usize
+}
+
+/// Calls a C callback; false when 1.4's `event_gotsig` asks to end the pass.
+pub(crate) fn call_c(callback: Callback, fd: c_int, res: u16) -> bool {
+    // SAFETY: a callback and argument the program registered together.
+    unsafe { (callback.func)(fd, res as c_short, callback.arg as *mut c_void) };
+    !super::compat::gotsig_raised()
+}
+
+struct Host {
+    release: Release,
+    reacquire: Reacquire,
+    wrap: Wrap,
+    call_method: CallMethod,
+    method: *mut c_void,
+    keep: Refcount,
+    drop: Refcount,
+    /// A callback failed: the loop ends, returning -1.
+    failed: bool,
+}
+
+impl Host {
+    /// Calls `target(what)`; false if it failed.
+    fn run(&self, target: *mut c_void, what: u16) -> bool {
+        // SAFETY: the interpreter's entry points, called with its lock held,
+        // on an object the event's owner keeps alive while the event exists.
+        unsafe {
+            let boxed = (self.wrap)(c_long::from(what));
+            if boxed.is_null() {
+                return false;
+            }
+            (self.keep)(target);
+            let args = [target, boxed];
+            let result = (self.call_method)(self.method, args.as_ptr(), 2, null_mut());
+            (self.drop)(target);
+            (self.drop)(boxed);
+            if result.is_null() {
+                return false;
+            }
+            (self.drop)(result);
+        }
+        true
+    }
+}
+
+impl Dispatch for Host {
+    fn call(&mut self, callback: Callback, fd: c_int, res: u16) -> bool {
+        if !is_hosted(&callback) {
+            return call_c(callback, fd, res);
+        }
+        if !self.run(callback.arg as *mut c_void, res) {
+            self.failed = true;
+            return false;
+        }
+        !super::compat::gotsig_raised()
+    }
+
+    fn abort_requested(&mut self) -> bool {
+        self.failed || super::compat::sigcb_aborts()
+    }
+
+    fn wraps_waits(&self) -> bool {
+        true
+    }
+
+    fn around_wait(&mut self, wait: &mut dyn FnMut() -> io::Result<()>) -> io::Result<()> {
+        // SAFETY: the interpreter's entry points; the lock is held on entry.
+        let state = unsafe { (self.release)() };
+        let r = wait();
+        // SAFETY: as above, with what `release` returned.
+        unsafe { (self.reacquire)(state) };
+        r
+    }
+}
+
+/// Runs `base`'s loop as `event_base_loop(base, flags)`, with the calling
+/// thread holding the interpreter lock that `host` releases around every
+/// blocking wait. Events whose callback is [`rel_hosted`] are run by
+/// calling method `host->method` of their argument with
+/// `host->wrap(result)`; when that fails, the loop
+/// stops at once (the rest of the pass stays active) and returns -1,
+/// leaving the failure (the interpreter's exception) in place.
+///
+/// Returns what `event_base_loop` returns; -1 for bad arguments.
+#[no_mangle]
+pub unsafe extern "C" fn rel_base_loop_hosted(
+    base: *mut event_base,
+    flags: c_int,
+    host: *const rel_host,
+) -> c_int {
+    guard(-1, || {
+        // SAFETY: forwarded caller pointer, checked inside.
+        let Some(b) = (unsafe { event_base::from_ptr(base, "rel_base_loop_hosted") }) else {
+            return -1;
+        };
+        // SAFETY: NULL or the caller's table.
+        let entry_points = unsafe { host.as_ref() }.and_then(|h| {
+            Some(Host {
+                release: h.release?,
+                reacquire: h.reacquire?,
+                wrap: h.wrap?,
+                call_method: h.call_method?,
+                method: (!h.method.is_null()).then_some(h.method)?,
+                keep: h.keep?,
+                drop: h.drop?,
+                failed: false,
+            })
+        });
+        let Some(mut host) = entry_points else {
+            super::refuse(
+                "rel_base_loop_hosted",
+                "needs every entry point of the host",
+            );
+            return -1;
+        };
+        b.core.run(flags, &mut host)
+    })
+}
