@@ -772,6 +772,63 @@ mod tests {
         Base::new(&Config::default()).expect("a backend")
     }
 
+    /// Counts the waits it wraps, as an interpreter releasing its lock
+    /// around them would.
+    struct Wrapping<'a> {
+        calls: usize,
+        wrapped: usize,
+        hook: Box<dyn FnMut(usize) + 'a>,
+    }
+
+    impl Dispatch for Wrapping<'_> {
+        fn call(&mut self, _cb: Callback, _fd: c_int, _res: u16) -> bool {
+            self.calls += 1;
+            (self.hook)(self.calls);
+            true
+        }
+        fn abort_requested(&mut self) -> bool {
+            false
+        }
+        fn wraps_waits(&self) -> bool {
+            true
+        }
+        fn around_wait(&mut self, wait: &mut dyn FnMut() -> io::Result<()>) -> io::Result<()> {
+            self.wrapped += 1;
+            wait()
+        }
+    }
+
+    #[test]
+    fn waits_are_wrapped_only_when_the_loop_must_block() {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let b = base();
+        let (mut tx, rx) = std::os::unix::net::UnixStream::pair().unwrap();
+        tx.write_all(b"x").unwrap(); // never read: ready on every pass
+        let h = hint();
+        b.add(&spec(1, rx.as_raw_fd(), ev::READ | ev::PERSIST), &h, None)
+            .unwrap();
+        let mut w = Wrapping {
+            calls: 0,
+            wrapped: 0,
+            hook: Box::new(|n| {
+                if n == 100 {
+                    b.loopbreak();
+                }
+            }),
+        };
+        assert_eq!(b.run(0, &mut w), 0);
+        // Only the first wait blocks (for all it knows); then each pass
+        // polls, finds the fd ready, and never wraps.
+        assert_eq!((w.calls, w.wrapped), (100, 1));
+        b.del(1, &h, DelMode::Default);
+        let t = hint();
+        b.add(&spec(2, -1, 0), &t, Some(Duration::from_millis(2)))
+            .unwrap();
+        assert_eq!(b.run(0, &mut w), 1);
+        assert_eq!((w.calls, w.wrapped), (101, 2), "the timer wait is wrapped");
+    }
+
     #[test]
     fn empty_loop_returns_one_and_timers_never_fire_early() {
         let b = base();
