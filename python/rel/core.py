@@ -32,7 +32,6 @@ import os
 import threading
 from typing import Callable, Dict, List, Optional, Protocol
 
-
 EV_TIMEOUT = 0x01
 EV_READ = 0x02
 EV_WRITE = 0x04
@@ -79,6 +78,7 @@ class _Host(ctypes.Structure):
     """librel's struct rel_host: the interpreter entry points it calls."""
 
     _fields_ = [(name, _vp) for name in ("release", "reacquire", "wrap", "call_method", "method", "keep", "drop")]
+
 
 _PROTOTYPES = {
     "event_config_new": (_vp, []),
@@ -161,7 +161,7 @@ def _hosted_loop() -> Optional[Callable[[int, int], int]]:
     release, reacquire, wrap, call_method, keep, drop = (ctypes.cast(getattr(api, n), _vp) for n in names)
     host = _Host(release, reacquire, wrap, call_method, id(_METHOD), keep, drop)
     # Through PyDLL: the call keeps the GIL (librel releases it while it
-    # waits) and raises the exception an entry left set.
+    # waits) and raises the exception a callback left set.
     fn = ctypes.PyDLL(LIBRARY_PATH).rel_base_loop_hosted
     fn.restype, fn.argtypes = _int, [_vp, _int, ctypes.POINTER(_Host)]
     ref = ctypes.byref(host)
@@ -170,6 +170,7 @@ def _hosted_loop() -> Optional[Callable[[int, int], int]]:
 
 _loop_hosted = _hosted_loop()
 _hosted_marker = ctypes.cast(_lib.rel_hosted, _vp).value if _loop_hosted else None
+
 _keys = itertools.count(1)
 
 
@@ -257,7 +258,9 @@ class Base:
             # ctypes cannot carry an exception back through C: keep it, stop the
             # loop right after this callback, and let loop() raise it.
             try:
-                target = live.get(key) or hooks.get(key)
+                target = live.get(key)
+                if target is None:
+                    target = hooks.get(key)
                 if target is not None:
                     target._fire(what)
             except BaseException as exc:
@@ -304,7 +307,7 @@ class Base:
             _lib.event_active(self._breaker, EV_TIMEOUT, 0)
 
     def loop(self, once: bool = False) -> int:
-        """Run until a break, an exception from an entry (raised here) or,
+        """Run until a break, an exception from a callback (raised here) or,
         with once, the first pass that ran something. Returns 1 when nothing
         was pending, else 0."""
         self.looping = True
