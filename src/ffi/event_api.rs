@@ -289,7 +289,7 @@ pub unsafe extern "C" fn event_initialized(ev: *const event) -> c_int {
 /// Reads a field of the caller's event, or logs and returns `default` for NULL.
 unsafe fn field<T>(ev: *const event, func: &str, default: T, get: impl FnOnce(&event) -> T) -> T {
     if ev.is_null() {
-        warn(&format!("{func}: no event given"));
+        super::refuse(func, "no event given");
         return default;
     }
     // SAFETY: non-null pointer to the caller's event.

@@ -116,14 +116,12 @@ impl EventPtr {
     /// NULL are refused with a log line naming `func`).
     pub(crate) unsafe fn assigned(ev: *const event, func: &str) -> Option<EventPtr> {
         if ev.is_null() {
-            warn(&format!("{func}: no event given"));
+            refuse(func, "no event given");
             return None;
         }
         let e = EventPtr(ev as *mut event);
         if !e.is_assigned() {
-            warn(&format!(
-                "{func}: event has not been assigned (event_assign/event_new)"
-            ));
+            refuse(func, "event has not been assigned (event_assign/event_new)");
             return None;
         }
         Some(e)
