@@ -155,13 +155,19 @@ pub unsafe extern "C" fn event_reinit(base: *mut event_base) -> c_int {
     })
 }
 
+/// Calls a C callback; false when 1.4's `event_gotsig` asks to end the pass.
+pub(crate) fn call_c(callback: Callback, fd: c_int, res: u16) -> bool {
+    // SAFETY: a callback and argument the program registered together.
+    unsafe { (callback.func)(fd, res as c_short, callback.arg as *mut c_void) };
+    !super::compat::gotsig_raised()
+}
+
 /// Calls C callbacks for the core's loop, with 1.4's `event_gotsig` hooks.
-/// The dispatcher of `event_base_loop`: C callbacks only.
 struct CallC;
 
 impl Dispatch for CallC {
     fn call(&mut self, callback: Callback, fd: c_int, res: u16) -> bool {
-        super::hosted::call_c(callback, fd, res)
+        call_c(callback, fd, res)
     }
 
     fn abort_requested(&mut self) -> bool {

@@ -67,13 +67,6 @@ fn is_hosted(callback: &Callback) -> bool {
     callback.func as usize == rel_hosted as *const () as usize
 }
 
-/// Calls a C callback; false when 1.4's `event_gotsig` asks to end the pass.
-pub(crate) fn call_c(callback: Callback, fd: c_int, res: u16) -> bool {
-    // SAFETY: a callback and argument the program registered together.
-    unsafe { (callback.func)(fd, res as c_short, callback.arg as *mut c_void) };
-    !super::compat::gotsig_raised()
-}
-
 struct Host {
     release: Release,
     reacquire: Reacquire,
@@ -113,7 +106,7 @@ impl Host {
 impl Dispatch for Host {
     fn call(&mut self, callback: Callback, fd: c_int, res: u16) -> bool {
         if !is_hosted(&callback) {
-            return call_c(callback, fd, res);
+            return super::base_api::call_c(callback, fd, res);
         }
         if !self.run(callback.arg as *mut c_void, res) {
             self.failed = true;
