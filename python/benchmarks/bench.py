@@ -1,6 +1,6 @@
 """Quick rel benchmark (not part of the test suite).
 
-    cd python && REL_LIBRARY=../target/release/librel.so python3 benchmarks/bench.py [epoll poll select]
+    cd python && PYTHONPATH=. REL_LIBRARY=../target/release/librel.so python3 benchmarks/bench.py [epoll poll select]
 
 - ping-pong: 1-byte round trips per second over a socketpair, both ends
   served by one loop (uvloop's figure alongside when uvloop is installed);
