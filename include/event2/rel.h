@@ -49,6 +49,23 @@ struct rel_host {
    * Drops a reference (`Py_DecRef`).
    */
   void (*drop)(void *obj);
+  /**
+   * Calls an object with a tuple of arguments and no keywords
+   * (`PyObject_Call`); NULL means it failed.
+   */
+  void *(*call)(void *callable, void *args, void *kwargs);
+  /**
+   * Calls an object with no arguments (`PyObject_CallNoArgs`).
+   */
+  void *(*call_none)(void *callable);
+  /**
+   * An object's truth (`PyObject_IsTrue`): 1, 0, or -1 when that failed.
+   */
+  int (*truth)(void *obj);
+  /**
+   * Item `index` of a list, borrowed (`PyList_GetItem`); NULL on failure.
+   */
+  void *(*item)(void *list, ptrdiff_t index);
 };
 
 #ifdef __cplusplus
@@ -63,11 +80,20 @@ extern "C" {
 void rel_hosted(int fd, short what, void *arg);
 
 /**
+ * The callback that marks an event as a direct hosted call: its argument is
+ * an interpreter list `[callable, args, decline]`. The loop calls
+ * `callable(*args)` and, when that returns something false, `decline()`.
+ * Other loops cannot, and skip it with a warning.
+ */
+void rel_hosted_call(int fd, short what, void *arg);
+
+/**
  * Runs `base`'s loop as `event_base_loop(base, flags)`, with the calling
  * thread holding the interpreter lock that `host` releases around every
  * blocking wait. Events whose callback is [`rel_hosted`] are run by
  * calling method `host->method` of their argument with
- * `host->wrap(result)`; when that fails, the loop
+ * `host->wrap(result)`, those with [`rel_hosted_call`] as that describes;
+ * when a call fails, the loop
  * stops at once (the rest of the pass stays active) and returns -1,
  * leaving the failure (the interpreter's exception) in place.
  *

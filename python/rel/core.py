@@ -14,6 +14,10 @@ Design, for few Python/C crossings:
   callback, no argument conversion) and releases the GIL only while it
   blocks. An exception from a target stops the loop and comes out of that
   call;
+- read/write events skip even ``_fire``: they are made with the
+  ``rel_hosted_call`` marker and a ``[callback, args, decline]`` list, and
+  librel calls ``callback(*args)`` itself, then ``decline()`` when that
+  returned something false (one Python frame per event instead of two);
 - elsewhere (another libevent 2.1, or no ``ctypes.pythonapi``), one CFUNCTYPE
   trampoline per base is the callback and the C argument is a key looked up
   in the base's tables;
@@ -31,6 +35,8 @@ import itertools
 import os
 import threading
 from typing import Callable, Dict, List, Optional, Protocol
+
+from .errors import AbortBranch
 
 EV_TIMEOUT = 0x01
 EV_READ = 0x02
@@ -77,7 +83,8 @@ _vp, _int, _short = ctypes.c_void_p, ctypes.c_int, ctypes.c_short
 class _Host(ctypes.Structure):
     """librel's struct rel_host: the interpreter entry points it calls."""
 
-    _fields_ = [(name, _vp) for name in ("release", "reacquire", "wrap", "call_method", "method", "keep", "drop")]
+    _fields_ = [(name, _vp) for name in ("release", "reacquire", "wrap", "call_method", "method", "keep", "drop",
+                                         "call", "call_none", "truth", "item")]
 
 
 _PROTOTYPES = {
@@ -154,12 +161,13 @@ _METHOD = "_fire"  # interned, and alive as long as this module
 def _hosted_loop() -> Optional[Callable[[int, int], int]]:
     """rel_base_loop_hosted bound to CPython's entry points, if both exist."""
     api = getattr(ctypes, "pythonapi", None)
-    names = ("PyEval_SaveThread", "PyEval_RestoreThread", "PyLong_FromLong",
-             "PyObject_VectorcallMethod", "Py_IncRef", "Py_DecRef")
-    if not hasattr(_lib, "rel_base_loop_hosted") or api is None or not all(hasattr(api, n) for n in names):
+    names = ("PyEval_SaveThread", "PyEval_RestoreThread", "PyLong_FromLong", "PyObject_VectorcallMethod",
+             "Py_IncRef", "Py_DecRef", "PyObject_Call", "PyObject_CallNoArgs", "PyObject_IsTrue", "PyList_GetItem")
+    if not hasattr(_lib, "rel_hosted_call") or api is None or not all(hasattr(api, n) for n in names):
         return None
-    release, reacquire, wrap, call_method, keep, drop = (ctypes.cast(getattr(api, n), _vp) for n in names)
-    host = _Host(release, reacquire, wrap, call_method, id(_METHOD), keep, drop)
+    release, reacquire, wrap, call_method, keep, drop, call, call_none, truth, item = (
+        ctypes.cast(getattr(api, n), _vp) for n in names)
+    host = _Host(release, reacquire, wrap, call_method, id(_METHOD), keep, drop, call, call_none, truth, item)
     # Through PyDLL: the call keeps the GIL (librel releases it while it
     # waits) and raises the exception a callback left set.
     fn = ctypes.PyDLL(LIBRARY_PATH).rel_base_loop_hosted
@@ -170,6 +178,7 @@ def _hosted_loop() -> Optional[Callable[[int, int], int]]:
 
 _loop_hosted = _hosted_loop()
 _hosted_marker = ctypes.cast(_lib.rel_hosted, _vp).value if _loop_hosted else None
+_hosted_call_marker = ctypes.cast(_lib.rel_hosted_call, _vp).value if _loop_hosted else None
 
 _keys = itertools.count(1)
 
@@ -269,13 +278,20 @@ class Base:
 
         return trampoline
 
-    def new_event(self, fd: int, flags: int, key: int, target: Target) -> int:
+    def new_event(self, fd: int, flags: int, key: int, target: Target, direct: Optional[List[object]] = None) -> int:
         """A C event on this base running target._fire(result); the caller
-        keeps target alive for as long as the event exists."""
+        keeps target (and direct) alive for as long as the event exists.
+
+        With direct, ``[callable, args, decline]``, librel's hosted loop runs
+        the event without target: it calls ``callable(*args)``, then
+        ``decline()`` if that returned something false (an exception stops
+        the loop and comes out of it, AbortBranch included)."""
         if self.ptr is None:
             raise RuntimeError("this event base was closed (rel.init() or rel.initialize() replaced it)")
         if _loop_hosted is None:
             callback, arg = ctypes.cast(self._trampoline, _vp).value, key
+        elif direct is not None:
+            callback, arg = _hosted_call_marker, id(direct)
         else:
             callback, arg = _hosted_marker, id(target)
         ev = _lib.event_new(self.ptr, fd, flags, callback, arg)
@@ -297,6 +313,16 @@ class Base:
             if ev is not None:
                 _lib.event_free(ev)
 
+    def _loop_hosted(self, flags: int) -> int:
+        """The hosted loop; an AbortBranch from a direct event ends only that
+        callback: the loop goes on (a once-loop has then run something)."""
+        while True:
+            try:
+                return _loop_hosted(self.ptr, flags)  # type: ignore[arg-type, misc]
+            except AbortBranch:
+                if flags & EVLOOP_ONCE:
+                    return 0
+
     def request_break(self) -> None:
         """Stop the loop from any thread, even one about to enter it.
 
@@ -314,7 +340,7 @@ class Base:
         flags = EVLOOP_ONCE if once else 0
         try:
             if _loop_hosted is not None:
-                rc = _loop_hosted(self.ptr, flags)  # type: ignore[arg-type]
+                rc = self._loop_hosted(flags)
             else:
                 rc = _lib.event_base_loop(self.ptr, flags)
         finally:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import signal as _signal
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
+import weakref
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from . import core
 from .core import EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE
@@ -56,13 +57,16 @@ class Listener(Basic):
         self._key = core.next_key()
         self._ev = 0
 
+    # [callable, args, decline] for librel to run without _fire (see core.Base.new_event).
+    _direct: Optional[List[Any]] = None
+
     def _event(self) -> int:
         """This listener's C event on the registrar's current base (made on first use)."""
         base = self.registrar.base
         if self._base is not base:
             if self._base is not None:
                 self._base.free_event(self._key)
-            self._ev = base.new_event(self.fd, self.flags, self._key, self)
+            self._ev = base.new_event(self.fd, self.flags, self._key, self, self._direct)
             self._base = base
         return self._ev
 
@@ -146,6 +150,7 @@ class SocketIO(Listener):
         self.sock = sock
         self.subname = f"{kind}-{self.fd}"
         self.flags = _KIND_FLAGS[kind] | EV_PERSIST
+        self._direct = [cb, args, _decliner(self)]
         self.add()
 
     def add(self, delay: Optional[float] = None) -> None:
@@ -162,6 +167,7 @@ class SocketIO(Listener):
         self.log("dereference")
         self.delete()
         self.cb, self.args = None, ()
+        self._direct[:2] = [None, ()]  # type: ignore[index]
 
     def _fire(self, what: int) -> None:
         try:
@@ -169,6 +175,19 @@ class SocketIO(Listener):
                 self.delete()
         except AbortBranch:
             pass
+
+
+def _decliner(listener: Listener) -> Callable[[], None]:
+    """What a falsy callback return runs: delete the listener, if it lives
+    (weakly held: the listener holds this)."""
+    ref = weakref.ref(listener)
+
+    def decline() -> None:
+        owner = ref()
+        if owner is not None:
+            owner.delete()
+
+    return decline
 
 
 class Timer(Listener):

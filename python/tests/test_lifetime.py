@@ -68,6 +68,46 @@ def test_falsy_read_frees_its_event(run):
         b.close()
 
 
+def test_read_events_need_no_cycle_collector(run):
+    """Freed by reference counting alone: no listener <-> callback cycle."""
+    a, b = socket.socketpair()
+    gc.disable()
+    try:
+        baseline = owned()
+        ref = weakref.ref(rel.read(b, lambda: b.recv(5) and None))
+        kept = rel.read(a, lambda: True)
+        kept.delete()
+        kept_ref = weakref.ref(kept)
+        del kept
+        a.send(b"x")
+        run()
+        assert ref() is None and kept_ref() is None and owned() == baseline
+    finally:
+        gc.enable()
+        a.close()
+        b.close()
+
+
+def test_dereference_drops_the_callback_and_its_arguments(run):
+    a, b = socket.socketpair()
+    try:
+
+        class Payload:
+            def __call__(self, *args):
+                return True
+
+        cb, arg = Payload(), Payload()
+        refs = weakref.ref(cb), weakref.ref(arg)
+        listener = rel.read(b, cb, arg)
+        del cb, arg
+        listener.dereference()
+        assert refs[0]() is None and refs[1]() is None
+        assert not listener.pending()
+    finally:
+        a.close()
+        b.close()
+
+
 def test_deleted_but_referenced_object_can_be_re_added(run):
     got = []
     t = rel.timeout(0.01, got.append, 1)
@@ -80,17 +120,31 @@ def test_deleted_but_referenced_object_can_be_re_added(run):
 
 def test_events_share_one_c_callback():
     """No ctypes callback object per event: every C event of a base points at
-    one function (librel's rel_hosted marker, else the base's trampoline)."""
+    one function (librel's markers: rel_hosted_call for read/write, rel_hosted
+    for the rest; else the base's trampoline)."""
     import ctypes
 
     import rel.core
 
-    base = rel.rel.registrar.base
-    for _ in range(10):
-        rel.timeout(5, lambda: None)
-    # struct event: evcb_cb_union (the callback) sits at offset 24 on LP64.
-    callbacks = {ctypes.c_void_p.from_address(ev + 24).value for ev in base._owned.values()}
-    if rel.core._loop_hosted is not None:
-        assert callbacks == {ctypes.cast(rel.core._lib.rel_hosted, ctypes.c_void_p).value}
-    else:
-        assert callbacks == {ctypes.cast(base._trampoline, ctypes.c_void_p).value}
+    def address(fn):
+        return ctypes.cast(fn, ctypes.c_void_p).value
+
+    def callbacks(listeners):
+        # struct event: evcb_cb_union (the callback) sits at offset 24 on LP64.
+        return {ctypes.c_void_p.from_address(x._ev + 24).value for x in listeners}
+
+    a, b = socket.socketpair()
+    try:
+        timers = [rel.timeout(5, lambda: None) for _ in range(10)]
+        reads = [rel.read(a, lambda: None), rel.write(b, lambda: None)]
+        base = rel.rel.registrar.base
+        if rel.core._loop_hosted is not None:
+            assert callbacks(timers) == {address(rel.core._lib.rel_hosted)}
+            assert callbacks(reads) == {address(rel.core._lib.rel_hosted_call)}
+        else:
+            assert callbacks(timers + reads) == {address(base._trampoline)}
+    finally:
+        for x in reads:
+            x.delete()
+        a.close()
+        b.close()

@@ -5,7 +5,9 @@
 //! An interpreter that hands librel its own entry points instead gets its
 //! callbacks called directly: events made with [`rel_hosted`] as their
 //! callback carry an interpreter object as their argument, and
-//! [`rel_base_loop_hosted`] calls a method of it with the event's result. The
+//! [`rel_base_loop_hosted`] calls a method of it with the event's result.
+//! Events made with [`rel_hosted_call`] skip even that method: librel calls
+//! the interpreter's callable itself and looks at what it returns. The
 //! interpreter's lock is held throughout, except while the loop blocks.
 
 use std::io;
@@ -24,6 +26,16 @@ use crate::core::state::Callback;
 pub extern "C" fn rel_hosted(fd: c_int, what: c_short, arg: *mut c_void) {
     let _ = (fd, what, arg);
     warn("rel_hosted: a hosted event ran outside rel_base_loop_hosted; skipped");
+}
+
+/// The callback that marks an event as a direct hosted call: its argument is
+/// an interpreter list `[callable, args, decline]`. The loop calls
+/// `callable(*args)` and, when that returns something false, `decline()`.
+/// Other loops cannot, and skip it with a warning.
+#[no_mangle]
+pub extern "C" fn rel_hosted_call(fd: c_int, what: c_short, arg: *mut c_void) {
+    let _ = (fd, what, arg);
+    warn("rel_hosted_call: a hosted event ran outside rel_base_loop_hosted; skipped");
 }
 
 /// An interpreter's entry points, as CPython's C API spells them.
@@ -54,6 +66,21 @@ pub struct rel_host {
     pub keep: Option<unsafe extern "C" fn(obj: *mut c_void)>,
     /// Drops a reference (`Py_DecRef`).
     pub drop: Option<unsafe extern "C" fn(obj: *mut c_void)>,
+    /// Calls an object with a tuple of arguments and no keywords
+    /// (`PyObject_Call`); NULL means it failed.
+    pub call: Option<
+        unsafe extern "C" fn(
+            callable: *mut c_void,
+            args: *mut c_void,
+            kwargs: *mut c_void,
+        ) -> *mut c_void,
+    >,
+    /// Calls an object with no arguments (`PyObject_CallNoArgs`).
+    pub call_none: Option<unsafe extern "C" fn(callable: *mut c_void) -> *mut c_void>,
+    /// An object's truth (`PyObject_IsTrue`): 1, 0, or -1 when that failed.
+    pub truth: Option<unsafe extern "C" fn(obj: *mut c_void) -> c_int>,
+    /// Item `index` of a list, borrowed (`PyList_GetItem`); NULL on failure.
+    pub item: Option<unsafe extern "C" fn(list: *mut c_void, index: isize) -> *mut c_void>,
 }
 
 type Release = unsafe extern "C" fn() -> *mut c_void;
@@ -62,9 +89,23 @@ type Wrap = unsafe extern "C" fn(c_long) -> *mut c_void;
 type CallMethod =
     unsafe extern "C" fn(*mut c_void, *const *mut c_void, usize, *mut c_void) -> *mut c_void;
 type Refcount = unsafe extern "C" fn(*mut c_void);
+type Call = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_void) -> *mut c_void;
+type CallNone = unsafe extern "C" fn(*mut c_void) -> *mut c_void;
+type Truth = unsafe extern "C" fn(*mut c_void) -> c_int;
+type Item = unsafe extern "C" fn(*mut c_void, isize) -> *mut c_void;
 
-fn is_hosted(callback: &Callback) -> bool {
-    callback.func as usize == rel_hosted as *const () as usize
+/// How a hosted event is run.
+enum Hosted {
+    Method,
+    Direct,
+}
+
+fn hosted(callback: &Callback) -> Option<Hosted> {
+    match callback.func as usize {
+        f if f == rel_hosted as *const () as usize => Some(Hosted::Method),
+        f if f == rel_hosted_call as *const () as usize => Some(Hosted::Direct),
+        _ => None,
+    }
 }
 
 struct Host {
@@ -75,6 +116,10 @@ struct Host {
     method: *mut c_void,
     keep: Refcount,
     drop: Refcount,
+    call: Call,
+    call_none: CallNone,
+    truth: Truth,
+    item: Item,
     /// A callback failed: the loop ends, returning -1.
     failed: bool,
 }
@@ -101,14 +146,70 @@ impl Host {
         }
         true
     }
+
+    /// Runs a direct event's `[callable, args, decline]`; false if it failed.
+    fn run_direct(&self, record: *mut c_void) -> bool {
+        // SAFETY: as in `run`. The record is held for the call, and so is
+        // each item while it is used: the callable may replace them.
+        unsafe {
+            (self.keep)(record);
+            let ok = self
+                .call_item(record, 0, (self.item)(record, 1))
+                .and_then(|result| {
+                    let truth = (self.truth)(result);
+                    (self.drop)(result);
+                    match truth {
+                        0 => self
+                            .call_item(record, 2, null_mut())
+                            .map(|r| (self.drop)(r)),
+                        1 => Some(()),
+                        _ => None,
+                    }
+                })
+                .is_some();
+            (self.drop)(record);
+            ok
+        }
+    }
+
+    /// Calls item `index` of `record` with the tuple `args` (none if NULL);
+    /// returns its new result, or None if anything failed.
+    unsafe fn call_item(
+        &self,
+        record: *mut c_void,
+        index: isize,
+        args: *mut c_void,
+    ) -> Option<*mut c_void> {
+        // SAFETY: see run_direct.
+        unsafe {
+            let callable = (self.item)(record, index);
+            if callable.is_null() {
+                return None;
+            }
+            (self.keep)(callable);
+            let result = if args.is_null() {
+                (self.call_none)(callable)
+            } else {
+                (self.keep)(args);
+                let r = (self.call)(callable, args, null_mut());
+                (self.drop)(args);
+                r
+            };
+            (self.drop)(callable);
+            (!result.is_null()).then_some(result)
+        }
+    }
 }
 
 impl Dispatch for Host {
     fn call(&mut self, callback: Callback, fd: c_int, res: u16) -> bool {
-        if !is_hosted(&callback) {
-            return super::base_api::call_c(callback, fd, res);
-        }
-        if !self.run(callback.arg as *mut c_void, res) {
+        let target = callback.arg as *mut c_void;
+        let ran = match hosted(&callback) {
+            None => return super::base_api::call_c(callback, fd, res),
+            Some(Hosted::Method) => self.run(target, res),
+            Some(Hosted::Direct) => self.run_direct(target),
+        };
+        if !ran {
             self.failed = true;
             return false;
         }
@@ -137,7 +238,8 @@ impl Dispatch for Host {
 /// thread holding the interpreter lock that `host` releases around every
 /// blocking wait. Events whose callback is [`rel_hosted`] are run by
 /// calling method `host->method` of their argument with
-/// `host->wrap(result)`; when that fails, the loop
+/// `host->wrap(result)`, those with [`rel_hosted_call`] as that describes;
+/// when a call fails, the loop
 /// stops at once (the rest of the pass stays active) and returns -1,
 /// leaving the failure (the interpreter's exception) in place.
 ///
@@ -163,6 +265,10 @@ pub unsafe extern "C" fn rel_base_loop_hosted(
                 method: (!h.method.is_null()).then_some(h.method)?,
                 keep: h.keep?,
                 drop: h.drop?,
+                call: h.call?,
+                call_none: h.call_none?,
+                truth: h.truth?,
+                item: h.item?,
                 failed: false,
             })
         });
