@@ -6,7 +6,8 @@ call_later) and uvloop, each test in its own subprocess:
   pingpong    1-byte messages bouncing over a socketpair: round trips/s
   throughput  64 MiB through a socketpair: MiB/s
   timers      1000 chained 1 ms timers (each schedules the next): ms per timer
-  idle        loop idle with one pending 10 s timer: wake-ups/s and CPU %
+  idle        loop idle with one pending 10 s timer: wake-ups/s (besides the
+              one that ends the test) and CPU %
 
 PyPI rel and uvloop go into a venv under build/bench, made when missing.
 Prints a table and adds a "python" section to bench/results/latest.json.
@@ -183,7 +184,8 @@ def finish(test, n, dt, ru0):
         return {"value": n / dt / (1 << 20)}
     if test == "timers":
         return {"value": dt * 1e3 / max(n, 1), "fired": n}
-    wakeups = (ru.ru_nvcsw - ru0.ru_nvcsw) + (ru.ru_nivcsw - ru0.ru_nivcsw)
+    # Not counting the one wake-up of the timer that ends the test.
+    wakeups = max(0, (ru.ru_nvcsw - ru0.ru_nvcsw) + (ru.ru_nivcsw - ru0.ru_nivcsw) - 1)
     cpu = (ru.ru_utime - ru0.ru_utime) + (ru.ru_stime - ru0.ru_stime)
     return {"value": wakeups / dt, "cpu_pct": 100 * cpu / dt}
 
@@ -260,16 +262,18 @@ def main():
     venv_py = ensure_venv(["uvloop", f"rel=={PYPI_REL}"])
     py = venv_py or sys.executable
     rounds = 1 if a.quick else 3
+    # Ping-pong rounds are short and its target is a close race: more of them.
+    test_rounds = {t: rounds * (3 if t == "pingpong" and not a.quick else 1) for t in TESTS}
     secs = {"pingpong": 0.5, "throughput": 0, "timers": 3.0, "idle": 2.0}
     if a.quick:
         secs.update(timers=2.0, idle=0.5)
     names = list(CONTENDERS)
     results = {n: {} for n in names}
-    log(f"workload 5: Python loops ({rounds} round(s); our rel on {a.library})")
+    log(f"workload 5: Python loops ({test_rounds} rounds; our rel on {a.library})")
     for test in TESTS:
         samples = {n: [] for n in names}
         extra = {n: {} for n in names}
-        for i in range(rounds):
+        for i in range(test_rounds[test]):
             for name in names[i % len(names):] + names[:i % len(names)]:
                 if "skipped" in results[name] or "error" in results[name].get(test, {}):
                     continue
@@ -297,7 +301,7 @@ def main():
         t = r.get(test, {})
         return fmt.format(t[key]) if key in t else t.get("error", "-")[:24]
 
-    print("\n== 5. Python event loops (median of %d round(s))" % rounds)
+    print(f"\n== 5. Python event loops (medians; rounds: {test_rounds})")
     headers = ["", "ping-pong round trips/s", "64 MiB MiB/s", "1 ms timer: ms each",
                "idle wake-ups/s", "idle CPU %"]
     body = [[name, cell(name, "pingpong"), cell(name, "throughput"),
@@ -311,8 +315,40 @@ def main():
         if t.get("fired", N_TIMERS) < N_TIMERS:
             print(f"  {name}: only {t['fired']:.0f} of {N_TIMERS} timers fired in "
                   f"{secs['timers']:.0f} s (the test stops there)")
-    save_results("python", {"rounds": rounds, "library": a.library, "order": names,
-                            "results": results})
+    ratios, targets = verdicts(results, names)
+    save_results("python", {"rounds": test_rounds, "library": a.library, "order": names,
+                            "results": results, "ratios": ratios, "targets": targets})
+
+
+def verdicts(results, names):
+    """Prints our rel's ratios to each peer and its targets; returns both."""
+    ours = results[names[0]]
+    ratios = {}
+    for test, better in (("pingpong", "higher"), ("throughput", "higher"), ("timers", "lower")):
+        mine = ours.get(test, {}).get("median")
+        for peer in names[1:]:
+            theirs = results[peer].get(test, {}).get("median")
+            if mine and theirs:
+                ratios.setdefault(test, {})[peer] = mine / theirs
+    print(f"\n{names[0]} / peer (ping-pong and MiB/s: higher is better; timers: lower is better)")
+    print(table(["", *names[1:]], [[t, *(f"{r[p]:.2f}" if p in r else "-" for p in names[1:])]
+                                   for t, r in ratios.items()]))
+    pp = ratios.get("pingpong", {}).get("uvloop")
+    timer_ms = ours.get("timers", {}).get("median")
+    idle = ours.get("idle", {}).get("median")
+    checks = [
+        ("ping-pong round trips/s >= uvloop's", pp, pp is not None and pp >= 1, "ratio {:.2f}"),
+        (f"{N_TIMERS} chained 1 ms timers < 1.1 s", timer_ms and timer_ms * N_TIMERS / 1e3,
+         timer_ms is not None and timer_ms * N_TIMERS < 1100, "{:.3f} s"),
+        ("idle: 0 wake-ups/s", idle, idle == 0, "{:.2f}/s"),
+    ]
+    targets = []
+    for what, value, ok, fmt in checks:
+        verdict = "n/a" if value is None else "PASS" if ok else "MISS"
+        shown = "not measured" if value is None else fmt.format(value)
+        targets.append({"target": f"{what}: {shown}", "verdict": verdict})
+        print(f"  {verdict:4}  {what}: {shown}")
+    return ratios, targets
 
 
 if __name__ == "__main__":
