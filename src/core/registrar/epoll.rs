@@ -242,7 +242,7 @@ mod tests {
         testkit::reports_read_and_write(&fallback());
     }
 
-    testkit::shared_tests!(create().unwrap(); removal_stops_reports, removal_keeps_other_fds, timeout_not_early, unopened_fd_is_ebadf, peer_close_reports_closed, change_during_wait);
+    testkit::shared_tests!(create().unwrap(); reports_every_ready_fd, removal_stops_reports, removal_keeps_other_fds, timeout_not_early, unopened_fd_is_ebadf, peer_close_reports_closed, change_during_wait);
 
     #[test]
     fn timeout_not_early_without_pwait2() {

@@ -175,7 +175,7 @@ mod tests {
         create().unwrap()
     }
 
-    testkit::shared_tests!(reg(); reports_read_and_write, removal_stops_reports, removal_keeps_other_fds, timeout_not_early, unopened_fd_is_ebadf, change_during_wait);
+    testkit::shared_tests!(reg(); reports_every_ready_fd, reports_read_and_write, removal_stops_reports, removal_keeps_other_fds, timeout_not_early, unopened_fd_is_ebadf, change_during_wait);
 
     #[test]
     fn hangup_reports_read_write() {

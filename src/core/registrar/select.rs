@@ -162,12 +162,19 @@ impl Registrar for SelectRegistrar {
             }
             return Err(err);
         }
-        if n > 0 {
-            out.extend((0..ready.nfds).filter_map(|fd| {
-                let bits = if ready.read.contains(fd) { READ } else { 0 }
-                    | if ready.write.contains(fd) { WRITE } else { 0 };
-                (bits != 0).then_some(Ready { fd, bits })
-            }));
+        // select counts set bits (an fd both readable and writable twice):
+        // stop after the last one.
+        let mut left = n as usize;
+        for fd in 0..ready.nfds {
+            if left == 0 {
+                break;
+            }
+            let (r, w) = (ready.read.contains(fd), ready.write.contains(fd));
+            if r || w {
+                left -= usize::from(r) + usize::from(w);
+                let bits = if r { READ } else { 0 } | if w { WRITE } else { 0 };
+                out.push(Ready { fd, bits });
+            }
         }
         Ok(())
     }
@@ -183,7 +190,7 @@ mod tests {
         create().unwrap()
     }
 
-    testkit::shared_tests!(reg(); reports_read_and_write, removal_stops_reports, removal_keeps_other_fds, timeout_not_early, unopened_fd_is_ebadf, change_during_wait);
+    testkit::shared_tests!(reg(); reports_every_ready_fd, reports_read_and_write, removal_stops_reports, removal_keeps_other_fds, timeout_not_early, unopened_fd_is_ebadf, change_during_wait);
 
     #[test]
     fn fd_outside_fd_setsize_is_einval() {

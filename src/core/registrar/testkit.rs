@@ -67,6 +67,38 @@ pub fn reports_read_and_write(reg: &dyn Registrar) {
     }
 }
 
+/// Quiet fds between ready ones, a ready one registered last, fds ready both
+/// ways: every ready fd is reported, each once, however the backend counts.
+pub fn reports_every_ready_fd(reg: &dyn Registrar) {
+    let pairs: Vec<_> = (0..12).map(|_| socketpair()).collect();
+    let mut want = Vec::new();
+    for (i, (a, b)) in pairs.iter().enumerate() {
+        let fd = b.as_raw_fd();
+        match i % 3 {
+            0 => reg.set(fd, 0, READ).unwrap(), // quiet: nothing to read
+            1 => {
+                reg.set(fd, 0, READ | WRITE).unwrap();
+                send_byte(a);
+                want.push((fd, READ | WRITE));
+            }
+            _ => {
+                reg.set(fd, 0, WRITE).unwrap();
+                want.push((fd, WRITE));
+            }
+        }
+    }
+    let out = wait(reg, LONG);
+    assert_each_fd_once(&out);
+    let mut got: Vec<_> = out
+        .iter()
+        .filter(|r| pairs.iter().any(|(_, b)| b.as_raw_fd() == r.fd))
+        .map(|r| (r.fd, r.bits))
+        .collect();
+    got.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(got, want);
+}
+
 pub fn removal_stops_reports(reg: &dyn Registrar) {
     let (a, b) = socketpair();
     let fd = b.as_raw_fd();
