@@ -153,15 +153,15 @@ impl Host {
         // each item while it is used: the callable may replace them.
         unsafe {
             (self.keep)(record);
-            let ok = self
-                .call_item(record, 0, (self.item)(record, 1))
+            let args = (self.item)(record, 1);
+            let ok = (!args.is_null())
+                .then(|| self.call_item(record, 0, Some(args)))
+                .flatten()
                 .and_then(|result| {
                     let truth = (self.truth)(result);
                     (self.drop)(result);
                     match truth {
-                        0 => self
-                            .call_item(record, 2, null_mut())
-                            .map(|r| (self.drop)(r)),
+                        0 => self.call_item(record, 2, None).map(|r| (self.drop)(r)),
                         1 => Some(()),
                         _ => None,
                     }
@@ -172,13 +172,13 @@ impl Host {
         }
     }
 
-    /// Calls item `index` of `record` with the tuple `args` (none if NULL);
-    /// returns its new result, or None if anything failed.
+    /// Calls item `index` of `record` with the tuple `args`, or with no
+    /// arguments; returns its new result, or None if anything failed.
     unsafe fn call_item(
         &self,
         record: *mut c_void,
         index: isize,
-        args: *mut c_void,
+        args: Option<*mut c_void>,
     ) -> Option<*mut c_void> {
         // SAFETY: see run_direct.
         unsafe {
@@ -187,13 +187,14 @@ impl Host {
                 return None;
             }
             (self.keep)(callable);
-            let result = if args.is_null() {
-                (self.call_none)(callable)
-            } else {
-                (self.keep)(args);
-                let r = (self.call)(callable, args, null_mut());
-                (self.drop)(args);
-                r
+            let result = match args {
+                None => (self.call_none)(callable),
+                Some(args) => {
+                    (self.keep)(args);
+                    let r = (self.call)(callable, args, null_mut());
+                    (self.drop)(args);
+                    r
+                }
             };
             (self.drop)(callable);
             (!result.is_null()).then_some(result)
