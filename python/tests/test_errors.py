@@ -92,44 +92,36 @@ def test_abort_branch_is_swallowed_and_keeps_registration(run):
         rel.abort_branch()
 
 
-def test_abort_branch_in_read_ends_only_that_callback(run):
-    a, b = socket.socketpair()
-    try:
-        got = []
+def test_abort_branch_in_read_ends_only_that_callback(run, pair):
+    a, b = pair
+    got = []
 
-        def on_read():
-            got.append(b.recv(1))
-            if len(got) < 3:
-                rel.abort_branch()
-            return len(got) < 4
-
-        listener = rel.read(b, on_read)
-        a.send(b"abcd")
-        run()
-        assert got == [b"a", b"b", b"c", b"d"]
-        assert not listener.pending()
-    finally:
-        a.close()
-        b.close()
-
-
-def test_abort_branch_in_read_during_one_pass(run):
-    a, b = socket.socketpair()
-    try:
-        got = []
-
-        def on_read():
-            got.append(b.recv(1))
+    def on_read():
+        got.append(b.recv(1))
+        if len(got) < 3:
             rel.abort_branch()
+        return len(got) < 4
 
-        listener = rel.read(b, on_read)
-        a.send(b"x")
-        rel.loop()
-        assert got == [b"x"] and listener.pending()
-        listener.delete()
-    finally:
-        a.close()
-        b.close()
+    listener = rel.read(b, on_read)
+    a.send(b"abcd")
+    run()
+    assert got == [b"a", b"b", b"c", b"d"]
+    assert not listener.pending()
+
+
+def test_abort_branch_in_read_during_one_pass(pair):
+    a, b = pair
+    got = []
+
+    def on_read():
+        got.append(b.recv(1))
+        rel.abort_branch()
+
+    listener = rel.read(b, on_read)
+    a.send(b"x")
+    rel.loop()
+    assert got == [b"x"] and listener.pending()
+    listener.delete()
 
 
 def test_thread_swallows_abort_branch():

@@ -68,9 +68,9 @@ def test_falsy_read_frees_its_event(run):
         b.close()
 
 
-def test_read_events_need_no_cycle_collector(run):
+def test_read_events_need_no_cycle_collector(run, pair):
     """Freed by reference counting alone: no listener <-> callback cycle."""
-    a, b = socket.socketpair()
+    a, b = pair
     gc.disable()
     try:
         baseline = owned()
@@ -84,28 +84,20 @@ def test_read_events_need_no_cycle_collector(run):
         assert ref() is None and kept_ref() is None and owned() == baseline
     finally:
         gc.enable()
-        a.close()
-        b.close()
 
 
-def test_dereference_drops_the_callback_and_its_arguments(run):
-    a, b = socket.socketpair()
-    try:
+def test_dereference_drops_the_callback_and_its_arguments(pair):
+    class Payload:
+        def __call__(self, *args):
+            return True
 
-        class Payload:
-            def __call__(self, *args):
-                return True
-
-        cb, arg = Payload(), Payload()
-        refs = weakref.ref(cb), weakref.ref(arg)
-        listener = rel.read(b, cb, arg)
-        del cb, arg
-        listener.dereference()
-        assert refs[0]() is None and refs[1]() is None
-        assert not listener.pending()
-    finally:
-        a.close()
-        b.close()
+    cb, arg = Payload(), Payload()
+    refs = weakref.ref(cb), weakref.ref(arg)
+    listener = rel.read(pair[1], cb, arg)
+    del cb, arg
+    listener.dereference()
+    assert refs[0]() is None and refs[1]() is None
+    assert not listener.pending()
 
 
 def test_deleted_but_referenced_object_can_be_re_added(run):
@@ -118,7 +110,7 @@ def test_deleted_but_referenced_object_can_be_re_added(run):
     assert got == [1]
 
 
-def test_events_share_one_c_callback():
+def test_events_share_one_c_callback(pair):
     """No ctypes callback object per event: every C event of a base points at
     one function (librel's markers: rel_hosted_call for read/write, rel_hosted
     for the rest; else the base's trampoline)."""
@@ -133,18 +125,14 @@ def test_events_share_one_c_callback():
         # struct event: evcb_cb_union (the callback) sits at offset 24 on LP64.
         return {ctypes.c_void_p.from_address(x._ev + 24).value for x in listeners}
 
-    a, b = socket.socketpair()
-    try:
-        timers = [rel.timeout(5, lambda: None) for _ in range(10)]
-        reads = [rel.read(a, lambda: None), rel.write(b, lambda: None)]
-        base = rel.rel.registrar.base
-        if rel.core._loop_hosted is not None:
-            assert callbacks(timers) == {address(rel.core._lib.rel_hosted)}
-            assert callbacks(reads) == {address(rel.core._lib.rel_hosted_call)}
-        else:
-            assert callbacks(timers + reads) == {address(base._trampoline)}
-    finally:
-        for x in reads:
-            x.delete()
-        a.close()
-        b.close()
+    a, b = pair
+    timers = [rel.timeout(5, lambda: None) for _ in range(10)]
+    reads = [rel.read(a, lambda: None), rel.write(b, lambda: None)]
+    base = rel.rel.registrar.base
+    if rel.core._loop_hosted is not None:
+        assert callbacks(timers) == {address(rel.core._lib.rel_hosted)}
+        assert callbacks(reads) == {address(rel.core._lib.rel_hosted_call)}
+    else:
+        assert callbacks(timers + reads) == {address(base._trampoline)}
+    for x in reads:
+        x.delete()
