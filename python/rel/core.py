@@ -313,7 +313,7 @@ class Base:
             if ev is not None:
                 _lib.event_free(ev)
 
-    def _loop_hosted(self, flags: int) -> int:
+    def _run_hosted(self, flags: int) -> int:
         """The hosted loop; an AbortBranch from a direct event ends only that
         callback: the loop goes on (a once-loop has then run something)."""
         while True:
@@ -340,7 +340,7 @@ class Base:
         flags = EVLOOP_ONCE if once else 0
         try:
             if _loop_hosted is not None:
-                rc = self._loop_hosted(flags)
+                rc = self._run_hosted(flags)
             else:
                 rc = _lib.event_base_loop(self.ptr, flags)
         finally:

@@ -171,7 +171,7 @@ impl Registrar for SelectRegistrar {
             }
             let (r, w) = (ready.read.contains(fd), ready.write.contains(fd));
             if r || w {
-                left -= usize::from(r) + usize::from(w);
+                left = left.saturating_sub(usize::from(r) + usize::from(w));
                 let bits = if r { READ } else { 0 } | if w { WRITE } else { 0 };
                 out.push(Ready { fd, bits });
             }
