@@ -642,7 +642,7 @@ impl Base {
                 Action::Call(cb) | Action::Finalize(cb) => {
                     g.state.running = Some(key);
                     g.state.running_ncalls = if events & ev::SIGNAL != 0 {
-                        ncalls.max(1)
+                        u32::from(ncalls.max(1))
                     } else {
                         1
                     };

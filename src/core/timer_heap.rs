@@ -2,11 +2,15 @@
 //! in-place reschedule of any entry, O(1) peek. Entries are identified by a small
 //! integer id (the base's slot number); ties pop in insertion order.
 //!
+//! Each entry's position is kept by the caller ([`Positions`]), in the
+//! record the id names: rescheduling a timer then costs no lookup beyond the
+//! record the caller has already loaded.
+//!
 //! Four children per node halve the depth of a binary heap, and with
 //! 16-byte entries the children of a node share one or two cache lines: with
 //! many timers, a sift costs cache misses more than comparisons.
 
-const ABSENT: u32 = u32::MAX;
+pub const ABSENT: u32 = u32::MAX;
 const ARITY: usize = 4;
 
 #[derive(Clone, Copy)]
@@ -27,11 +31,15 @@ impl Entry {
     }
 }
 
+/// Where each id's entry stands in the heap (ABSENT when it has none).
+pub trait Positions {
+    fn get(&self, id: u32) -> u32;
+    fn set(&mut self, id: u32, at: u32);
+}
+
 #[derive(Default)]
 pub struct TimerHeap {
     entries: Vec<Entry>,
-    /// `pos[id]` is the entry's index in `entries`, or ABSENT.
-    pos: Vec<u32>,
     seq: u32,
 }
 
@@ -41,11 +49,6 @@ impl TimerHeap {
         self.entries.len()
     }
 
-    #[cfg(test)]
-    pub fn contains(&self, id: u32) -> bool {
-        self.pos.get(id as usize).is_some_and(|&p| p != ABSENT)
-    }
-
     /// The earliest entry: (id, deadline).
     pub fn peek(&self) -> Option<(u32, u64)> {
         self.entries.first().map(|e| (e.id, e.deadline))
@@ -53,47 +56,44 @@ impl TimerHeap {
 
     /// Inserts `id` or moves it to a new deadline (in place: one sift from
     /// where it stands).
-    pub fn schedule(&mut self, id: u32, deadline: u64) {
-        if self.pos.len() <= id as usize {
-            self.pos.resize(id as usize + 1, ABSENT);
-        }
+    pub fn schedule(&mut self, pos: &mut impl Positions, id: u32, deadline: u64) {
         self.seq = self.seq.wrapping_add(1);
         let entry = Entry {
             deadline,
             seq: self.seq,
             id,
         };
-        match self.pos[id as usize] {
+        match pos.get(id) {
             ABSENT => {
                 self.entries.push(entry);
-                self.place(self.entries.len() - 1, entry);
+                self.place(pos, self.entries.len() - 1, entry);
             }
-            at => self.place(at as usize, entry),
+            at => self.place(pos, at as usize, entry),
         }
     }
 
     /// Removes `id` if present; returns whether it was.
-    pub fn remove(&mut self, id: u32) -> bool {
-        let at = match self.pos.get(id as usize) {
-            Some(&at) if at != ABSENT => at as usize,
-            _ => return false,
+    pub fn remove(&mut self, pos: &mut impl Positions, id: u32) -> bool {
+        let at = match pos.get(id) {
+            ABSENT => return false,
+            at => at as usize,
         };
-        self.pos[id as usize] = ABSENT;
+        pos.set(id, ABSENT);
         let last = self.entries.pop().expect("indexed entry exists");
         if at < self.entries.len() {
-            self.place(at, last);
+            self.place(pos, at, last);
         }
         true
     }
 
     /// Puts `entry` into the hole at `at`, moving it up or down to where it
     /// belongs; each displaced entry is written (with its position) once.
-    fn place(&mut self, mut at: usize, entry: Entry) {
-        let (entries, pos) = (&mut self.entries[..], &mut self.pos[..]);
-        let put = |entries: &mut [Entry], pos: &mut [u32], at: usize, e: Entry| {
+    fn place(&mut self, pos: &mut impl Positions, mut at: usize, entry: Entry) {
+        fn put(entries: &mut [Entry], pos: &mut impl Positions, at: usize, e: Entry) {
             entries[at] = e;
-            pos[e.id as usize] = at as u32;
-        };
+            pos.set(e.id, at as u32);
+        }
+        let entries = &mut self.entries[..];
         while at > 0 {
             let parent = (at - 1) / ARITY;
             let above = entries[parent];
@@ -131,10 +131,26 @@ impl TimerHeap {
 mod tests {
     use super::*;
 
-    fn drain(h: &mut TimerHeap) -> Vec<(u32, u64)> {
+    /// Positions in a table of their own, as a caller without records would.
+    #[derive(Default)]
+    struct Table(Vec<u32>);
+
+    impl Positions for Table {
+        fn get(&self, id: u32) -> u32 {
+            self.0.get(id as usize).copied().unwrap_or(ABSENT)
+        }
+        fn set(&mut self, id: u32, at: u32) {
+            if self.0.len() <= id as usize {
+                self.0.resize(id as usize + 1, ABSENT);
+            }
+            self.0[id as usize] = at;
+        }
+    }
+
+    fn drain(h: &mut TimerHeap, pos: &mut Table) -> Vec<(u32, u64)> {
         let mut out = vec![];
         while let Some((id, d)) = h.peek() {
-            assert!(h.remove(id));
+            assert!(h.remove(pos, id));
             out.push((id, d));
         }
         out
@@ -142,27 +158,27 @@ mod tests {
 
     #[test]
     fn pops_in_deadline_order_with_fifo_ties() {
-        let mut h = TimerHeap::default();
+        let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         for (id, d) in [(0, 50), (1, 10), (2, 30), (3, 10), (4, 20)] {
-            h.schedule(id, d);
+            h.schedule(&mut pos, id, d);
         }
-        assert_eq!(drain(&mut h), [(1, 10), (3, 10), (4, 20), (2, 30), (0, 50)]);
+        assert_eq!(drain(&mut h, &mut pos), [(1, 10), (3, 10), (4, 20), (2, 30), (0, 50)]);
         assert_eq!(h.len(), 0);
     }
 
     #[test]
     fn remove_and_reschedule_from_the_middle() {
-        let mut h = TimerHeap::default();
+        let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         for id in 0..100u32 {
-            h.schedule(id, u64::from((id * 37) % 101));
+            h.schedule(&mut pos, id, u64::from((id * 37) % 101));
         }
         for id in (0..100).step_by(3) {
-            assert!(h.remove(id));
-            assert!(!h.remove(id));
+            assert!(h.remove(&mut pos, id));
+            assert!(!h.remove(&mut pos, id));
         }
-        h.schedule(1, 1000);
-        h.schedule(2, 0);
-        let got = drain(&mut h);
+        h.schedule(&mut pos, 1, 1000);
+        h.schedule(&mut pos, 2, 0);
+        let got = drain(&mut h, &mut pos);
         assert_eq!(got.first(), Some(&(2, 0)));
         assert_eq!(got.last(), Some(&(1, 1000)));
         assert!(got.windows(2).all(|w| w[0].1 <= w[1].1));
@@ -171,7 +187,7 @@ mod tests {
 
     #[test]
     fn matches_a_sorted_model_under_random_operations() {
-        let mut h = TimerHeap::default();
+        let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         let mut model: Vec<Option<u64>> = vec![None; 64];
         let mut x: u64 = 0x9e3779b97f4a7c15;
         for _ in 0..20_000 {
@@ -182,14 +198,14 @@ mod tests {
             match (x >> 8) % 3 {
                 0 | 1 => {
                     let d = (x >> 16) % 1000;
-                    h.schedule(id, d);
+                    h.schedule(&mut pos, id, d);
                     model[id as usize] = Some(d);
                 }
-                _ => assert_eq!(h.remove(id), model[id as usize].take().is_some()),
+                _ => assert_eq!(h.remove(&mut pos, id), model[id as usize].take().is_some()),
             }
             let min = model.iter().flatten().min().copied();
             assert_eq!(h.peek().map(|p| p.1), min);
-            assert_eq!(h.contains(id), model[id as usize].is_some());
+            assert_eq!(pos.get(id) != ABSENT, model[id as usize].is_some());
         }
     }
 }
