@@ -242,7 +242,7 @@ impl Base {
             }
         }
         if let Some(delay) = timeout {
-            let delay_ns = u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX);
+            let delay_ns = clock::nanos(delay);
             if rearms(slot.events) {
                 st.set_persist_delay(s, delay_ns);
             }
@@ -385,7 +385,7 @@ impl Base {
         }
         match timeout {
             Some(d) if !d.is_zero() || events & ev::IO != 0 => {
-                let delay = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+                let delay = clock::nanos(d);
                 st.schedule(s, clock::now_ns().saturating_add(delay));
             }
             None if events & ev::IO != 0 => {}
@@ -612,7 +612,7 @@ impl Base {
             .config
             .max_interval
             .filter(|_| limited)
-            .map(|i| clock::now_ns().saturating_add(i.as_nanos() as u64));
+            .map(|i| clock::now_ns().saturating_add(clock::nanos(i)));
         let mut count = 0;
         while let Some(s) = g.state.queue_head(pri) {
             let &Slot {

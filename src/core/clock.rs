@@ -3,24 +3,36 @@
 
 use std::time::Duration;
 
-fn read(clock: libc::clockid_t) -> Duration {
+fn read(clock: libc::clockid_t) -> libc::timespec {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: `ts` is a valid out-pointer; both clocks exist on every target.
     unsafe { libc::clock_gettime(clock, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    ts
 }
 
-/// Monotonic time in nanoseconds.
+/// Monotonic time in nanoseconds (u64 arithmetic: this is read on every
+/// `event_add` with a timeout).
 pub fn now_ns() -> u64 {
-    read(libc::CLOCK_MONOTONIC).as_nanos() as u64
+    let ts = read(libc::CLOCK_MONOTONIC);
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
+}
+
+/// `d` in nanoseconds, saturating, without 128-bit arithmetic.
+pub fn nanos(d: Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(d.subsec_nanos()))
 }
 
 /// Wall-clock time since the Unix epoch.
 pub fn wall() -> Duration {
-    read(libc::CLOCK_REALTIME)
+    let ts = read(libc::CLOCK_REALTIME);
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// Converts a monotonic time (past or future) to wall-clock time, as seen now.

@@ -759,6 +759,10 @@ mod tests {
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn slot_stays_within_80_bytes() {
-        assert!(std::mem::size_of::<Slot>() <= 80, "{}", std::mem::size_of::<Slot>());
+        assert!(
+            std::mem::size_of::<Slot>() <= 80,
+            "{}",
+            std::mem::size_of::<Slot>()
+        );
     }
 }

@@ -162,7 +162,10 @@ mod tests {
         for (id, d) in [(0, 50), (1, 10), (2, 30), (3, 10), (4, 20)] {
             h.schedule(&mut pos, id, d);
         }
-        assert_eq!(drain(&mut h, &mut pos), [(1, 10), (3, 10), (4, 20), (2, 30), (0, 50)]);
+        assert_eq!(
+            drain(&mut h, &mut pos),
+            [(1, 10), (3, 10), (4, 20), (2, 30), (0, 50)]
+        );
         assert_eq!(h.len(), 0);
     }
 

@@ -172,7 +172,10 @@ impl EventPtr {
     }
 
     fn set_deadline(&self, ns: u64) {
-        let tv = to_timeval(Duration::from_nanos(ns));
+        let tv = libc::timeval {
+            tv_sec: (ns / 1_000_000_000) as libc::time_t,
+            tv_usec: (ns % 1_000_000_000 / 1000) as libc::suseconds_t,
+        };
         // SAFETY: as in deadline().
         unsafe {
             AtomicI64::from_ptr(addr_of_mut!((*self.0).ev_timeout.tv_sec))
@@ -245,7 +248,7 @@ impl EventPtr {
                 arg: evcb.evcb_arg as usize,
             },
             priority: evcb.evcb_pri,
-            persist_delay: self.persist_interval().map_or(0, |d| d.as_nanos() as u64),
+            persist_delay: self.persist_interval().map_or(0, crate::core::clock::nanos),
             deadline: self.deadline(),
         }
     }
