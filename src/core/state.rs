@@ -95,7 +95,7 @@ pub struct Slot {
     pub priority: u8,
     pub flags: u8,
     pub res: u16,
-    /// Calls owed (signals deliveries; saturating, a `short` in libevent).
+    /// Calls owed (signal deliveries; saturating, a `short` in libevent).
     pub ncalls: u16,
     pub deadline: u64,
     /// EV_PERSIST with a timeout: re-armed with this delay (ns, 0 = none)
