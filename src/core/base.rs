@@ -264,8 +264,12 @@ impl Base {
     /// left as it is. May wait for the event's callback on another thread.
     pub fn del(&self, key: Key, hint: &dyn SlotHint, mode: DelMode) {
         let mut g = self.lock();
-        let me = thread_token();
-        while g.state.running == Some(key) && g.loop_thread != Some(me) && mode != DelMode::NoBlock
+        // Only a running event can make us wait; the thread-local read
+        // (a call into the TLS resolver from a shared library) is skipped
+        // for all others.
+        while g.state.running == Some(key)
+            && mode != DelMode::NoBlock
+            && g.loop_thread != Some(thread_token())
         {
             let finalize = g
                 .state
