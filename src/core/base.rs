@@ -14,7 +14,8 @@ use super::clock;
 use super::log::{emit, warn, Severity};
 use super::registrar::{env_var_for, Ready, Registrar, METHODS};
 use super::state::{
-    ev, evlist, owned_by_caller, rearms, Action, Callback, Counts, Key, Mirror, Slot, Spec, State,
+    ev, evlist, owned_by_caller, rearms, Action, Callback, Counts, Hooks, Hot, Key, Slot, Spec,
+    State,
 };
 
 /// `EVENT_BASE_FLAG_*` values the core looks at.
@@ -37,7 +38,7 @@ pub const MAX_PRIORITIES: usize = 256;
 const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 /// What `event_config_*` collects.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Config {
     pub avoid: Vec<String>,
     pub require_features: u32,
@@ -47,7 +48,22 @@ pub struct Config {
     pub max_interval: Option<Duration>,
     pub max_callbacks: Option<u32>,
     pub min_priority: usize,
-    pub mirror: Option<Mirror>,
+    pub hooks: Hooks,
+}
+
+impl Config {
+    /// No preferences, for events reached through `hooks`.
+    pub fn new(hooks: Hooks) -> Config {
+        Config {
+            avoid: Vec::new(),
+            require_features: 0,
+            flags: 0,
+            max_interval: None,
+            max_callbacks: None,
+            min_priority: 0,
+            hooks,
+        }
+    }
 }
 
 /// Where the slot index of an event is kept (inside the caller's memory).
@@ -148,7 +164,7 @@ impl Base {
                 continue;
             }
             let use_cache = cfg.flags & flag::NO_CACHE_TIME == 0;
-            let state = match constructor().and_then(|r| State::new(r, use_cache, cfg.mirror)) {
+            let state = match constructor().and_then(|r| State::new(r, use_cache, cfg.hooks)) {
                 Ok(state) => state,
                 Err(e) => {
                     warn(&format!("{method}: {e}"));
@@ -232,9 +248,9 @@ impl Base {
                 s
             }
         };
-        let slot = *st.slot(s);
-        if slot.events & (ev::IO | ev::SIGNAL) != 0
-            && slot.flags & (evlist::INSERTED | evlist::ACTIVE) == 0
+        let hot = *st.hot(s);
+        if hot.events & (ev::IO | ev::SIGNAL) != 0
+            && hot.flags & (evlist::INSERTED | evlist::ACTIVE) == 0
         {
             if let Err(msg) = st.insert(s) {
                 st.release_if_idle(s);
@@ -243,10 +259,10 @@ impl Base {
         }
         if let Some(delay) = timeout {
             let delay_ns = clock::nanos(delay);
-            if rearms(slot.events) {
+            if rearms(hot.events) {
                 st.set_persist_delay(s, delay_ns);
             }
-            if slot.flags & evlist::ACTIVE != 0 && slot.res & ev::TIMEOUT != 0 {
+            if hot.flags & evlist::ACTIVE != 0 && st.slot(s).res & ev::TIMEOUT != 0 {
                 st.deactivate(s);
                 if st.running == Some(spec.key) {
                     st.running_ncalls = 0;
@@ -274,7 +290,7 @@ impl Base {
             let finalize = g
                 .state
                 .find(key, hint.get())
-                .is_some_and(|s| g.state.slot(s).events & ev::FINALIZE != 0);
+                .is_some_and(|s| g.state.hot(s).events & ev::FINALIZE != 0);
             if mode == DelMode::Default && finalize {
                 break;
             }
@@ -319,15 +335,15 @@ impl Base {
                 deadline: None,
             };
         };
-        let slot = g.state.slot(s);
+        let Hot { events, flags, .. } = *g.state.hot(s);
         let mut what = 0;
-        if slot.flags & evlist::INSERTED != 0 {
-            what |= slot.events & (ev::IO | ev::SIGNAL);
+        if flags & evlist::INSERTED != 0 {
+            what |= events & (ev::IO | ev::SIGNAL);
         }
-        if slot.flags & evlist::ACTIVE != 0 {
-            what |= slot.res;
+        if flags & evlist::ACTIVE != 0 {
+            what |= g.state.slot(s).res;
         }
-        let deadline = (slot.flags & evlist::TIMEOUT != 0).then_some(slot.deadline);
+        let deadline = g.state.deadline(s);
         if deadline.is_some() {
             what |= ev::TIMEOUT;
         }
@@ -356,7 +372,7 @@ impl Base {
             return Err(Refused);
         }
         if let Some(s) = g.state.find(key, hint.get()) {
-            if g.state.slot(s).flags & evlist::ACTIVE != 0 {
+            if g.state.hot(s).flags & evlist::ACTIVE != 0 {
                 return Err(Refused);
             }
             g.state.set_priority(s, pri as u8);
@@ -457,7 +473,7 @@ impl Base {
         let g = self.lock();
         g.state
             .caller_events()
-            .map(|s| (s.key, s.fd, s.events, s.flags))
+            .map(|(s, h)| (h.key, g.state.fd_of(s), h.events, h.flags))
             .collect()
     }
 
@@ -619,22 +635,22 @@ impl Base {
             .map(|i| clock::now_ns().saturating_add(clock::nanos(i)));
         let mut count = 0;
         while let Some(s) = g.state.queue_head(pri) {
+            let Hot { key, events, .. } = *g.state.hot(s);
             let &Slot {
-                key,
                 fd,
-                events,
                 res,
                 ncalls,
                 action,
-                persist_delay,
                 ..
             } = g.state.slot(s);
-            let persistent = events & ev::PERSIST != 0;
-            if persistent {
+            // The caller's events are called as their memory says now.
+            let (action, fd) = match g.state.current(s) {
+                Some(c) => (Action::Call(c.callback), c.fd),
+                None => (action, fd),
+            };
+            if events & ev::PERSIST != 0 {
                 g.state.deactivate(s);
-                if persist_delay != 0 && matches!(action, Action::Call(_)) {
-                    g.state.rearm(s, res);
-                }
+                g.state.rearm(s, res);
                 g.state.release_if_idle(s);
             } else {
                 g.state.delete(s);
@@ -711,7 +727,7 @@ impl Drop for Base {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::state::Spec;
+    use crate::core::state::{Current, Spec};
     use std::cell::Cell;
     use std::os::raw::{c_short, c_void};
     use std::sync::Arc;
@@ -762,18 +778,29 @@ mod tests {
             key,
             fd,
             events,
+            priority: 0,
+            persist_delay: 0,
+        }
+    }
+
+    /// Events that live only as keys: their callback's argument is the key.
+    fn key_as_arg(key: Key) -> Current {
+        Current {
             callback: Callback {
                 func: unused,
                 arg: key,
             },
-            priority: 0,
-            persist_delay: 0,
+            fd: -1,
             deadline: 0,
         }
     }
 
     fn base() -> Base {
-        Base::new(&Config::default()).expect("a backend")
+        let hooks = Hooks {
+            mirror: |_, _, _, _| {},
+            read: key_as_arg,
+        };
+        Base::new(&Config::new(hooks)).expect("a backend")
     }
 
     /// Counts the waits it wraps, as an interpreter releasing its lock
@@ -810,7 +837,7 @@ mod tests {
         let (mut tx, rx) = std::os::unix::net::UnixStream::pair().unwrap();
         tx.write_all(b"x").unwrap(); // never read: ready on every pass
         let h = hint();
-        b.add(&spec(1, rx.as_raw_fd(), ev::READ | ev::PERSIST), &h, None)
+        b.add(&spec(8, rx.as_raw_fd(), ev::READ | ev::PERSIST), &h, None)
             .unwrap();
         let mut w = Wrapping {
             calls: 0,
@@ -825,7 +852,7 @@ mod tests {
         // Only the first wait blocks (for all it knows); then each pass
         // polls, finds the fd ready, and never wraps.
         assert_eq!((w.calls, w.wrapped), (100, 1));
-        b.del(1, &h, DelMode::Default);
+        b.del(8, &h, DelMode::Default);
         let t = hint();
         b.add(&spec(2, -1, 0), &t, Some(Duration::from_millis(2)))
             .unwrap();

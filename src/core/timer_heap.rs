@@ -54,6 +54,11 @@ impl TimerHeap {
         self.entries.first().map(|e| (e.id, e.deadline))
     }
 
+    /// The deadline of the entry at `at` (a position from [`Positions`]).
+    pub fn deadline_at(&self, at: u32) -> Option<u64> {
+        self.entries.get(at as usize).map(|e| e.deadline)
+    }
+
     /// Inserts `id` or moves it to a new deadline (in place: one sift from
     /// where it stands).
     pub fn schedule(&mut self, pos: &mut impl Positions, id: u32, deadline: u64) {

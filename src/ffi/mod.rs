@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::core::base::{Base, Config, SlotHint};
 use crate::core::log::warn;
-use crate::core::state::{ev, Callback, Spec};
+use crate::core::state::{ev, Callback, Current, Hooks, Spec};
 
 pub mod base_api;
 pub mod compat;
@@ -237,18 +237,25 @@ impl EventPtr {
     /// `ev_fd`/`ev_events` directly since assigning it).
     fn spec(&self) -> Spec {
         let e = self.ev();
-        let evcb = &e.ev_evcallback;
         Spec {
             key: self.key(),
             fd: e.ev_fd,
             events: e.ev_events as u16,
+            priority: e.ev_evcallback.evcb_pri,
+            persist_delay: self.persist_interval().map_or(0, crate::core::clock::nanos),
+        }
+    }
+
+    fn current(&self) -> Current {
+        let e = self.ev();
+        let evcb = &e.ev_evcallback;
+        Current {
             // SAFETY: reading the callback variant of a union we wrote.
             callback: Callback {
                 func: unsafe { evcb.evcb_cb_union.evcb_callback }.unwrap_or(noop_callback),
                 arg: evcb.evcb_arg as usize,
             },
-            priority: evcb.evcb_pri,
-            persist_delay: self.persist_interval().map_or(0, crate::core::clock::nanos),
+            fd: e.ev_fd,
             deadline: self.deadline(),
         }
     }
@@ -294,21 +301,30 @@ impl SlotHint for EventPtr {
     }
 }
 
-/// The core's [`crate::core::state::Mirror`]: keeps `evcb_flags`, `ev_res`
-/// and `ev_timeout` (monotonic, as in libevent) for programs that read them.
-fn mirror_state(key: usize, flags: u8, res: u16, deadline: u64) {
+/// The core's [`Hooks::mirror`]: keeps `evcb_flags`, `ev_res` and
+/// `ev_timeout` (monotonic, as in libevent) for programs that read them.
+fn mirror_state(key: usize, flags: u8, res: Option<u16>, deadline: Option<u64>) {
     let e = EventPtr(key as *mut event);
     e.set_flags(EVLIST_INIT | c_int::from(flags));
-    e.ev_mut().ev_res = res as c_short;
-    e.set_deadline(deadline);
+    if let Some(res) = res {
+        e.ev_mut().ev_res = res as c_short;
+    }
+    if let Some(deadline) = deadline {
+        e.set_deadline(deadline);
+    }
+}
+
+/// The core's [`Hooks::read`].
+fn read_current(key: usize) -> Current {
+    EventPtr(key as *mut event).current()
 }
 
 /// A config as the C layer hands it to the core.
 pub(crate) fn default_config() -> Config {
-    Config {
-        mirror: Some(mirror_state),
-        ..Config::default()
-    }
+    Config::new(Hooks {
+        mirror: mirror_state,
+        read: read_current,
+    })
 }
 
 unsafe extern "C" fn noop_callback(_: c_int, _: c_short, _: *mut std::os::raw::c_void) {}
