@@ -130,6 +130,18 @@ del_timer_cb(evutil_socket_t fd, short what, void *arg)
 		event_del(evs[1]);
 }
 
+/* what a rewritten pending event runs: the callback and argument its
+ * struct holds when it runs (1.4-era programs write ev_arg directly) */
+static void
+rewritten_cb(evutil_socket_t fd, short what, void *arg)
+{
+	char b[2] = {(char)('a' + (int)(long)arg), 0};
+	(void)what;
+	tr(b);
+	if (fd >= 0)
+		t_drain(fd);
+}
+
 int
 main(void)
 {
@@ -237,6 +249,23 @@ main(void)
 	t_sleep_ms(15); /* both expired before the loop looks */
 	event_base_dispatch(base);
 	EXPECT_STR("expired timer deleted by an earlier one", trace, "T");
+	event_free(evs[0]);
+	event_free(evs[1]);
+
+	/* fields rewritten while pending: a timer, and a registered read */
+	trace[0] = 0;
+	evs[0] = evtimer_new(base, del_timer_cb, NULL);
+	evs[1] = event_new(base, sv[0], EV_READ, del_timer_cb, NULL);
+	tv = t_tv_ms(2);
+	evtimer_add(evs[0], &tv);
+	event_add(evs[1], NULL);
+	evs[0]->ev_evcallback.evcb_cb_union.evcb_callback = rewritten_cb;
+	evs[0]->ev_evcallback.evcb_arg = (void *)1L;
+	evs[1]->ev_evcallback.evcb_cb_union.evcb_callback = rewritten_cb;
+	evs[1]->ev_evcallback.evcb_arg = (void *)2L;
+	t_write1(sv[1]);
+	event_base_dispatch(base);
+	EXPECT_STR("rewritten callback and argument run", trace, "cb");
 	event_free(evs[0]);
 	event_free(evs[1]);
 
