@@ -636,18 +636,8 @@ impl Base {
         let mut count = 0;
         while let Some(s) = g.state.queue_head(pri) {
             let Hot { key, events, .. } = *g.state.hot(s);
-            let &Slot {
-                fd,
-                res,
-                ncalls,
-                action,
-                ..
-            } = g.state.slot(s);
-            // The caller's events are called as their memory says now.
-            let (action, fd) = match g.state.current(s) {
-                Some(c) => (Action::Call(c.callback), c.fd),
-                None => (action, fd),
-            };
+            let &Slot { res, ncalls, .. } = g.state.slot(s);
+            let (action, fd) = g.state.action(s);
             if events & ev::PERSIST != 0 {
                 g.state.deactivate(s);
                 g.state.rearm(s, res);

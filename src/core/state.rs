@@ -2,6 +2,7 @@
 //! per-fd and per-signal watch lists, the timer heap and the active queues.
 //! [`super::base::Base`] wraps this in a mutex and runs the loop over it.
 
+use std::collections::HashMap;
 use std::io;
 use std::os::raw::{c_int, c_short, c_void};
 use std::sync::Arc;
@@ -125,9 +126,6 @@ pub struct Slot {
     /// libevent) while active.
     pub res: u16,
     pub ncalls: u16,
-    /// The base's own events only: caller-owned ones are called with what
-    /// their memory holds ([`Hooks::read`]).
-    pub action: Action,
     /// A persistent event's re-arm delay (ns, 0 = none); set whenever the
     /// event is persistent.
     pub persist_delay: u64,
@@ -143,7 +141,6 @@ const UNUSED: Slot = Slot {
     fd: -1,
     res: 0,
     ncalls: 0,
-    action: Action::LoopExit,
     persist_delay: 0,
     prev: NIL,
     next: NIL,
@@ -201,6 +198,9 @@ pub struct Counts {
 pub struct State {
     hot: Vec<Hot>,
     slots: Vec<Slot>,
+    /// What the base's own events run (few: once events, loopexit,
+    /// finalizers), kept out of the slots.
+    owned_actions: HashMap<Key, Action>,
     free: Vec<u32>,
     fds: Vec<FdWatch>,
     signal_watch: Vec<Vec<u32>>,
@@ -237,16 +237,13 @@ fn io_bits(events: u16) -> u8 {
 }
 
 impl State {
-    pub fn new(
-        registrar: Box<dyn Registrar>,
-        use_cache: bool,
-        hooks: Hooks,
-    ) -> io::Result<State> {
+    pub fn new(registrar: Box<dyn Registrar>, use_cache: bool, hooks: Hooks) -> io::Result<State> {
         let waker = Waker::new()?;
         registrar.set(waker.fd(), 0, bits::READ)?;
         Ok(State {
             hot: Vec::new(),
             slots: Vec::new(),
+            owned_actions: HashMap::new(),
             free: Vec::new(),
             fds: Vec::new(),
             signal_watch: vec![Vec::new(); NSIG],
@@ -282,6 +279,22 @@ impl State {
     pub fn current(&self, s: u32) -> Option<Current> {
         let key = self.hot[s as usize].key;
         owned_by_caller(key).then(|| (self.hooks.read)(key))
+    }
+
+    /// What running slot `s` means, and the fd its callback is given: the
+    /// caller's events run what their memory holds now.
+    pub fn action(&self, s: u32) -> (Action, c_int) {
+        match self.current(s) {
+            Some(c) => (Action::Call(c.callback), c.fd),
+            None => {
+                let key = self.hot[s as usize].key;
+                let action = self.owned_actions.get(&key).copied();
+                (
+                    action.expect("the base's own events keep their action"),
+                    self.slots[s as usize].fd,
+                )
+            }
+        }
     }
 
     /// The fd an event carries (`ev_fd` for the caller's events).
@@ -359,9 +372,8 @@ impl State {
         self.next_owned_key += 2;
         let priority = (self.queues.len() / 2) as u8;
         let s = self.alloc_hot(key, events, priority);
-        let slot = &mut self.slots[s as usize];
-        slot.fd = fd;
-        slot.action = action;
+        self.slots[s as usize].fd = fd;
+        self.owned_actions.insert(key, action);
         s
     }
 
@@ -419,6 +431,9 @@ impl State {
     pub fn release_if_idle(&mut self, s: u32) {
         let hot = &mut self.hot[s as usize];
         if hot.key != FREE && hot.flags == 0 {
+            if !owned_by_caller(hot.key) {
+                self.owned_actions.remove(&hot.key);
+            }
             hot.key = FREE;
             self.free.push(s);
         }
@@ -793,9 +808,8 @@ impl State {
     pub fn take_finalizers(&mut self) -> Vec<Callback> {
         let found: Vec<(u32, Callback)> = self
             .live()
-            .filter(|(_, h)| !owned_by_caller(h.key))
-            .filter_map(|(s, _)| match self.slots[s as usize].action {
-                Action::Finalize(cb) => Some((s, cb)),
+            .filter_map(|(s, h)| match self.owned_actions.get(&h.key) {
+                Some(&Action::Finalize(cb)) => Some((s, cb)),
                 _ => None,
             })
             .collect();
@@ -829,7 +843,7 @@ mod tests {
     fn slot_parts_stay_small() {
         assert_eq!(std::mem::size_of::<Hot>(), 16);
         assert!(
-            std::mem::size_of::<Slot>() <= 56,
+            std::mem::size_of::<Slot>() <= 32,
             "{}",
             std::mem::size_of::<Slot>()
         );
