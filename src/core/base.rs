@@ -636,11 +636,18 @@ impl Base {
         let mut count = 0;
         while let Some(s) = g.state.queue_head(pri) {
             let Hot { key, events, .. } = *g.state.hot(s);
-            let &Slot { res, ncalls, .. } = g.state.slot(s);
+            let &Slot {
+                res,
+                ncalls,
+                persist_delay,
+                ..
+            } = g.state.slot(s);
             let (action, fd) = g.state.action(s);
             if events & ev::PERSIST != 0 {
                 g.state.deactivate(s);
-                g.state.rearm(s, res);
+                if persist_delay != 0 {
+                    g.state.rearm(s, res);
+                }
                 g.state.release_if_idle(s);
             } else {
                 g.state.delete(s);
@@ -781,7 +788,6 @@ mod tests {
                 arg: key,
             },
             fd: -1,
-            deadline: 0,
         }
     }
 
@@ -789,6 +795,7 @@ mod tests {
         let hooks = Hooks {
             mirror: |_, _, _, _| {},
             read: key_as_arg,
+            last_deadline: |_| 0,
         };
         Base::new(&Config::new(hooks)).expect("a backend")
     }

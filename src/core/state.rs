@@ -51,6 +51,9 @@ pub struct Hooks {
     /// What the event's memory holds now: read just before each call, as
     /// libevent reads the callback and fd when it runs an event.
     pub read: fn(Key) -> Current,
+    /// The event's last deadline (monotonic ns, as mirrored): where a
+    /// persistent event's next timeout is counted from after `EV_TIMEOUT`.
+    pub last_deadline: fn(Key) -> u64,
 }
 
 /// A caller-owned event as its memory describes it (see [`Hooks::read`]).
@@ -58,9 +61,6 @@ pub struct Hooks {
 pub struct Current {
     pub callback: Callback,
     pub fd: c_int,
-    /// Its last deadline (monotonic ns): where a persistent event's next
-    /// timeout is counted from after an `EV_TIMEOUT` activation.
-    pub deadline: u64,
 }
 
 pub fn owned_by_caller(key: Key) -> bool {
@@ -742,12 +742,13 @@ impl State {
     /// event again if it had been deleted (it ran through `event_active`).
     pub fn rearm(&mut self, s: u32, res: u16) {
         let delay = self.slots[s as usize].persist_delay;
-        let Some(current) = self.current(s).filter(|_| delay != 0) else {
+        let key = self.hot[s as usize].key;
+        if delay == 0 || !owned_by_caller(key) {
             return;
-        };
+        }
         let now = self.now();
         let from = if res & ev::TIMEOUT != 0 {
-            current.deadline
+            (self.hooks.last_deadline)(key)
         } else {
             now
         };

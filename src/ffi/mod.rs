@@ -256,7 +256,6 @@ impl EventPtr {
                 arg: evcb.evcb_arg as usize,
             },
             fd: e.ev_fd,
-            deadline: self.deadline(),
         }
     }
 
@@ -319,11 +318,17 @@ fn read_current(key: usize) -> Current {
     EventPtr(key as *mut event).current()
 }
 
+/// The core's [`Hooks::last_deadline`].
+fn read_deadline(key: usize) -> u64 {
+    EventPtr(key as *mut event).deadline()
+}
+
 /// A config as the C layer hands it to the core.
 pub(crate) fn default_config() -> Config {
     Config::new(Hooks {
         mirror: mirror_state,
         read: read_current,
+        last_deadline: read_deadline,
     })
 }
 
