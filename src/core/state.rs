@@ -359,6 +359,11 @@ impl State {
         self.live().filter(|(_, h)| owned_by_caller(h.key))
     }
 
+    /// The address of the hot records (moves when the table grows).
+    pub fn hot_table_addr(&self) -> usize {
+        self.hot.as_ptr() as usize
+    }
+
     /// A slot for a caller-owned event.
     pub fn alloc(&mut self, spec: &Spec) -> u32 {
         let s = self.alloc_hot(spec.key, spec.events, spec.priority);

@@ -119,8 +119,19 @@ fn readiness(revents: libc::c_short) -> u8 {
 }
 
 /// ppoll takes nanoseconds; Apple systems lack it, so round up to whole ms.
+/// A zero or infinite wait goes through poll(2): same result, and the kernel
+/// skips ppoll's timespec copy in and out.
 #[cfg(not(target_vendor = "apple"))]
 fn poll_fds(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> libc::c_int {
+    let ms = match timeout {
+        None => Some(-1),
+        Some(d) if d.is_zero() => Some(0),
+        Some(_) => None,
+    };
+    if let Some(ms) = ms {
+        // SAFETY: `fds` is a valid array of its length.
+        return unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+    }
     let ts = timeout.map(timespec);
     let tsp = ts.as_ref().map_or(std::ptr::null(), std::ptr::from_ref);
     // SAFETY: `fds` is a valid array of its length; `tsp` is null or points
