@@ -4,6 +4,7 @@
 """
 
 import faulthandler
+import signal
 import socket
 import sys
 import threading
@@ -24,6 +25,15 @@ def _no_hang():
     faulthandler.dump_traceback_later(HANG_LIMIT, exit=True)
     yield
     faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture
+def ctrl_c():
+    """SIGINT handled by Python (KeyboardInterrupt), as in a terminal, even
+    when the runner was started with SIGINT ignored (a background job)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -87,7 +87,7 @@ def test_init_while_events_are_pending():
         b.close()
 
 
-def test_keyboard_interrupt_during_dispatch_over_many_cycles():
+def test_keyboard_interrupt_during_dispatch_over_many_cycles(ctrl_c):
     def cycle():
         rel.timeout(0, os.kill, os.getpid(), signal.SIGINT)
         rel.timeout(5, rel.abort)  # would end a hung cycle
