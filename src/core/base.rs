@@ -213,7 +213,10 @@ impl Base {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let at = self.hot_table.load(Relaxed) + s as usize * std::mem::size_of::<Hot>();
+            let at = self
+                .hot_table
+                .load(Relaxed)
+                .wrapping_add(s as usize * std::mem::size_of::<Hot>());
             // SAFETY: a prefetch never faults, whatever the address.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(at as *const i8) };
         }
@@ -994,5 +997,29 @@ mod tests {
         let mut r = recorder(|_| inner.set(b.run(0, &mut recorder(|_| {}))));
         b.run(0, &mut r);
         assert_eq!(inner.get(), -1);
+    }
+
+    #[test]
+    fn prefetch_address_follows_the_growing_slot_table() {
+        let b = base();
+        let mut hints = vec![];
+        // Keys are even (odd ones are the base's own); the table reallocates
+        // many times on the way to 10,000 slots.
+        for key in (2..20_002).step_by(2) {
+            let h = hint();
+            b.add(&spec(key, -1, 0), &h, Some(Duration::from_secs(60)))
+                .unwrap();
+            hints.push(h);
+            let published = b.hot_table.load(Relaxed);
+            assert_eq!(published, b.lock().state.hot_table_addr());
+        }
+        b.once(
+            -1,
+            ev::TIMEOUT,
+            Action::LoopExit,
+            Some(Duration::from_secs(60)),
+        )
+        .unwrap();
+        assert_eq!(b.hot_table.load(Relaxed), b.lock().state.hot_table_addr());
     }
 }
