@@ -264,7 +264,8 @@ impl Base {
         timeout: Option<Duration>,
     ) -> Result<(), Refused> {
         self.prefetch_slot(hint.get());
-        let now = timeout.map(|_| clock::now_ns());
+        // The delay counts from the call, read while the prefetch runs.
+        let timeout = timeout.map(|delay| (delay, clock::now_ns()));
         let mut g = self.lock();
         let st = &mut g.state;
         let s = match st.find(spec.key, hint.get()) {
@@ -288,7 +289,7 @@ impl Base {
                 return refuse(&msg);
             }
         }
-        if let Some(delay) = timeout {
+        if let Some((delay, now)) = timeout {
             let delay_ns = clock::nanos(delay);
             if rearms(hot.events) {
                 st.set_persist_delay(s, delay_ns);
@@ -299,7 +300,7 @@ impl Base {
                     st.running_ncalls = 0;
                 }
             }
-            st.schedule(s, now.unwrap_or_default().saturating_add(delay_ns));
+            st.schedule(s, now.saturating_add(delay_ns));
         }
         st.release_if_idle(s);
         self.notify(&mut g);
