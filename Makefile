@@ -64,7 +64,7 @@ test:
 	@scripts/summarize-tests $(addprefix build/suite-,$(addsuffix .log,$(SUITES)))
 
 test-rust:
-	$(CARGO) test --release
+	$(CARGO) test --workspace --release
 
 # The committed headers must be what build.rs generates now.
 check-headers: all

@@ -8,6 +8,8 @@
 //! checks librel's locking for data races, which valgrind's helgrind/drd
 //! cannot judge (they do not see std's futex-based Mutex).
 
+#![allow(unsafe_op_in_unsafe_fn)]
+
 use std::os::raw::{c_int, c_short, c_void};
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -15,9 +17,9 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 use std::thread;
 
-use rel::ffi::base_api::*;
-use rel::ffi::event_api::*;
-use rel::ffi::layout::event;
+use rel::base_api::*;
+use rel::event_api::*;
+use rel::layout::event;
 
 const ROUNDS: usize = 300;
 const ACTIVATORS: usize = 3;

@@ -23,7 +23,7 @@
 //! value, `event_pending` (bits and deadline), `event_initialized`,
 //! `event_get_priority`, the base's event counts, and the log lines.
 
-#![allow(dead_code, clippy::missing_safety_doc)]
+#![allow(dead_code, clippy::missing_safety_doc, unsafe_op_in_unsafe_fn)]
 
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
@@ -32,11 +32,11 @@ use std::os::raw::{c_char, c_int, c_short, c_void};
 use std::ptr::null_mut;
 use std::sync::{Mutex, Once};
 
-use rel::ffi::base_api::*;
-use rel::ffi::event_api::*;
-use rel::ffi::layout::event;
-use rel::ffi::log_api::event_set_log_callback;
-use rel::ffi::{event_base, event_config};
+use rel::base_api::*;
+use rel::event_api::*;
+use rel::layout::event;
+use rel::log_api::event_set_log_callback;
+use rel::{event_base, event_config};
 
 // ---------------------------------------------------------------- sources
 

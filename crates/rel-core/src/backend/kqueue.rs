@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use super::bits::{ET, READ, WRITE};
 use super::poll::timespec;
-use super::{features, Ready, Registrar};
+use super::{features, Backend, Ready};
 
 pub const FEATURES: u32 = features::ET | features::O1 | features::FDS;
 
 const INITIAL_EVENTS: usize = 32;
 const MAX_EVENTS: usize = 4096;
 
-pub struct KqueueRegistrar {
+pub struct Kqueue {
     kq: OwnedFd,
     /// Only the waiting thread locks this.
     events: Mutex<EventBuf>,
@@ -29,7 +29,7 @@ struct EventBuf(Vec<libc::kevent>);
 // SAFETY: `udata` is never set or read here; the buffer is plain data.
 unsafe impl Send for EventBuf {}
 
-pub fn create() -> io::Result<Box<dyn Registrar>> {
+pub fn create() -> io::Result<Box<dyn Backend>> {
     // SAFETY: no pointers involved.
     let fd = unsafe { libc::kqueue() };
     if fd < 0 {
@@ -42,7 +42,7 @@ pub fn create() -> io::Result<Box<dyn Registrar>> {
     if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } == -1 {
         return Err(io::Error::last_os_error());
     }
-    Ok(Box::new(KqueueRegistrar {
+    Ok(Box::new(Kqueue {
         kq,
         events: Mutex::new(EventBuf(vec![blank(); INITIAL_EVENTS])),
     }))
@@ -54,7 +54,7 @@ fn blank() -> libc::kevent {
     unsafe { mem::zeroed() }
 }
 
-impl KqueueRegistrar {
+impl Kqueue {
     /// Applies one change on its own, so its error comes back as errno.
     fn submit(&self, change: &libc::kevent) -> io::Result<()> {
         // SAFETY: one valid change in, no event list out, no waiting.
@@ -76,15 +76,7 @@ impl KqueueRegistrar {
     }
 }
 
-impl Registrar for KqueueRegistrar {
-    fn method(&self) -> &'static str {
-        "kqueue"
-    }
-
-    fn features(&self) -> u32 {
-        FEATURES
-    }
-
+impl Backend for Kqueue {
     fn set(&self, fd: RawFd, old: u8, new: u8) -> io::Result<()> {
         // Field and constant types differ between systems (NetBSD widens
         // them), so let the kevent fields decide.
@@ -171,7 +163,7 @@ mod tests {
     use super::super::testkit::{self, bits_for, send_byte, socketpair, wait};
     use super::*;
 
-    fn reg() -> Box<dyn Registrar> {
+    fn reg() -> Box<dyn Backend> {
         create().unwrap()
     }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::clock;
 use super::log::warn;
-use super::registrar::{bits, Ready, Registrar};
+use super::backend::{bits, Backend, Method, Ready};
 use super::signals::{self, SignalPipe, NSIG};
 use super::timer_heap::{self, Positions, TimerHeap};
 use super::waker::Waker;
@@ -176,7 +176,7 @@ const EMPTY_QUEUE: Queue = Queue {
 struct FdWatch {
     /// First slot of the fd's list (linked through `Slot::fd_next`).
     head: u32,
-    /// The interest the registrar currently holds for this fd.
+    /// The interest the backend currently holds for this fd.
     interest: u8,
 }
 
@@ -207,7 +207,8 @@ pub struct State {
     timers: TimerHeap,
     queues: Vec<Queue>,
     pub counts: Counts,
-    pub registrar: Arc<dyn Registrar>,
+    pub backend: Arc<dyn Backend>,
+    pub method: &'static Method,
     pub waker: Waker,
     signal_pipe: Option<SignalPipe>,
     next_owned_key: Key,
@@ -237,9 +238,10 @@ fn io_bits(events: u16) -> u8 {
 }
 
 impl State {
-    pub fn new(registrar: Box<dyn Registrar>, use_cache: bool, hooks: Hooks) -> io::Result<State> {
+    pub fn new(method: &'static Method, use_cache: bool, hooks: Hooks) -> io::Result<State> {
+        let backend = (method.open)()?;
         let waker = Waker::new()?;
-        registrar.set(waker.fd(), 0, bits::READ)?;
+        backend.set(waker.fd(), 0, bits::READ)?;
         Ok(State {
             hot: Vec::new(),
             slots: Vec::new(),
@@ -250,7 +252,8 @@ impl State {
             timers: TimerHeap::default(),
             queues: vec![EMPTY_QUEUE],
             counts: Counts::default(),
-            registrar: Arc::from(registrar),
+            backend: Arc::from(backend),
+            method,
             waker,
             signal_pipe: None,
             next_owned_key: 1,
@@ -504,9 +507,9 @@ impl State {
         }
         let new = old | want;
         if new != old {
-            self.registrar
+            self.backend
                 .set(fd, old, new)
-                .map_err(|e| format!("{}: cannot watch fd {fd}: {e}", self.registrar.method()))?;
+                .map_err(|e| format!("{}: cannot watch fd {fd}: {e}", self.method.name()))?;
         }
         self.slots[s as usize].fd_next = head;
         self.fds[fd as usize] = FdWatch {
@@ -522,7 +525,7 @@ impl State {
         }
         if self.signal_pipe.is_none() {
             let pipe = SignalPipe::new().map_err(|e| format!("signal pipe: {e}"))?;
-            self.registrar
+            self.backend
                 .set(pipe.fd(), 0, bits::READ)
                 .map_err(|e| format!("signal pipe: {e}"))?;
             self.signal_pipe = Some(pipe);
@@ -579,7 +582,7 @@ impl State {
         self.fds[fd as usize].interest = new;
         if new != old {
             // A closed fd has already left the kernel's set: nothing to report.
-            let _ = self.registrar.set(fd, old, new);
+            let _ = self.backend.set(fd, old, new);
         }
     }
 
@@ -790,23 +793,24 @@ impl State {
 
     /// After fork: a fresh backend, wake-up fd and signal pipe, with every
     /// watched fd registered again.
-    pub fn rebuild(&mut self, registrar: Box<dyn Registrar>) -> io::Result<()> {
+    pub fn rebuild(&mut self) -> io::Result<()> {
+        let backend = (self.method.open)()?;
         let waker = Waker::new()?;
-        registrar.set(waker.fd(), 0, bits::READ)?;
+        backend.set(waker.fd(), 0, bits::READ)?;
         for (fd, watch) in self.fds.iter().enumerate() {
             if watch.interest != 0 {
-                if let Err(e) = registrar.set(fd as c_int, 0, watch.interest) {
+                if let Err(e) = backend.set(fd as c_int, 0, watch.interest) {
                     warn(&format!("event_reinit: fd {fd}: {e}"));
                 }
             }
         }
         if self.signal_pipe.is_some() {
             let pipe = SignalPipe::new()?;
-            registrar.set(pipe.fd(), 0, bits::READ)?;
+            backend.set(pipe.fd(), 0, bits::READ)?;
             pipe.claim();
             self.signal_pipe = Some(pipe);
         }
-        self.registrar = Arc::from(registrar);
+        self.backend = Arc::from(backend);
         self.waker = waker;
         Ok(())
     }

@@ -9,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use super::bits::{CLOSED, ET, READ, WRITE};
-use super::{features, Ready, Registrar};
+use super::{features, Backend, Ready};
 
 pub const FEATURES: u32 = features::ET | features::O1 | features::EARLY_CLOSE;
 
@@ -25,7 +25,7 @@ struct KernelTimespec {
     tv_nsec: i64,
 }
 
-pub struct EpollRegistrar {
+pub struct Epoll {
     epfd: OwnedFd,
     /// Cleared once `epoll_pwait2` proves unavailable (Linux < 5.11, or a
     /// seccomp filter that answers EPERM for syscalls it does not know).
@@ -34,11 +34,11 @@ pub struct EpollRegistrar {
     events: Mutex<Vec<libc::epoll_event>>,
 }
 
-pub fn create() -> io::Result<Box<dyn Registrar>> {
-    Ok(Box::new(EpollRegistrar::new()?))
+pub fn create() -> io::Result<Box<dyn Backend>> {
+    Ok(Box::new(Epoll::new()?))
 }
 
-impl EpollRegistrar {
+impl Epoll {
     fn new() -> io::Result<Self> {
         // SAFETY: no pointers involved.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
@@ -163,15 +163,7 @@ fn errno_in(result: &io::Result<()>, codes: &[libc::c_int]) -> bool {
     matches!(result, Err(e) if e.raw_os_error().is_some_and(|c| codes.contains(&c)))
 }
 
-impl Registrar for EpollRegistrar {
-    fn method(&self) -> &'static str {
-        "epoll"
-    }
-
-    fn features(&self) -> u32 {
-        FEATURES
-    }
-
+impl Backend for Epoll {
     fn set(&self, fd: RawFd, old: u8, new: u8) -> io::Result<()> {
         let (old_ev, new_ev) = (interest(old), interest(new));
         if new_ev == 0 {
@@ -230,8 +222,8 @@ mod tests {
     use super::*;
     use std::fs::File;
 
-    fn fallback() -> EpollRegistrar {
-        let reg = EpollRegistrar::new().unwrap();
+    fn fallback() -> Epoll {
+        let reg = Epoll::new().unwrap();
         reg.pwait2.store(false, Ordering::Relaxed);
         reg
     }
@@ -308,7 +300,7 @@ mod tests {
 
     #[test]
     fn event_buffer_grows_when_filled() {
-        let reg = EpollRegistrar::new().unwrap();
+        let reg = Epoll::new().unwrap();
         let pairs: Vec<_> = (0..100).map(|_| socketpair()).collect();
         for (_, b) in &pairs {
             reg.set(b.as_raw_fd(), 0, WRITE).unwrap();

@@ -1,12 +1,13 @@
-//! Registrars: the kernel readiness interfaces (libevent's "backends").
+//! Backends: the kernel readiness interfaces (libevent's "methods").
 //!
-//! Each backend lives in its own file behind the [`Registrar`] trait. The base
-//! calls [`Registrar::set`] with its lock held (so calls are serialized) and
-//! [`Registrar::wait`] from the one looping thread with the lock released, so a
+//! Each backend lives in its own file behind the [`Backend`] trait. The base
+//! calls [`Backend::set`] with its lock held (so calls are serialized) and
+//! [`Backend::wait`] from the one looping thread with the lock released, so a
 //! backend must tolerate `set` running concurrently with `wait` (the base wakes
 //! the waiter afterwards through its own wake-up fd, so a backend may apply a
 //! change only on its next `wait`).
 
+use std::ffi::CStr;
 use std::io;
 use std::os::unix::io::RawFd;
 use std::time::Duration;
@@ -53,13 +54,7 @@ pub struct Ready {
 }
 
 /// A kernel readiness interface.
-pub trait Registrar: Send + Sync {
-    /// The method name libevent uses: "epoll", "poll", "select", "kqueue".
-    fn method(&self) -> &'static str;
-
-    /// `EV_FEATURE_*` bits this backend offers.
-    fn features(&self) -> u32;
-
+pub trait Backend: Send + Sync {
     /// Change the interest for `fd` from `old` to `new` (each a combination of
     /// `bits::READ | WRITE | CLOSED | ET`; either may be 0). Errors: `EBADF`
     /// for an fd that is not open, `EINVAL` for an fd the backend cannot hold
@@ -74,10 +69,30 @@ pub trait Registrar: Send + Sync {
     fn wait(&self, timeout: Option<Duration>, out: &mut Vec<Ready>) -> io::Result<()>;
 }
 
-type Constructor = fn() -> io::Result<Box<dyn Registrar>>;
+/// One backend as libevent names it (its "method"): the name, the
+/// `EV_FEATURE_*` bits and the constructor, written once. Selection,
+/// `event_get_supported_methods` and `event_base_get_features` all read
+/// [`METHODS`].
+pub struct Method {
+    pub name: &'static CStr,
+    pub features: u32,
+    pub open: fn() -> io::Result<Box<dyn Backend>>,
+}
+
+impl Method {
+    /// The name as Rust text ("epoll", ...).
+    pub fn name(&self) -> &'static str {
+        self.name.to_str().unwrap_or_default()
+    }
+
+    /// Environment variable that removes this method, e.g. `EVENT_NOEPOLL`.
+    pub fn env_var(&self) -> String {
+        format!("EVENT_NO{}", self.name().to_ascii_uppercase())
+    }
+}
 
 /// Every backend this build has, fastest first (libevent's preference order).
-pub const METHODS: &[(&str, u32, Constructor)] = &[
+pub const METHODS: &[Method] = &[
     #[cfg(any(
         target_os = "macos",
         target_os = "ios",
@@ -86,14 +101,25 @@ pub const METHODS: &[(&str, u32, Constructor)] = &[
         target_os = "netbsd",
         target_os = "dragonfly"
     ))]
-    ("kqueue", kqueue::FEATURES, kqueue::create),
+    Method {
+        name: c"kqueue",
+        features: kqueue::FEATURES,
+        open: kqueue::create,
+    },
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    ("epoll", epoll::FEATURES, epoll::create),
-    ("poll", poll::FEATURES, poll::create),
-    ("select", select::FEATURES, select::create),
+    Method {
+        name: c"epoll",
+        features: epoll::FEATURES,
+        open: epoll::create,
+    },
+    Method {
+        name: c"poll",
+        features: poll::FEATURES,
+        open: poll::create,
+    },
+    Method {
+        name: c"select",
+        features: select::FEATURES,
+        open: select::create,
+    },
 ];
-
-/// Environment variable that removes `method`, e.g. `EVENT_NOEPOLL`.
-pub fn env_var_for(method: &str) -> String {
-    format!("EVENT_NO{}", method.to_ascii_uppercase())
-}

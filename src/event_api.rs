@@ -8,10 +8,10 @@ use super::layout::{event, EVLIST_FINALIZING};
 use super::log_api::{mem_alloc, mem_free};
 use super::util::{ev_uint32_t, evutil_socket_t};
 use super::{event_base, guard, timeout_arg, to_timeval, EventPtr};
-use crate::core::base::DelMode;
-use crate::core::clock;
-use crate::core::log::warn;
-use crate::core::state::{ev, Action, Callback};
+use rel_core::base::DelMode;
+use rel_core::clock;
+use rel_core::log::warn;
+use rel_core::state::{ev, Action, Callback};
 
 pub const EV_TIMEOUT: c_short = 0x01;
 pub const EV_READ: c_short = 0x02;

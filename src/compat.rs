@@ -13,7 +13,7 @@ use super::event_api::{event_assign, event_callback_fn};
 use super::event_base;
 use super::layout::event;
 use super::util::evutil_socket_t;
-use crate::core::log::warn;
+use rel_core::log::warn;
 
 /// The base of the 1.4 calls: set by `event_init`.
 #[no_mangle]

@@ -9,7 +9,7 @@
 use std::os::raw::{c_int, c_short, c_void};
 
 use super::util::{ev_uint8_t, evutil_socket_t};
-use crate::ffi::event_base;
+use crate::event_base;
 
 pub const EVLIST_TIMEOUT: c_int = 0x01;
 pub const EVLIST_INSERTED: c_int = 0x02;

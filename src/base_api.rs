@@ -11,11 +11,11 @@ use super::event_api::event_callback_fn;
 use super::layout::event;
 use super::util::evutil_socket_t;
 use super::{default_config, event_base, event_config, guard, timeout_arg, to_timeval, EventPtr};
-use crate::core::base::{Base, Config, DelMode, Dispatch, MAX_PRIORITIES};
-use crate::core::clock;
-use crate::core::log::warn;
-use crate::core::registrar::METHODS;
-use crate::core::state::{ev, evlist, Action, Callback};
+use rel_core::base::{Base, Config, DelMode, Dispatch, MAX_PRIORITIES};
+use rel_core::clock;
+use rel_core::log::warn;
+use rel_core::backend::METHODS;
+use rel_core::state::{ev, evlist, Action, Callback};
 
 pub const EVLOOP_ONCE: c_int = 0x01;
 pub const EVLOOP_NONBLOCK: c_int = 0x02;
@@ -52,17 +52,6 @@ pub enum event_base_config_flag {
 
 pub type event_base_foreach_event_cb =
     Option<unsafe extern "C" fn(*const event_base, *const event, *mut c_void) -> c_int>;
-
-/// The libevent name of a method as a C string with static lifetime.
-fn method_cstr(method: &str) -> &'static CStr {
-    match method {
-        "epoll" => c"epoll",
-        "kqueue" => c"kqueue",
-        "poll" => c"poll",
-        "select" => c"select",
-        _ => c"",
-    }
-}
 
 unsafe fn base_ref<'a>(base: *const event_base, func: &str) -> Option<&'a event_base> {
     // SAFETY: forwarded caller pointer, checked inside.
@@ -256,12 +245,13 @@ pub unsafe extern "C" fn event_base_get_method(base: *const event_base) -> *cons
     guard(std::ptr::null(), || {
         // SAFETY: forwarded caller pointer.
         unsafe { base_ref(base, "event_base_get_method") }.map_or(std::ptr::null(), |b| {
+            let method = b.core.method();
             match (
-                b.core.method(),
+                method.name(),
                 b.core.has_flag(EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST),
             ) {
                 ("epoll", true) => c"epoll (with changelist)".as_ptr(),
-                (m, _) => method_cstr(m).as_ptr(),
+                _ => method.name.as_ptr(),
             }
         })
     })
@@ -272,7 +262,7 @@ pub unsafe extern "C" fn event_base_get_features(base: *const event_base) -> c_i
     // SAFETY: forwarded caller pointer.
     unsafe {
         with_base(base as *mut _, "event_base_get_features", |b| {
-            b.features() as c_int
+            b.method().features as c_int
         })
     }
 }
@@ -592,8 +582,8 @@ unsafe impl Send for MethodList {}
 
 static SUPPORTED: std::sync::LazyLock<MethodList> = std::sync::LazyLock::new(|| {
     let mut list = [std::ptr::null(); METHODS.len() + 1];
-    for (slot, (name, ..)) in list.iter_mut().zip(METHODS) {
-        *slot = method_cstr(name).as_ptr();
+    for (slot, method) in list.iter_mut().zip(METHODS) {
+        *slot = method.name.as_ptr();
     }
     MethodList(list)
 });

@@ -3,7 +3,7 @@
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::RwLock;
 
-use crate::core::log::{self, Severity};
+use rel_core::log::{self, Severity};
 
 pub const EVENT_LOG_DEBUG: c_int = 0;
 pub const EVENT_LOG_MSG: c_int = 1;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::bits::{READ, WRITE};
 use super::poll::check_open;
-use super::{features, Ready, Registrar};
+use super::{features, Backend, Ready};
 
 pub const FEATURES: u32 = features::FDS;
 
@@ -61,17 +61,17 @@ struct Table {
     changed: bool,
 }
 
-pub struct SelectRegistrar {
+pub struct Select {
     table: Mutex<Table>,
     /// The waiter's copy of `table.sets`; only the waiting thread locks it.
     scratch: Mutex<Sets>,
 }
 
-pub fn create() -> io::Result<Box<dyn Registrar>> {
-    Ok(Box::new(SelectRegistrar::new()))
+pub fn create() -> io::Result<Box<dyn Backend>> {
+    Ok(Box::new(Select::new()))
 }
 
-impl SelectRegistrar {
+impl Select {
     fn new() -> Self {
         let empty = Sets {
             read: FdSet::new(),
@@ -99,15 +99,7 @@ fn timeval(d: Duration) -> libc::timeval {
     }
 }
 
-impl Registrar for SelectRegistrar {
-    fn method(&self) -> &'static str {
-        "select"
-    }
-
-    fn features(&self) -> u32 {
-        FEATURES
-    }
-
+impl Backend for Select {
     fn set(&self, fd: RawFd, _old: u8, new: u8) -> io::Result<()> {
         if !(0..libc::FD_SETSIZE as RawFd).contains(&fd) {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
@@ -186,7 +178,7 @@ mod tests {
     use super::*;
     use std::os::fd::AsRawFd;
 
-    fn reg() -> Box<dyn Registrar> {
+    fn reg() -> Box<dyn Backend> {
         create().unwrap()
     }
 
@@ -209,7 +201,7 @@ mod tests {
 
     #[test]
     fn removing_the_highest_fd_lowers_nfds() {
-        let reg = SelectRegistrar::new();
+        let reg = Select::new();
         let (a, b) = socketpair();
         let (lo, hi) = (
             a.as_raw_fd().min(b.as_raw_fd()),

@@ -15,9 +15,9 @@ use std::os::raw::{c_int, c_long, c_short, c_void};
 use std::ptr::null_mut;
 
 use super::{event_base, guard};
-use crate::core::base::Dispatch;
-use crate::core::log::warn;
-use crate::core::state::Callback;
+use rel_core::base::Dispatch;
+use rel_core::log::warn;
+use rel_core::state::Callback;
 
 /// The callback that marks an event as hosted: its argument is an object
 /// of the interpreter running [`rel_base_loop_hosted`], which calls it.

@@ -2,7 +2,7 @@
 //!
 //! Every base is locked, so any thread may add, delete or activate events
 //! while another dispatches; a change made while the loop is blocked in its
-//! registrar wakes it through the base's wake-up fd. Callbacks run with the
+//! backend wakes it through the base's wake-up fd. Callbacks run with the
 //! lock released.
 
 use std::io;
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::clock;
 use super::log::{emit, warn, Severity};
-use super::registrar::{env_var_for, Ready, Registrar, METHODS};
+use super::backend::{Backend, Method, Ready, METHODS};
 use super::state::{
     ev, evlist, owned_by_caller, rearms, Action, Callback, Counts, Hooks, Hot, Key, Slot, Spec,
     State,
@@ -115,16 +115,13 @@ struct Shared {
     state: State,
     /// The thread running the loop (see [`thread_token`]).
     loop_thread: Option<usize>,
-    /// The loop thread is blocked in the registrar.
+    /// The loop thread is blocked in the backend.
     waiting: bool,
     wake_sent: bool,
     exit_flag: bool,
     break_flag: bool,
     del_waiters: usize,
     config: Config,
-    method: &'static str,
-    features: u32,
-    constructor: fn() -> io::Result<Box<dyn Registrar>>,
     /// The loop's readiness buffer, kept between calls (taken while looping).
     ready: Vec<Ready>,
 }
@@ -153,31 +150,31 @@ fn thread_token() -> usize {
     TOKEN.with(|t| t as *const u8 as usize)
 }
 
-fn env_allows(method: &str, cfg: &Config) -> bool {
-    cfg.flags & flag::IGNORE_ENV != 0 || std::env::var_os(env_var_for(method)).is_none()
+fn env_allows(method: &Method, cfg: &Config) -> bool {
+    cfg.flags & flag::IGNORE_ENV != 0 || std::env::var_os(method.env_var()).is_none()
 }
 
 impl Base {
     /// A base on the first backend that `cfg` allows, fastest first.
     pub fn new(cfg: &Config) -> Option<Base> {
-        for &(method, features, constructor) in METHODS {
-            if cfg.avoid.iter().any(|m| m == method)
-                || features & cfg.require_features != cfg.require_features
+        for method in METHODS {
+            if cfg.avoid.iter().any(|m| m == method.name())
+                || method.features & cfg.require_features != cfg.require_features
                 || !env_allows(method, cfg)
             {
                 continue;
             }
             let use_cache = cfg.flags & flag::NO_CACHE_TIME == 0;
-            let state = match constructor().and_then(|r| State::new(r, use_cache, cfg.hooks)) {
+            let state = match State::new(method, use_cache, cfg.hooks) {
                 Ok(state) => state,
                 Err(e) => {
-                    warn(&format!("{method}: {e}"));
+                    warn(&format!("{}: {e}", method.name()));
                     continue;
                 }
             };
             // libevent 2.1.12 honours this one even with IGNORE_ENV.
             if std::env::var_os("EVENT_SHOW_METHOD").is_some() {
-                emit(Severity::Msg, &format!("libevent using: {method}"));
+                emit(Severity::Msg, &format!("libevent using: {}", method.name()));
             }
             return Some(Base {
                 shared: Mutex::new(Shared {
@@ -189,9 +186,6 @@ impl Base {
                     break_flag: false,
                     del_waiters: 0,
                     config: cfg.clone(),
-                    method,
-                    features,
-                    constructor,
                     ready: Vec::new(),
                 }),
                 callback_done: Condvar::new(),
@@ -229,12 +223,9 @@ impl Base {
         self.hot_table.store(st.hot_table_addr(), Relaxed);
     }
 
-    pub fn method(&self) -> &'static str {
-        self.lock().method
-    }
-
-    pub fn features(&self) -> u32 {
-        self.lock().features
+    /// The backend this base runs on.
+    pub fn method(&self) -> &'static Method {
+        self.lock().state.method
     }
 
     /// Whether the base was made with `EVENT_BASE_FLAG_*` `flag`.
@@ -545,8 +536,7 @@ impl Base {
     /// `event_reinit`: after fork, a new backend with everything re-added.
     pub fn reinit(&self) -> Result<(), Refused> {
         let mut g = self.lock();
-        let fresh = (g.constructor)().and_then(|r| g.state.rebuild(r));
-        match fresh {
+        match g.state.rebuild() {
             Ok(()) => Ok(()),
             Err(e) => refuse(&format!("event_reinit: {e}")),
         }
@@ -600,16 +590,16 @@ impl Base {
                 break;
             }
             g.state.cached = None;
-            let registrar = g.state.registrar.clone();
+            let backend = g.state.backend.clone();
             g.waiting = true;
             drop(g);
-            let waited = wait_for_events(d, &*registrar, timeout, &mut ready, busy);
+            let waited = wait_for_events(d, &*backend, timeout, &mut ready, busy);
             busy = !ready.is_empty();
             g = self.lock();
             g.waiting = false;
             g.wake_sent = false;
             if let Err(e) = waited {
-                warn(&format!("{}: dispatch failed: {e}", g.method));
+                warn(&format!("{}: dispatch failed: {e}", g.state.method.name()));
                 result = -1;
                 break;
             }
@@ -731,22 +721,22 @@ impl Base {
 /// `around_wait`, after a quick poll when the last pass was busy.
 fn wait_for_events(
     d: &mut dyn Dispatch,
-    registrar: &dyn Registrar,
+    backend: &dyn Backend,
     timeout: Option<Duration>,
     ready: &mut Vec<Ready>,
     busy: bool,
 ) -> io::Result<()> {
     ready.clear();
     if timeout == Some(Duration::ZERO) || !d.wraps_waits() {
-        return registrar.wait(timeout, ready);
+        return backend.wait(timeout, ready);
     }
     if busy {
-        registrar.wait(Some(Duration::ZERO), ready)?;
+        backend.wait(Some(Duration::ZERO), ready)?;
         if !ready.is_empty() {
             return Ok(());
         }
     }
-    d.around_wait(&mut || registrar.wait(timeout, ready))
+    d.around_wait(&mut || backend.wait(timeout, ready))
 }
 
 impl Drop for Base {
@@ -758,7 +748,7 @@ impl Drop for Base {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::state::{Current, Spec};
+    use crate::state::{Current, Spec};
     use std::cell::Cell;
     use std::os::raw::{c_short, c_void};
     use std::sync::Arc;

@@ -6,7 +6,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::bits::{READ, WRITE};
-use super::{Ready, Registrar};
+use super::{Backend, Ready};
 
 const LONG: Duration = Duration::from_secs(5);
 
@@ -34,7 +34,7 @@ pub fn unopened_fd() -> RawFd {
         .expect("some fd in 900..1000 is free")
 }
 
-pub fn wait(reg: &dyn Registrar, timeout: Duration) -> Vec<Ready> {
+pub fn wait(reg: &dyn Backend, timeout: Duration) -> Vec<Ready> {
     let mut out = Vec::new();
     reg.wait(Some(timeout), &mut out).expect("wait");
     out
@@ -54,7 +54,7 @@ pub fn assert_each_fd_once(out: &[Ready]) {
     assert_eq!(fds.len(), out.len(), "an fd reported twice: {out:?}");
 }
 
-pub fn reports_read_and_write(reg: &dyn Registrar) {
+pub fn reports_read_and_write(reg: &dyn Backend) {
     let (a, b) = socketpair();
     reg.set(b.as_raw_fd(), 0, READ | WRITE).unwrap();
     assert_eq!(bits_for(&wait(reg, Duration::ZERO), &b), WRITE);
@@ -69,7 +69,7 @@ pub fn reports_read_and_write(reg: &dyn Registrar) {
 
 /// Quiet fds between ready ones, a ready one registered last, fds ready both
 /// ways: every ready fd is reported, each once, however the backend counts.
-pub fn reports_every_ready_fd(reg: &dyn Registrar) {
+pub fn reports_every_ready_fd(reg: &dyn Backend) {
     let pairs: Vec<_> = (0..12).map(|_| socketpair()).collect();
     let mut want = Vec::new();
     for (i, (a, b)) in pairs.iter().enumerate() {
@@ -99,7 +99,7 @@ pub fn reports_every_ready_fd(reg: &dyn Registrar) {
     assert_eq!(got, want);
 }
 
-pub fn removal_stops_reports(reg: &dyn Registrar) {
+pub fn removal_stops_reports(reg: &dyn Backend) {
     let (a, b) = socketpair();
     let fd = b.as_raw_fd();
     reg.set(fd, 0, READ | WRITE).unwrap();
@@ -112,7 +112,7 @@ pub fn removal_stops_reports(reg: &dyn Registrar) {
 }
 
 /// Several fds in the table; dropping one in the middle keeps the others.
-pub fn removal_keeps_other_fds(reg: &dyn Registrar) {
+pub fn removal_keeps_other_fds(reg: &dyn Backend) {
     let pairs: Vec<_> = (0..3).map(|_| socketpair()).collect();
     for (_, b) in &pairs {
         reg.set(b.as_raw_fd(), 0, WRITE).unwrap();
@@ -125,7 +125,7 @@ pub fn removal_keeps_other_fds(reg: &dyn Registrar) {
 }
 
 /// Waits are never cut short, including below the kernel's native unit.
-pub fn timeout_not_early(reg: &dyn Registrar) {
+pub fn timeout_not_early(reg: &dyn Backend) {
     let (_a, b) = socketpair();
     reg.set(b.as_raw_fd(), 0, READ).unwrap();
     for d in [Duration::from_millis(1), Duration::from_micros(300)] {
@@ -141,13 +141,13 @@ pub fn timeout_not_early(reg: &dyn Registrar) {
     assert!(start.elapsed() < Duration::from_millis(50));
 }
 
-pub fn unopened_fd_is_ebadf(reg: &dyn Registrar) {
+pub fn unopened_fd_is_ebadf(reg: &dyn Backend) {
     let err = reg.set(unopened_fd(), 0, READ).unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::EBADF));
 }
 
 /// After the peer closes, the hang-up shows as READ | WRITE.
-pub fn hangup_reports_read_write(reg: &dyn Registrar, interest: u8) {
+pub fn hangup_reports_read_write(reg: &dyn Backend, interest: u8) {
     let (a, b) = socketpair();
     reg.set(b.as_raw_fd(), 0, interest).unwrap();
     drop(a);
@@ -157,7 +157,7 @@ pub fn hangup_reports_read_write(reg: &dyn Registrar, interest: u8) {
 
 /// CLOSED is reported for a half close and for a full close of the peer.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub fn peer_close_reports_closed(reg: &dyn Registrar) {
+pub fn peer_close_reports_closed(reg: &dyn Backend) {
     use super::bits::CLOSED;
 
     let (a, b) = socketpair();
@@ -176,7 +176,7 @@ pub fn peer_close_reports_closed(reg: &dyn Registrar) {
 /// `set` from another thread while `wait` blocks: the waiter is woken through
 /// an fd it already watches (as the base does), unless the backend applied the
 /// change at once, and sees the change by the next wait.
-pub fn change_during_wait(reg: &dyn Registrar) {
+pub fn change_during_wait(reg: &dyn Backend) {
     let (wake_tx, wake_rx) = socketpair();
     let (_a, b) = socketpair();
     reg.set(wake_rx.as_raw_fd(), 0, READ).unwrap();

@@ -1,4 +1,4 @@
-//! Wakes a loop blocked in its registrar from another thread: an eventfd on
+//! Wakes a loop blocked in its backend from another thread: an eventfd on
 //! Linux, a non-blocking pipe elsewhere.
 
 use std::io;

@@ -10,7 +10,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use super::bits::{READ, WRITE};
-use super::{features, Ready, Registrar};
+use super::{features, Backend, Ready};
 
 /// The poll events standing for each readiness bit. Only Linux has a
 /// peer-shutdown event; elsewhere CLOSED is not offered (no EARLY_CLOSE).
@@ -66,14 +66,14 @@ impl Table {
 }
 
 #[derive(Default)]
-pub struct PollRegistrar {
+pub struct Poll {
     table: Mutex<Table>,
     /// The waiter's copy of `table.fds`; only the waiting thread locks it.
     scratch: Mutex<Vec<libc::pollfd>>,
 }
 
-pub fn create() -> io::Result<Box<dyn Registrar>> {
-    Ok(Box::<PollRegistrar>::default())
+pub fn create() -> io::Result<Box<dyn Backend>> {
+    Ok(Box::<Poll>::default())
 }
 
 /// `EBADF` unless `fd` is open. poll and select would only notice at wait
@@ -155,15 +155,7 @@ fn poll_fds(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> libc::c_int 
     unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) }
 }
 
-impl Registrar for PollRegistrar {
-    fn method(&self) -> &'static str {
-        "poll"
-    }
-
-    fn features(&self) -> u32 {
-        FEATURES
-    }
-
+impl Backend for Poll {
     fn set(&self, fd: RawFd, _old: u8, new: u8) -> io::Result<()> {
         let events = interest(new);
         if events != 0 {
@@ -220,7 +212,7 @@ mod tests {
     use super::*;
     use std::os::fd::AsRawFd;
 
-    fn reg() -> Box<dyn Registrar> {
+    fn reg() -> Box<dyn Backend> {
         create().unwrap()
     }
 
@@ -252,7 +244,7 @@ mod tests {
 
     #[test]
     fn copy_is_refreshed_only_after_changes() {
-        let reg = PollRegistrar::default();
+        let reg = Poll::default();
         let (_a, b) = socketpair();
         reg.set(b.as_raw_fd(), 0, WRITE).unwrap();
         assert!(reg.table.lock().unwrap().changed);
