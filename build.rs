@@ -50,7 +50,7 @@ const HEADERS: &[Header] = &[
     },
     Header {
         path: "event2/event_struct.h",
-        sources: &["src/layout.rs"],
+        sources: &["src/layout/event_struct.rs"],
         guard: "EVENT2_EVENT_STRUCT_H_INCLUDED_",
         sys_includes: &["sys/types.h", "sys/time.h"],
         includes: &["event2/util.h"],
@@ -59,11 +59,7 @@ const HEADERS: &[Header] = &[
     },
     Header {
         path: "event2/event.h",
-        sources: &[
-            "src/event_api.rs",
-            "src/base_api.rs",
-            "src/log_api.rs",
-        ],
+        sources: &["src/event_api.rs", "src/base_api.rs", "src/log_api.rs"],
         guard: "EVENT2_EVENT_H_INCLUDED_",
         sys_includes: &["stdio.h", "sys/types.h", "sys/time.h"],
         includes: &["event2/util.h", "event2/event_struct.h"],
@@ -72,7 +68,7 @@ const HEADERS: &[Header] = &[
     },
     Header {
         path: "event2/event_compat.h",
-        sources: &["src/compat.rs"],
+        sources: &["src/compat.rs", "src/legacy.rs"],
         guard: "EVENT2_EVENT_COMPAT_H_INCLUDED_",
         sys_includes: &["signal.h"],
         includes: &["event2/event.h"],

@@ -2,16 +2,17 @@
 //! pending and the accessors.
 
 use std::os::raw::{c_char, c_int, c_short, c_void};
-use std::ptr::null_mut;
 
-use super::layout::{event, EVLIST_FINALIZING};
-use super::log_api::{mem_alloc, mem_free};
-use super::util::{ev_uint32_t, evutil_socket_t};
-use super::{event_base, guard, timeout_arg, to_timeval, EventPtr};
 use rel_core::base::DelMode;
 use rel_core::clock;
-use rel_core::log::warn;
 use rel_core::state::{ev, Action, Callback};
+
+use crate::boundary::{arg, entry, entry_or, given, Refusal};
+use crate::layout::{event, EVLIST_FINALIZING};
+use crate::legacy::or_current;
+use crate::log_api::{mem_alloc, mem_free};
+use crate::objects::{event_base, to_timeval, AssignedEvent, EventRef, Timeout};
+use crate::util::{ev_uint32_t, evutil_socket_t};
 
 pub const EV_TIMEOUT: c_short = 0x01;
 pub const EV_READ: c_short = 0x02;
@@ -51,49 +52,38 @@ pub unsafe extern "C" fn event_assign(
     callback: event_callback_fn,
     arg: *mut c_void,
 ) -> c_int {
-    if ev.is_null() {
-        warn("event_assign: no event given");
-        return -1;
-    }
-    guard(-1, || {
-        let e = EventPtr(ev);
-        let base = if base.is_null() {
-            super::compat::current_base()
-        } else {
-            base
-        };
-        let io = (events as u16) & ev::IO;
-        if events as u16 & ev::SIGNAL != 0 && io != 0 {
-            warn("event_assign: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED");
-            return -1;
+    entry("event_assign", || {
+        let e: EventRef = arg!(ev)?;
+        let base = or_current(base);
+        let kind = events as u16;
+        if kind & ev::SIGNAL != 0 && kind & ev::IO != 0 {
+            return Err(Refusal::Misuse(
+                "EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED",
+            ));
         }
         let arg = if arg == event_self_cbarg() {
             ev.cast()
         } else {
             arg
         };
-        // SAFETY: a non-null base pointer from the caller or current_base.
-        let npri = unsafe { event_base::from_ptr(base, "event_assign") }
-            .map_or(1, |b| b.core.npriorities());
-        // SAFETY: the caller hands us event memory to (re)initialise.
-        unsafe { ev.write(std::mem::zeroed()) };
-        e.mark_assigned();
-        let m = e.ev_mut();
-        m.ev_base = base;
-        m.ev_fd = fd;
-        m.ev_events = events;
-        let cb = &mut m.ev_evcallback;
-        cb.evcb_cb_union.evcb_callback = callback;
-        cb.evcb_arg = arg;
-        cb.evcb_pri = (npri / 2) as u8;
-        cb.evcb_closure = if events as u16 & ev::SIGNAL != 0 {
+        // Without a base yet (event_set before event_base_set), as libevent.
+        let b: Result<&event_base, _> = arg!(base);
+        let npri = b.map_or(1, |b| b.core.npriorities());
+        e.reset();
+        e.set_base(base);
+        e.set_fd(fd);
+        e.set_events(events);
+        e.set_callback(callback);
+        e.set_arg(arg);
+        e.set_priority((npri / 2) as u8);
+        e.set_closure(if kind & ev::SIGNAL != 0 {
             CLOSURE_SIGNAL
-        } else if events as u16 & ev::PERSIST != 0 {
+        } else if kind & ev::PERSIST != 0 {
             CLOSURE_PERSIST
         } else {
             CLOSURE_EVENT
-        };
-        0
+        });
+        Ok(0)
     })
 }
 
@@ -105,10 +95,10 @@ pub unsafe extern "C" fn event_new(
     callback: event_callback_fn,
     arg: *mut c_void,
 ) -> *mut event {
-    guard(null_mut(), || {
+    entry("event_new", || {
         let ev: *mut event = mem_alloc(std::mem::size_of::<event>()).cast();
         if ev.is_null() {
-            return null_mut();
+            return Err(Refusal::Misuse("out of memory"));
         }
         let arg = if arg == event_self_cbarg() {
             ev.cast()
@@ -118,119 +108,90 @@ pub unsafe extern "C" fn event_new(
         // SAFETY: fresh memory of the right size for the event.
         if unsafe { event_assign(ev, base, fd, events, callback, arg) } < 0 {
             mem_free(ev.cast());
-            return null_mut();
+            return Err(Refusal::Quiet);
         }
-        ev
+        Ok(ev)
     })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_free(ev: *mut event) {
-    guard((), || {
-        // SAFETY: forwarded caller pointer.
-        let Some(e) = (unsafe { EventPtr::assigned(ev, "event_free") }) else {
-            return;
-        };
-        if let Some(b) = e.base("event_free") {
-            b.core.del(e.key(), &e, DelMode::Default);
+    entry("event_free", || {
+        let e: AssignedEvent = arg!(ev)?;
+        if let Ok(b) = e.base() {
+            b.core.del(e.key(), &*e, DelMode::Default);
         }
         // Unmark it so a stale pointer is refused rather than trusted.
         e.unmark();
         mem_free(ev.cast());
+        Ok(())
     })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_add(ev: *mut event, timeout: *const libc::timeval) -> c_int {
-    guard(-1, || {
-        // SAFETY: forwarded caller pointers.
-        let Some(e) = (unsafe { EventPtr::assigned(ev, "event_add") }) else {
-            return -1;
-        };
+    entry("event_add", || {
+        let e: AssignedEvent = arg!(ev)?;
         if e.is_finalizing() {
-            return -1;
+            return Err(Refusal::Quiet);
         }
-        let Some(b) = e.base("event_add") else {
-            return -1;
-        };
-        let Ok(timeout) = (unsafe { timeout_arg(timeout, "event_add") }) else {
-            return -1;
-        };
+        let b = e.base()?;
+        let Timeout(timeout) = arg!(timeout)?;
         if timeout.is_some() {
             e.set_persist_interval(timeout.filter(|d| !d.is_zero()));
         }
-        match b.core.add(&e.spec(), &e, timeout) {
-            Ok(()) => 0,
-            Err(_) => -1,
-        }
+        b.core.add(&e.spec(), &*e, timeout)?;
+        Ok(0)
     })
 }
 
-unsafe fn del_with(ev: *mut event, mode: DelMode, func: &str) -> c_int {
-    guard(-1, || {
-        // SAFETY: forwarded caller pointer.
-        let Some(e) = (unsafe { EventPtr::assigned(ev, func) }) else {
-            return -1;
-        };
-        if e.ev().ev_base.is_null() {
-            return -1; // never given a base, or its base was freed: nothing pending
+fn del_with(ev: *mut event, mode: DelMode, func: &str) -> c_int {
+    entry(func, || {
+        let e: AssignedEvent = arg!(ev)?;
+        if e.base_ptr().is_null() {
+            return Err(Refusal::Quiet); // never given a base, or its base was freed
         }
-        let Some(b) = e.base(func) else {
-            return -1;
-        };
-        b.core.del(e.key(), &e, mode);
-        0
+        e.base()?.core.del(e.key(), &*e, mode);
+        Ok(0)
     })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_del(ev: *mut event) -> c_int {
-    // SAFETY: forwarded caller pointer.
-    unsafe { del_with(ev, DelMode::Default, "event_del") }
+    del_with(ev, DelMode::Default, "event_del")
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_del_block(ev: *mut event) -> c_int {
-    // SAFETY: forwarded caller pointer.
-    unsafe { del_with(ev, DelMode::Block, "event_del_block") }
+    del_with(ev, DelMode::Block, "event_del_block")
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_del_noblock(ev: *mut event) -> c_int {
-    // SAFETY: forwarded caller pointer.
-    unsafe { del_with(ev, DelMode::NoBlock, "event_del_noblock") }
+    del_with(ev, DelMode::NoBlock, "event_del_noblock")
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_remove_timer(ev: *mut event) -> c_int {
-    guard(-1, || {
-        // SAFETY: forwarded caller pointer.
-        let Some(e) = (unsafe { EventPtr::assigned(ev, "event_remove_timer") }) else {
-            return -1;
-        };
-        let Some(b) = e.base("event_remove_timer") else {
-            return -1;
-        };
-        b.core.remove_timer(e.key(), &e);
+    entry("event_remove_timer", || {
+        let e: AssignedEvent = arg!(ev)?;
+        e.base()?.core.remove_timer(e.key(), &*e);
         e.set_persist_interval(None);
-        0
+        Ok(0)
     })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_active(ev: *mut event, res: c_int, ncalls: c_short) {
-    guard((), || {
-        // SAFETY: forwarded caller pointer.
-        let Some(e) = (unsafe { EventPtr::assigned(ev, "event_active") }) else {
-            return;
-        };
+    entry("event_active", || {
+        let e: AssignedEvent = arg!(ev)?;
         if e.is_finalizing() {
-            return;
+            return Ok(());
         }
-        if let Some(b) = e.base("event_active") {
-            b.core
-                .activate(&e.spec(), &e, res as u16, ncalls.max(1) as u32);
-        }
+        e.base()?
+            .core
+            .activate(&e.spec(), &*e, res as u16, ncalls.max(1) as u32);
+        Ok(())
     })
 }
 
@@ -240,108 +201,74 @@ pub unsafe extern "C" fn event_pending(
     events: c_short,
     tv: *mut libc::timeval,
 ) -> c_int {
-    guard(0, || {
-        // SAFETY: forwarded caller pointer.
-        let Some(e) = (unsafe { EventPtr::assigned(ev, "event_pending") }) else {
-            return 0;
-        };
-        if e.ev().ev_base.is_null() {
-            return 0;
+    // 0: not pending.
+    entry_or("event_pending", 0, || {
+        let e: AssignedEvent = arg!(ev)?;
+        if e.base_ptr().is_null() {
+            return Ok(0);
         }
-        let Some(b) = e.base("event_pending") else {
-            return 0;
-        };
-        let p = b.core.pending(e.key(), &e);
+        let p = e.base()?.core.pending(e.key(), &*e);
         let asked = events as u16 & (ev::TIMEOUT | ev::IO | ev::SIGNAL);
         if let (Some(deadline), false, true) = (p.deadline, tv.is_null(), asked & ev::TIMEOUT != 0)
         {
-            // SAFETY: non-null out-pointer from the caller.
+            // SAFETY: a non-NULL out-pointer (the boundary contract).
             unsafe { *tv = to_timeval(clock::mono_to_wall(deadline)) };
         }
-        c_int::from(p.what & asked)
+        Ok(c_int::from(p.what & asked))
     })
 }
 
 /// Marks a non-pending event as never assigned (libevent's debug-mode call).
 #[no_mangle]
 pub unsafe extern "C" fn event_debug_unassign(ev: *mut event) {
-    guard((), || {
-        // SAFETY: forwarded caller pointer.
-        let Some(e) = (unsafe { EventPtr::assigned(ev, "event_debug_unassign") }) else {
-            return;
-        };
-        if e.is_pending("event_debug_unassign") {
-            warn("event_debug_unassign: event is pending");
-        } else {
-            e.unmark();
+    entry("event_debug_unassign", || {
+        let e: AssignedEvent = arg!(ev)?;
+        if e.is_pending() {
+            return Err(Refusal::Misuse("event is pending"));
         }
+        e.unmark();
+        Ok(())
     })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_initialized(ev: *const event) -> c_int {
-    // SAFETY: a non-null caller pointer; only the event's own bytes are read.
-    guard(0, || {
-        c_int::from(!ev.is_null() && EventPtr(ev as *mut event).is_assigned())
+    entry_or("event_initialized", 0, || {
+        let e: Result<EventRef, _> = arg!(ev);
+        Ok(c_int::from(e.is_ok_and(EventRef::is_assigned)))
     })
-}
-
-/// Reads a field of the caller's event, or logs and returns `default` for NULL.
-unsafe fn field<T>(ev: *const event, func: &str, default: T, get: impl FnOnce(&event) -> T) -> T {
-    if ev.is_null() {
-        super::refuse(func, "no event given");
-        return default;
-    }
-    // SAFETY: non-null pointer to the caller's event.
-    get(unsafe { &*ev })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_fd(ev: *const event) -> evutil_socket_t {
-    // SAFETY: forwarded caller pointer.
-    unsafe { field(ev, "event_get_fd", -1, |e| e.ev_fd) }
+    entry("event_get_fd", || arg!(ev).map(EventRef::fd))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_base(ev: *const event) -> *mut event_base {
-    // SAFETY: forwarded caller pointer.
-    unsafe { field(ev, "event_get_base", null_mut(), |e| e.ev_base) }
+    entry("event_get_base", || arg!(ev).map(EventRef::base_ptr))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_events(ev: *const event) -> c_short {
-    // SAFETY: forwarded caller pointer.
-    unsafe { field(ev, "event_get_events", 0, |e| e.ev_events) }
+    entry("event_get_events", || arg!(ev).map(EventRef::events))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_callback(ev: *const event) -> event_callback_fn {
-    // SAFETY: forwarded caller pointer; the callback variant is the one we write.
-    unsafe {
-        field(ev, "event_get_callback", None, |e| {
-            e.ev_evcallback.evcb_cb_union.evcb_callback
-        })
-    }
+    entry("event_get_callback", || arg!(ev).map(EventRef::callback))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_callback_arg(ev: *const event) -> *mut c_void {
-    // SAFETY: forwarded caller pointer.
-    unsafe {
-        field(ev, "event_get_callback_arg", null_mut(), |e| {
-            e.ev_evcallback.evcb_arg
-        })
-    }
+    entry("event_get_callback_arg", || arg!(ev).map(EventRef::arg))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_priority(ev: *const event) -> c_int {
-    // SAFETY: forwarded caller pointer.
-    unsafe {
-        field(ev, "event_get_priority", -1, |e| {
-            e.ev_evcallback.evcb_pri.into()
-        })
-    }
+    entry("event_get_priority", || {
+        arg!(ev).map(|e: EventRef| c_int::from(e.priority()))
+    })
 }
 
 #[no_mangle]
@@ -353,25 +280,29 @@ pub unsafe extern "C" fn event_get_assignment(
     callback_out: *mut event_callback_fn,
     arg_out: *mut *mut c_void,
 ) {
-    // SAFETY: forwarded caller pointer; each out-pointer is written only if non-null.
-    unsafe {
-        field(ev, "event_get_assignment", (), |e| {
-            if !base_out.is_null() {
-                *base_out = e.ev_base;
-            }
-            if !fd_out.is_null() {
-                *fd_out = e.ev_fd;
-            }
-            if !events_out.is_null() {
-                *events_out = e.ev_events;
-            }
-            if !callback_out.is_null() {
-                *callback_out = e.ev_evcallback.evcb_cb_union.evcb_callback;
-            }
-            if !arg_out.is_null() {
-                *arg_out = e.ev_evcallback.evcb_arg;
-            }
-        })
+    entry("event_get_assignment", || {
+        let e: EventRef = arg!(ev)?;
+        // SAFETY: each out-pointer is NULL or writable (the boundary contract).
+        unsafe {
+            out(base_out, e.base_ptr());
+            out(fd_out, e.fd());
+            out(events_out, e.events());
+            out(callback_out, e.callback());
+            out(arg_out, e.arg());
+        }
+        Ok(())
+    })
+}
+
+/// Writes `value` through an out-pointer unless it is NULL.
+///
+/// # Safety
+///
+/// `p` is NULL or writable.
+unsafe fn out<T>(p: *mut T, value: T) {
+    if !p.is_null() {
+        // SAFETY: non-NULL, so writable by the function's contract.
+        unsafe { p.write(value) };
     }
 }
 
@@ -392,19 +323,15 @@ pub extern "C" fn event_get_version_number() -> ev_uint32_t {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_priority_set(ev: *mut event, pri: c_int) -> c_int {
-    guard(-1, || {
-        // SAFETY: forwarded caller pointer.
-        let Some(e) = (unsafe { EventPtr::assigned(ev, "event_priority_set") }) else {
-            return -1;
-        };
-        let Some(b) = e.base("event_priority_set") else {
-            return -1;
-        };
-        if pri < 0 || b.core.set_priority(e.key(), &e, pri as usize).is_err() {
-            return -1;
+    entry("event_priority_set", || {
+        let e: AssignedEvent = arg!(ev)?;
+        let b = e.base()?;
+        if pri < 0 {
+            return Err(Refusal::Quiet);
         }
-        e.ev_mut().ev_evcallback.evcb_pri = pri as u8;
-        0
+        b.core.set_priority(e.key(), &*e, pri as usize)?;
+        e.set_priority(pri as u8);
+        Ok(0)
     })
 }
 
@@ -418,9 +345,12 @@ struct Finalize {
 unsafe extern "C" fn run_finalizer(_: c_int, _: c_short, arg: *mut c_void) {
     // SAFETY: `arg` is the Box leaked by `finalize_with`, consumed once here.
     let f = unsafe { Box::from_raw(arg.cast::<Finalize>()) };
-    // SAFETY: the event is still the caller's; the finalizer may free it.
-    let user_arg = unsafe { (*f.ev).ev_evcallback.evcb_arg };
-    unsafe { (f.callback)(f.ev, user_arg) };
+    // SAFETY: the event is still the caller's, as event_finalize requires;
+    // the finalizer may free it, so it is not touched afterwards.
+    unsafe {
+        let user_arg = (*f.ev).ev_evcallback.evcb_arg;
+        (f.callback)(f.ev, user_arg);
+    }
     if f.free {
         mem_free(f.ev.cast());
     }
@@ -428,7 +358,7 @@ unsafe extern "C" fn run_finalizer(_: c_int, _: c_short, arg: *mut c_void) {
 
 /// Runs (or, for `event_base_free_nofinalize`, just releases) a finalizer
 /// the loop never got to.
-pub(crate) unsafe fn finish_finalizer(cb: Callback, run: bool) {
+pub(crate) fn finish_finalizer(cb: Callback, run: bool) {
     if run {
         // SAFETY: the finalizer's own trampoline and argument.
         unsafe { (cb.func)(-1, 0, cb.arg as *mut c_void) };
@@ -438,20 +368,12 @@ pub(crate) unsafe fn finish_finalizer(cb: Callback, run: bool) {
     }
 }
 
-unsafe fn finalize_with(ev: *mut event, cb: event_finalize_callback_fn, free: bool) -> c_int {
-    guard(-1, || {
-        // SAFETY: forwarded caller pointer.
-        let Some(e) = (unsafe { EventPtr::assigned(ev, "event_finalize") }) else {
-            return -1;
-        };
-        let Some(b) = e.base("event_finalize") else {
-            return -1;
-        };
-        let Some(callback) = cb else {
-            warn("event_finalize: no finalizer given");
-            return -1;
-        };
-        b.core.del(e.key(), &e, DelMode::NoBlock);
+fn finalize_with(ev: *mut event, cb: event_finalize_callback_fn, free: bool) -> c_int {
+    entry("event_finalize", || {
+        let e: AssignedEvent = arg!(ev)?;
+        let b = e.base()?;
+        let callback = given(cb, "finalizer")?;
+        b.core.del(e.key(), &*e, DelMode::NoBlock);
         // Refused by event_add/event_active until assigned again.
         e.set_flags(e.flags() | EVLIST_FINALIZING);
         let arg = Box::into_raw(Box::new(Finalize { ev, callback, free })) as usize;
@@ -459,14 +381,12 @@ unsafe fn finalize_with(ev: *mut event, cb: event_finalize_callback_fn, free: bo
             func: run_finalizer,
             arg,
         });
-        match b.core.once(-1, ev::TIMEOUT, action, None) {
-            Ok(()) => 0,
-            Err(_) => {
-                // SAFETY: the box was not handed to the loop.
-                drop(unsafe { Box::from_raw(arg as *mut Finalize) });
-                -1
-            }
-        }
+        b.core.once(-1, ev::TIMEOUT, action, None).map_err(|e| {
+            // SAFETY: the box was not handed to the loop.
+            drop(unsafe { Box::from_raw(arg as *mut Finalize) });
+            Refusal::from(e)
+        })?;
+        Ok(0)
     })
 }
 
@@ -476,8 +396,7 @@ pub unsafe extern "C" fn event_finalize(
     ev: *mut event,
     cb: event_finalize_callback_fn,
 ) -> c_int {
-    // SAFETY: forwarded caller pointer.
-    unsafe { finalize_with(ev, cb, false) }
+    finalize_with(ev, cb, false)
 }
 
 #[no_mangle]
@@ -486,6 +405,5 @@ pub unsafe extern "C" fn event_free_finalize(
     ev: *mut event,
     cb: event_finalize_callback_fn,
 ) -> c_int {
-    // SAFETY: forwarded caller pointer.
-    unsafe { finalize_with(ev, cb, true) }
+    finalize_with(ev, cb, true)
 }

@@ -14,10 +14,14 @@ use std::io;
 use std::os::raw::{c_int, c_long, c_short, c_void};
 use std::ptr::null_mut;
 
-use super::{event_base, guard};
 use rel_core::base::Dispatch;
 use rel_core::log::warn;
 use rel_core::state::Callback;
+
+use crate::boundary::{arg, entry, Refusal};
+use crate::dispatch::call_c;
+use crate::legacy::{gotsig_raised, sigcb_aborts};
+use crate::objects::event_base;
 
 /// The callback that marks an event as hosted: its argument is an object
 /// of the interpreter running [`rel_base_loop_hosted`], which calls it.
@@ -206,7 +210,7 @@ impl Dispatch for Host {
     fn call(&mut self, callback: Callback, fd: c_int, res: u16) -> bool {
         let target = callback.arg as *mut c_void;
         let ran = match hosted(&callback) {
-            None => return super::base_api::call_c(callback, fd, res),
+            None => return call_c(callback, fd, res),
             Some(Hosted::Method) => self.run(target, res),
             Some(Hosted::Direct) => self.run_direct(target),
         };
@@ -214,11 +218,11 @@ impl Dispatch for Host {
             self.failed = true;
             return false;
         }
-        !super::compat::gotsig_raised()
+        !gotsig_raised()
     }
 
     fn abort_requested(&mut self) -> bool {
-        self.failed || super::compat::sigcb_aborts()
+        self.failed || sigcb_aborts()
     }
 
     fn wraps_waits(&self) -> bool {
@@ -251,13 +255,10 @@ pub unsafe extern "C" fn rel_base_loop_hosted(
     flags: c_int,
     host: *const rel_host,
 ) -> c_int {
-    guard(-1, || {
-        // SAFETY: forwarded caller pointer, checked inside.
-        let Some(b) = (unsafe { event_base::from_ptr(base, "rel_base_loop_hosted") }) else {
-            return -1;
-        };
-        // SAFETY: NULL or the caller's table.
-        let entry_points = unsafe { host.as_ref() }.and_then(|h| {
+    entry("rel_base_loop_hosted", || {
+        let b: &event_base = arg!(base)?;
+        // SAFETY: NULL or the caller's table (the boundary contract).
+        let host = unsafe { host.as_ref() }.and_then(|h| {
             Some(Host {
                 release: h.release?,
                 reacquire: h.reacquire?,
@@ -273,13 +274,7 @@ pub unsafe extern "C" fn rel_base_loop_hosted(
                 failed: false,
             })
         });
-        let Some(mut host) = entry_points else {
-            super::refuse(
-                "rel_base_loop_hosted",
-                "needs every entry point of the host",
-            );
-            return -1;
-        };
-        b.core.run(flags, &mut host)
+        let mut host = host.ok_or(Refusal::Misuse("needs every entry point of the host"))?;
+        Ok(b.core.run(flags, &mut host))
     })
 }

@@ -3,7 +3,7 @@
 
 use std::os::raw::c_int;
 
-use super::event_base;
+use crate::objects::event_base;
 
 #[no_mangle]
 pub extern "C" fn evthread_use_pthreads() -> c_int {

@@ -6,7 +6,7 @@ use std::ffi::CStr;
 use std::net::{IpAddr, SocketAddr};
 use std::os::raw::{c_char, c_int, c_void};
 
-use super::guard;
+use crate::boundary::{arg, entry, Refusal};
 
 pub type evutil_socket_t = c_int;
 pub type ev_uint8_t = u8;
@@ -22,11 +22,12 @@ pub type ev_intptr_t = isize;
 pub type ev_ssize_t = isize;
 pub type ev_off_t = i64;
 
-fn ok_or_minus_one(r: c_int) -> c_int {
+/// -1 and a quiet refusal when a libc call failed (errno says why).
+fn sys(r: c_int) -> Result<c_int, Refusal> {
     if r < 0 {
-        -1
+        Err(Refusal::Quiet)
     } else {
-        0
+        Ok(0)
     }
 }
 
@@ -37,58 +38,61 @@ pub unsafe extern "C" fn evutil_socketpair(
     protocol: c_int,
     fd: *mut evutil_socket_t,
 ) -> c_int {
-    if fd.is_null() {
-        return -1;
-    }
-    // SAFETY: the caller passes room for two ints (checked non-null).
-    guard(-1, || unsafe {
-        libc::socketpair(family, type_, protocol, fd)
+    entry("evutil_socketpair", || {
+        if fd.is_null() {
+            return Err(Refusal::Missing("fd array"));
+        }
+        // SAFETY: the caller passes room for two ints (the boundary contract).
+        sys(unsafe { libc::socketpair(family, type_, protocol, fd) })
     })
+}
+
+/// Sets `flag` in the fd's flags as `get`/`set` (F_GETFL/F_SETFL...) name them.
+fn add_fd_flag(fd: evutil_socket_t, get: c_int, set: c_int, flag: c_int) -> Result<c_int, Refusal> {
+    // SAFETY: fcntl on a caller-supplied fd; a bad fd gives -1.
+    let flags = sys(unsafe { libc::fcntl(fd, get) }).map(|_| {
+        // SAFETY: as above.
+        unsafe { libc::fcntl(fd, get) }
+    })?;
+    // SAFETY: as above.
+    sys(unsafe { libc::fcntl(fd, set, flags | flag) })
 }
 
 #[no_mangle]
 pub extern "C" fn evutil_make_socket_nonblocking(fd: evutil_socket_t) -> c_int {
-    // SAFETY: fcntl on a caller-supplied fd; a bad fd gives -1.
-    guard(-1, || unsafe {
-        let fl = libc::fcntl(fd, libc::F_GETFL, 0);
-        if fl < 0 {
-            return -1;
-        }
-        ok_or_minus_one(libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK))
+    entry("evutil_make_socket_nonblocking", || {
+        add_fd_flag(fd, libc::F_GETFL, libc::F_SETFL, libc::O_NONBLOCK)
     })
 }
 
 #[no_mangle]
 pub extern "C" fn evutil_make_socket_closeonexec(fd: evutil_socket_t) -> c_int {
-    // SAFETY: as above.
-    guard(-1, || unsafe {
-        let fl = libc::fcntl(fd, libc::F_GETFD, 0);
-        if fl < 0 {
-            return -1;
-        }
-        ok_or_minus_one(libc::fcntl(fd, libc::F_SETFD, fl | libc::FD_CLOEXEC))
+    entry("evutil_make_socket_closeonexec", || {
+        add_fd_flag(fd, libc::F_GETFD, libc::F_SETFD, libc::FD_CLOEXEC)
     })
 }
 
 #[no_mangle]
 pub extern "C" fn evutil_make_listen_socket_reuseable(sock: evutil_socket_t) -> c_int {
-    let one: c_int = 1;
-    // SAFETY: setsockopt with a pointer to a live int of the stated size.
-    guard(-1, || unsafe {
-        ok_or_minus_one(libc::setsockopt(
-            sock,
-            libc::SOL_SOCKET,
-            libc::SO_REUSEADDR,
-            (&one as *const c_int).cast::<c_void>(),
-            std::mem::size_of::<c_int>() as libc::socklen_t,
-        ))
+    entry("evutil_make_listen_socket_reuseable", || {
+        let one: c_int = 1;
+        // SAFETY: setsockopt with a pointer to a live int of the stated size.
+        sys(unsafe {
+            libc::setsockopt(
+                sock,
+                libc::SOL_SOCKET,
+                libc::SO_REUSEADDR,
+                (&one as *const c_int).cast::<c_void>(),
+                std::mem::size_of::<c_int>() as libc::socklen_t,
+            )
+        })
     })
 }
 
 #[no_mangle]
 pub extern "C" fn evutil_closesocket(sock: evutil_socket_t) -> c_int {
-    // SAFETY: closes a caller-supplied fd.
-    guard(-1, || unsafe { libc::close(sock) })
+    // SAFETY: closes a caller-supplied fd; a bad fd gives -1.
+    entry("evutil_closesocket", || sys(unsafe { libc::close(sock) }))
 }
 
 // Limits of the integer types above (written out: cbindgen cannot
@@ -115,11 +119,12 @@ pub unsafe extern "C" fn evutil_strtoll(
     endptr: *mut *mut c_char,
     base: c_int,
 ) -> ev_int64_t {
-    if s.is_null() {
-        return 0;
-    }
-    // SAFETY: a NUL-terminated string from the caller; endptr may be NULL.
-    guard(0, || unsafe { libc::strtoll(s, endptr, base) })
+    entry("evutil_strtoll", || {
+        let s: &CStr = arg!(s)?;
+        // SAFETY: a NUL-terminated string; endptr is NULL or writable (the
+        // boundary contract).
+        Ok(unsafe { libc::strtoll(s.as_ptr(), endptr, base) })
+    })
 }
 
 fn ascii_cmp(a: &[u8], b: &[u8]) -> c_int {
@@ -131,23 +136,25 @@ fn ascii_cmp(a: &[u8], b: &[u8]) -> c_int {
     }
 }
 
-/// The bytes of a C string, at most `limit` of them.
-unsafe fn c_bytes<'a>(s: *const c_char, limit: usize) -> &'a [u8] {
-    // SAFETY: a NUL-terminated string from the caller (checked non-null by callers).
-    let all = unsafe { CStr::from_ptr(s) }.to_bytes();
-    &all[..all.len().min(limit)]
+/// Case-insensitive comparison of at most `limit` bytes in the C locale,
+/// whatever the process locale; NULL sorts first.
+fn strncasecmp(func: &str, a: *const c_char, b: *const c_char, limit: usize) -> c_int {
+    entry(func, || {
+        let (a, b): (Result<&CStr, _>, Result<&CStr, _>) = (arg!(a), arg!(b));
+        Ok(match (a, b) {
+            (Ok(a), Ok(b)) => {
+                let (a, b) = (a.to_bytes(), b.to_bytes());
+                ascii_cmp(&a[..a.len().min(limit)], &b[..b.len().min(limit)])
+            }
+            (a, b) => c_int::from(b.is_err()) - c_int::from(a.is_err()),
+        })
+    })
 }
 
 /// Case-insensitive comparison in the C locale, whatever the process locale.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_ascii_strcasecmp(a: *const c_char, b: *const c_char) -> c_int {
-    if a.is_null() || b.is_null() {
-        return c_int::from(b.is_null()) - c_int::from(a.is_null());
-    }
-    // SAFETY: non-null C strings from the caller.
-    guard(0, || unsafe {
-        ascii_cmp(c_bytes(a, usize::MAX), c_bytes(b, usize::MAX))
-    })
+    strncasecmp("evutil_ascii_strcasecmp", a, b, usize::MAX)
 }
 
 #[no_mangle]
@@ -156,11 +163,7 @@ pub unsafe extern "C" fn evutil_ascii_strncasecmp(
     b: *const c_char,
     n: usize,
 ) -> c_int {
-    if a.is_null() || b.is_null() {
-        return c_int::from(b.is_null()) - c_int::from(a.is_null());
-    }
-    // SAFETY: non-null C strings from the caller.
-    guard(0, || unsafe { ascii_cmp(c_bytes(a, n), c_bytes(b, n)) })
+    strncasecmp("evutil_ascii_strncasecmp", a, b, n)
 }
 
 #[no_mangle]
@@ -169,26 +172,26 @@ pub unsafe extern "C" fn evutil_inet_pton(
     src: *const c_char,
     dst: *mut c_void,
 ) -> c_int {
-    if src.is_null() || dst.is_null() {
-        return -1;
-    }
-    guard(-1, || {
-        // SAFETY: a non-null C string from the caller.
-        let text = unsafe { CStr::from_ptr(src) }.to_string_lossy();
+    entry("evutil_inet_pton", || {
+        let text: &CStr = arg!(src)?;
+        if dst.is_null() {
+            return Err(Refusal::Missing("destination"));
+        }
+        let text = text.to_string_lossy();
         let bytes: Vec<u8> = match af {
             libc::AF_INET => match text.parse::<std::net::Ipv4Addr>() {
                 Ok(a) => a.octets().to_vec(),
-                Err(_) => return 0,
+                Err(_) => return Ok(0),
             },
             libc::AF_INET6 => match text.parse::<std::net::Ipv6Addr>() {
                 Ok(a) => a.octets().to_vec(),
-                Err(_) => return 0,
+                Err(_) => return Ok(0),
             },
-            _ => return -1,
+            _ => return Err(Refusal::Quiet),
         };
         // SAFETY: dst holds an in_addr/in6_addr for `af`, as inet_pton requires.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst.cast::<u8>(), bytes.len()) };
-        1
+        Ok(1)
     })
 }
 
@@ -199,31 +202,31 @@ pub unsafe extern "C" fn evutil_inet_ntop(
     dst: *mut c_char,
     len: usize,
 ) -> *const c_char {
-    if src.is_null() || dst.is_null() {
-        return std::ptr::null();
-    }
-    guard(std::ptr::null(), || {
-        // SAFETY: src points at an in_addr/in6_addr for `af`, as inet_ntop requires.
+    entry("evutil_inet_ntop", || {
+        if src.is_null() || dst.is_null() {
+            return Err(Refusal::Missing("address"));
+        }
         let text = match af {
             libc::AF_INET => {
-                let b = unsafe { *src.cast::<[u8; 4]>() };
-                std::net::Ipv4Addr::from(b).to_string()
+                // SAFETY: src points at an in_addr/in6_addr for `af`, as
+                // inet_ntop requires (the boundary contract).
+                std::net::Ipv4Addr::from(unsafe { *src.cast::<[u8; 4]>() }).to_string()
             }
             libc::AF_INET6 => {
-                let b = unsafe { *src.cast::<[u8; 16]>() };
-                std::net::Ipv6Addr::from(b).to_string()
+                // SAFETY: as above.
+                std::net::Ipv6Addr::from(unsafe { *src.cast::<[u8; 16]>() }).to_string()
             }
-            _ => return std::ptr::null(),
+            _ => return Err(Refusal::Quiet),
         };
         if text.len() >= len {
-            return std::ptr::null();
+            return Err(Refusal::Quiet);
         }
         // SAFETY: dst has room for `len` > text.len() bytes.
         unsafe {
             std::ptr::copy_nonoverlapping(text.as_ptr(), dst.cast::<u8>(), text.len());
             *dst.add(text.len()) = 0;
         }
-        dst
+        Ok(dst.cast_const())
     })
 }
 
@@ -236,22 +239,19 @@ pub unsafe extern "C" fn evutil_parse_sockaddr_port(
     out: *mut libc::sockaddr,
     outlen: *mut c_int,
 ) -> c_int {
-    if ip_as_string.is_null() || out.is_null() || outlen.is_null() {
-        return -1;
-    }
-    guard(-1, || {
-        // SAFETY: non-null C string from the caller.
-        let text = unsafe { CStr::from_ptr(ip_as_string) }.to_string_lossy();
-        let Some(addr) = parse_socket_addr(&text) else {
-            return -1;
-        };
-        let (storage, len) = sockaddr_of(addr);
-        // SAFETY: non-null in/out length from the caller.
-        if unsafe { *outlen } < len as c_int {
-            return -1;
+    entry("evutil_parse_sockaddr_port", || {
+        let text: &CStr = arg!(ip_as_string)?;
+        if out.is_null() || outlen.is_null() {
+            return Err(Refusal::Missing("sockaddr"));
         }
-        // SAFETY: the caller's buffer holds at least `len` bytes (checked above).
+        let addr = parse_socket_addr(&text.to_string_lossy()).ok_or(Refusal::Quiet)?;
+        let (storage, len) = sockaddr_of(addr);
+        // SAFETY: non-NULL in/out length and a buffer of at least `*outlen`
+        // bytes (the boundary contract), checked against `len` first.
         unsafe {
+            if *outlen < len as c_int {
+                return Err(Refusal::Quiet);
+            }
             std::ptr::copy_nonoverlapping(
                 (&storage as *const libc::sockaddr_storage).cast::<u8>(),
                 out.cast::<u8>(),
@@ -259,7 +259,7 @@ pub unsafe extern "C" fn evutil_parse_sockaddr_port(
             );
             *outlen = len as c_int;
         }
-        0
+        Ok(0)
     })
 }
 

@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
+use super::backend::{Backend, Method, Ready, METHODS};
 use super::clock;
 use super::log::{emit, warn, Severity};
-use super::backend::{Backend, Method, Ready, METHODS};
 use super::state::{
     ev, evlist, owned_by_caller, rearms, Action, Callback, Counts, Hooks, Hot, Key, Slot, Spec,
     State,

@@ -7,9 +7,9 @@ use std::io;
 use std::os::raw::{c_int, c_short, c_void};
 use std::sync::Arc;
 
+use super::backend::{bits, Backend, Method, Ready};
 use super::clock;
 use super::log::warn;
-use super::backend::{bits, Backend, Method, Ready};
 use super::signals::{self, SignalPipe, NSIG};
 use super::timer_heap::{self, Positions, TimerHeap};
 use super::waker::Waker;

@@ -8,8 +8,8 @@
 
 use std::os::raw::{c_int, c_short, c_void};
 
-use super::util::{ev_uint8_t, evutil_socket_t};
-use crate::event_base;
+use crate::objects::event_base;
+use crate::util::{ev_uint8_t, evutil_socket_t};
 
 pub const EVLIST_TIMEOUT: c_int = 0x01;
 pub const EVLIST_INSERTED: c_int = 0x02;

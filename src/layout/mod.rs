@@ -1,0 +1,6 @@
+//! The `#[repr(C)]` structs programs see and may read directly, laid out
+//! exactly as libevent 2.1 lays them out. One file per struct header (`event2/event_struct.h`, ...).
+
+pub mod event_struct;
+
+pub use event_struct::*;

@@ -1,0 +1,489 @@
+//! The objects C holds pointers to, and their checked conversions: the
+//! opaque `event_base` and `event_config`, and a caller's `struct event`.
+//!
+//! A caller's event is only ever touched field by field, through raw
+//! pointers: the loop thread mirrors state into `evcb_flags`, `ev_res` and
+//! `ev_timeout` while other threads call the API, so no reference to the
+//! whole struct is ever made.
+
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int, c_short, c_void};
+use std::ptr::{addr_of_mut, NonNull};
+use std::sync::atomic::{AtomicI16, AtomicI64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rel_core::base::{Base, Config, SlotHint};
+use rel_core::state::{ev, Callback, Current, Hooks, Key, Spec};
+
+use crate::boundary::{FromC, Refusal};
+use crate::layout::{event, EVLIST_FINALIZING, EVLIST_INIT};
+
+/// Opaque to C. The magic catches stray pointers and freed bases.
+pub struct event_base {
+    magic: u64,
+    /// Boxed so that a freed base shrinks to a small tombstone.
+    pub(crate) core: Box<Base>,
+    /// `event_base_init_common_timeout` results: boxed so the addresses
+    /// handed to C stay put until the base goes.
+    #[allow(clippy::vec_box)]
+    pub(crate) common_timeouts: Mutex<Vec<Box<libc::timeval>>>,
+}
+
+/// Opaque to C.
+pub struct event_config {
+    pub(crate) cfg: Config,
+}
+
+const BASE_MAGIC: u64 = 0x7265_6c5f_6261_7365;
+/// Marks an event librel assigned; mixed with its address so that copies of
+/// the struct and stray memory are not taken for assigned events.
+const EVENT_MAGIC: usize = 0x5245_4c5f_4556_4e54;
+
+impl event_base {
+    pub(crate) fn new(core: Base) -> *mut event_base {
+        Box::into_raw(Box::new(event_base {
+            magic: BASE_MAGIC,
+            core: Box::new(core),
+            common_timeouts: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// Frees what the base holds but keeps its (small) allocation as a
+    /// tombstone, so calls on events of a freed base are refused by the
+    /// magic check instead of reading freed memory.
+    pub(crate) fn bury(&self) {
+        static TOMBSTONES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+        let p = (self as *const event_base).cast_mut();
+        // SAFETY: `self` came from `event_base::new` (checked by `live`) and
+        // is buried once: the magic is cleared first, so no later `live`
+        // hands it out again. Only its fields are dropped, in place.
+        unsafe {
+            (*p).magic = 0;
+            std::ptr::drop_in_place(addr_of_mut!((*p).core));
+            std::ptr::drop_in_place(addr_of_mut!((*p).common_timeouts));
+        }
+        // Kept reachable: the tombstones live as long as the process.
+        TOMBSTONES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(p as usize);
+    }
+
+    /// The one check of a base pointer.
+    ///
+    /// # Safety
+    ///
+    /// `p` is NULL, or a pointer `event_base_new` returned (live or buried).
+    #[inline]
+    pub(crate) unsafe fn live<'a>(p: *const event_base) -> Result<&'a event_base, Refusal> {
+        // SAFETY: by the contract above, a non-NULL `p` points at an
+        // event_base or its tombstone, both of which keep `magic`.
+        match unsafe { p.as_ref() } {
+            None => Err(Refusal::Missing("event_base")),
+            Some(b) if b.magic == BASE_MAGIC => Ok(b),
+            Some(_) => Err(Refusal::NotLiveBase),
+        }
+    }
+}
+
+impl FromC<*const event_base> for &event_base {
+    unsafe fn from_c(p: *const event_base) -> Result<Self, Refusal> {
+        // SAFETY: the boundary contract (a base pointer C got from librel).
+        unsafe { event_base::live(p) }
+    }
+}
+
+impl FromC<*mut event_base> for &event_base {
+    unsafe fn from_c(p: *mut event_base) -> Result<Self, Refusal> {
+        // SAFETY: as above.
+        unsafe { event_base::live(p) }
+    }
+}
+
+impl FromC<*mut event_config> for &mut event_config {
+    unsafe fn from_c(p: *mut event_config) -> Result<Self, Refusal> {
+        // SAFETY: the boundary contract: a config from event_config_new,
+        // which only its owner uses.
+        unsafe { p.as_mut() }.ok_or(Refusal::Missing("config"))
+    }
+}
+
+impl FromC<*const event_config> for Option<&event_config> {
+    /// NULL means the defaults.
+    unsafe fn from_c(p: *const event_config) -> Result<Self, Refusal> {
+        // SAFETY: as above.
+        Ok(unsafe { p.as_ref() })
+    }
+}
+
+impl FromC<*const c_char> for &CStr {
+    unsafe fn from_c(s: *const c_char) -> Result<Self, Refusal> {
+        if s.is_null() {
+            return Err(Refusal::Missing("string"));
+        }
+        // SAFETY: the boundary contract: a NUL-terminated string.
+        Ok(unsafe { CStr::from_ptr(s) })
+    }
+}
+
+/// A relative timeout from C: NULL means none; negative fields and
+/// deadlines beyond what the clock can hold are refused.
+pub(crate) struct Timeout(pub Option<Duration>);
+
+impl FromC<*const libc::timeval> for Timeout {
+    unsafe fn from_c(tv: *const libc::timeval) -> Result<Self, Refusal> {
+        // SAFETY: the boundary contract: NULL or the caller's timeval.
+        let Some(&tv) = (unsafe { tv.as_ref() }) else {
+            return Ok(Timeout(None));
+        };
+        const MAX_SECS: libc::time_t = 1 << 33; // ~272 years
+        if tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_sec > MAX_SECS || tv.tv_usec > 1 << 40 {
+            return Err(Refusal::Timeout {
+                sec: tv.tv_sec,
+                usec: tv.tv_usec,
+            });
+        }
+        // Both fields are range-checked above, so this cannot overflow.
+        let usec = tv.tv_usec as u64;
+        Ok(Timeout(Some(Duration::new(
+            tv.tv_sec as u64 + usec / 1_000_000,
+            (usec % 1_000_000) as u32 * 1000,
+        ))))
+    }
+}
+
+/// Writes a duration (since the epoch, or relative) into a C timeval.
+pub(crate) fn to_timeval(d: Duration) -> libc::timeval {
+    libc::timeval {
+        tv_sec: d.as_secs() as libc::time_t,
+        tv_usec: d.subsec_micros() as libc::suseconds_t,
+    }
+}
+
+/// One field of the event behind an [`EventRef`], by raw pointer.
+macro_rules! field {
+    ($e:expr, $($f:ident).+) => {
+        // SAFETY: an EventRef points at a struct event that the caller lends
+        // for the call (the boundary contract) or that a list of its base
+        // holds (see `EventRef::from_key`); only the field's address is
+        // taken, never a reference to the whole struct.
+        unsafe { addr_of_mut!((*$e.as_ptr()).$($f).+) }
+    };
+}
+
+/// Reads or writes a plain field of the event behind an [`EventRef`]. The
+/// fields read this way are the program's to write and are not written by
+/// other threads (the loop's mirrored state is accessed atomically).
+macro_rules! get {
+    ($e:expr, $($f:ident).+) => {{
+        let p = field!($e, $($f).+);
+        // SAFETY: a valid, aligned field of a live event (see `field!`).
+        unsafe { p.read() }
+    }};
+}
+
+macro_rules! set {
+    ($e:expr, $($f:ident).+ = $v:expr) => {{
+        let p = field!($e, $($f).+);
+        // SAFETY: as in `get!`.
+        unsafe { p.write($v) }
+    }};
+}
+
+/// A field that threads share, as an atomic of its width, for one access.
+macro_rules! atomic {
+    ($atomic:ident, $e:expr, $($f:ident).+) => {{
+        let p = field!($e, $($f).+);
+        // SAFETY: a live, aligned field of the atomic's width (see `field!`)
+        // that librel only ever accesses atomically.
+        unsafe { $atomic::from_ptr(p) }
+    }};
+}
+
+/// A non-NULL pointer to a caller's `struct event`, assigned or not.
+#[derive(Clone, Copy)]
+pub(crate) struct EventRef(NonNull<event>);
+
+impl FromC<*const event> for EventRef {
+    unsafe fn from_c(ev: *const event) -> Result<Self, Refusal> {
+        NonNull::new(ev.cast_mut())
+            .map(EventRef)
+            .ok_or(Refusal::Missing("event"))
+    }
+}
+
+impl FromC<*mut event> for EventRef {
+    unsafe fn from_c(ev: *mut event) -> Result<Self, Refusal> {
+        NonNull::new(ev)
+            .map(EventRef)
+            .ok_or(Refusal::Missing("event"))
+    }
+}
+
+impl EventRef {
+    /// The event a core key names (keys of the caller's events are their
+    /// addresses). The core calls its hooks only for events in its lists,
+    /// which the program keeps alive until it deletes them.
+    pub(crate) fn from_key(key: Key) -> EventRef {
+        // SAFETY: a caller's key is the address of its struct event, never 0.
+        EventRef(unsafe { NonNull::new_unchecked(key as *mut event) })
+    }
+
+    fn as_ptr(self) -> *mut event {
+        self.0.as_ptr()
+    }
+
+    pub(crate) fn key(self) -> Key {
+        self.as_ptr() as Key
+    }
+
+    /// `evcb_flags`, read atomically: the loop thread mirrors state into it
+    /// (under the base lock) while other threads call into the API.
+    pub(crate) fn flags(self) -> c_int {
+        c_int::from(atomic!(AtomicI16, self, ev_evcallback.evcb_flags).load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_flags(self, flags: c_int) {
+        atomic!(AtomicI16, self, ev_evcallback.evcb_flags).store(flags as i16, Ordering::Relaxed);
+    }
+
+    /// `ev_timeout` (monotonic ns), read and written atomically field by
+    /// field for the same reason as the flags.
+    fn deadline(self) -> u64 {
+        let sec = atomic!(AtomicI64, self, ev_timeout.tv_sec).load(Ordering::Relaxed);
+        let usec = atomic!(AtomicI64, self, ev_timeout.tv_usec).load(Ordering::Relaxed);
+        (sec.max(0) as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(usec.max(0) as u64 * 1000)
+    }
+
+    fn set_deadline(self, ns: u64) {
+        atomic!(AtomicI64, self, ev_timeout.tv_sec)
+            .store((ns / 1_000_000_000) as i64, Ordering::Relaxed);
+        atomic!(AtomicI64, self, ev_timeout.tv_usec)
+            .store((ns % 1_000_000_000 / 1000) as i64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn is_assigned(self) -> bool {
+        let cookie = get!(self, ev_evcallback.evcb_active_next.tqe_next) as usize;
+        (self.flags() & EVLIST_INIT) != 0 && cookie == (self.key() ^ EVENT_MAGIC)
+    }
+
+    /// Zeroes the event and marks it assigned.
+    pub(crate) fn reset(self) {
+        // SAFETY: the caller hands us event memory to (re)initialise, and
+        // all-zero bytes are a valid `struct event`.
+        unsafe { self.as_ptr().write(std::mem::zeroed()) };
+        set!(
+            self,
+            ev_evcallback.evcb_active_next.tqe_next = (self.key() ^ EVENT_MAGIC) as *mut _
+        );
+        set!(self, ev_timeout_pos.min_heap_idx = -1);
+        self.set_flags(EVLIST_INIT);
+    }
+
+    /// Marks the event as not assigned, so stale pointers are refused.
+    pub(crate) fn unmark(self) {
+        self.set_flags(0);
+    }
+
+    pub(crate) fn fd(self) -> c_int {
+        get!(self, ev_fd)
+    }
+
+    pub(crate) fn set_fd(self, fd: c_int) {
+        set!(self, ev_fd = fd);
+    }
+
+    pub(crate) fn events(self) -> c_short {
+        get!(self, ev_events)
+    }
+
+    pub(crate) fn set_events(self, events: c_short) {
+        set!(self, ev_events = events);
+    }
+
+    pub(crate) fn base_ptr(self) -> *mut event_base {
+        get!(self, ev_base)
+    }
+
+    pub(crate) fn set_base(self, base: *mut event_base) {
+        set!(self, ev_base = base);
+    }
+
+    pub(crate) fn callback(self) -> crate::event_api::event_callback_fn {
+        get!(self, ev_evcallback.evcb_cb_union.evcb_callback)
+    }
+
+    pub(crate) fn set_callback(self, callback: crate::event_api::event_callback_fn) {
+        set!(self, ev_evcallback.evcb_cb_union.evcb_callback = callback);
+    }
+
+    pub(crate) fn arg(self) -> *mut c_void {
+        get!(self, ev_evcallback.evcb_arg)
+    }
+
+    pub(crate) fn set_arg(self, arg: *mut c_void) {
+        set!(self, ev_evcallback.evcb_arg = arg);
+    }
+
+    pub(crate) fn priority(self) -> u8 {
+        get!(self, ev_evcallback.evcb_pri)
+    }
+
+    pub(crate) fn set_priority(self, pri: u8) {
+        set!(self, ev_evcallback.evcb_pri = pri);
+    }
+
+    pub(crate) fn set_closure(self, closure: u8) {
+        set!(self, ev_evcallback.evcb_closure = closure);
+    }
+
+    fn set_res(self, res: c_short) {
+        set!(self, ev_res = res);
+    }
+
+    /// The event's callback and fd as its memory holds them now.
+    fn current(self) -> Current {
+        Current {
+            callback: Callback {
+                func: self.callback().unwrap_or(noop_callback),
+                arg: self.arg() as usize,
+            },
+            fd: self.fd(),
+        }
+    }
+
+    /// A persistent I/O or timer event's interval, kept where libevent keeps
+    /// it (`ev_io_timeout`), so it outlives `event_del` as there.
+    fn persist_interval(self) -> Option<Duration> {
+        let events = self.events() as u16;
+        if events & ev::PERSIST == 0 || events & ev::SIGNAL != 0 {
+            return None;
+        }
+        // The io variant of the union, which librel writes for persistent
+        // non-signal events (zeroed by event_assign).
+        let tv = get!(self, ev_.ev_io.ev_timeout);
+        (tv.tv_sec > 0 || tv.tv_usec > 0).then(|| {
+            Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
+        })
+    }
+
+    pub(crate) fn set_persist_interval(self, d: Option<Duration>) {
+        let events = self.events() as u16;
+        if events & ev::PERSIST != 0 && events & ev::SIGNAL == 0 {
+            let zero = libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            };
+            set!(self, ev_.ev_io.ev_timeout = d.map_or(zero, to_timeval));
+        }
+    }
+}
+
+impl SlotHint for EventRef {
+    fn get(&self) -> u32 {
+        get!(*self, ev_timeout_pos.min_heap_idx) as u32
+    }
+    fn set(&self, slot: u32) {
+        set!(*self, ev_timeout_pos.min_heap_idx = slot as c_int);
+    }
+}
+
+/// A caller's event that librel assigned (never-assigned memory is refused).
+#[derive(Clone, Copy)]
+pub(crate) struct AssignedEvent(EventRef);
+
+impl<P> FromC<P> for AssignedEvent
+where
+    EventRef: FromC<P>,
+{
+    unsafe fn from_c(ev: P) -> Result<Self, Refusal> {
+        // SAFETY: forwarded under the same contract.
+        let e: EventRef = unsafe { FromC::from_c(ev) }?;
+        if e.is_assigned() {
+            Ok(AssignedEvent(e))
+        } else {
+            Err(Refusal::NotAssigned)
+        }
+    }
+}
+
+impl std::ops::Deref for AssignedEvent {
+    type Target = EventRef;
+    fn deref(&self) -> &EventRef {
+        &self.0
+    }
+}
+
+impl AssignedEvent {
+    /// The event's base: the one checked way to reach it from an event.
+    #[inline]
+    pub(crate) fn base<'a>(&self) -> Result<&'a event_base, Refusal> {
+        let b = self.base_ptr();
+        if b.is_null() {
+            return Err(Refusal::NoBase);
+        }
+        // SAFETY: a non-NULL base pointer that event_assign or
+        // event_base_set stored, so one librel returned (live or buried).
+        unsafe { event_base::live(b) }
+    }
+
+    pub(crate) fn is_finalizing(&self) -> bool {
+        self.flags() & EVLIST_FINALIZING != 0
+    }
+
+    /// Whether the event is in any list of its base (false without one):
+    /// added, timed or queued to run.
+    pub(crate) fn is_pending(&self) -> bool {
+        self.base()
+            .is_ok_and(|b| b.core.is_known(self.key(), &**self))
+    }
+
+    /// What the event wants, read as it is now (programs may have written
+    /// `ev_fd`/`ev_events` directly since assigning it).
+    pub(crate) fn spec(&self) -> Spec {
+        Spec {
+            key: self.key(),
+            fd: self.fd(),
+            events: self.events() as u16,
+            priority: self.priority(),
+            persist_delay: self.persist_interval().map_or(0, rel_core::clock::nanos),
+        }
+    }
+}
+
+/// The core's [`Hooks::mirror`]: keeps `evcb_flags`, `ev_res` and
+/// `ev_timeout` (monotonic, as in libevent) for programs that read them.
+fn mirror_state(key: Key, flags: u8, res: Option<u16>, deadline: Option<u64>) {
+    let e = EventRef::from_key(key);
+    e.set_flags(EVLIST_INIT | c_int::from(flags));
+    if let Some(res) = res {
+        e.set_res(res as c_short);
+    }
+    if let Some(deadline) = deadline {
+        e.set_deadline(deadline);
+    }
+}
+
+/// The core's [`Hooks::read`].
+fn read_current(key: Key) -> Current {
+    EventRef::from_key(key).current()
+}
+
+/// The core's [`Hooks::last_deadline`].
+fn read_deadline(key: Key) -> u64 {
+    EventRef::from_key(key).deadline()
+}
+
+/// A config as the C layer hands it to the core.
+pub(crate) fn default_config() -> Config {
+    Config::new(Hooks {
+        mirror: mirror_state,
+        read: read_current,
+        last_deadline: read_deadline,
+    })
+}
+
+unsafe extern "C" fn noop_callback(_: c_int, _: c_short, _: *mut c_void) {}
