@@ -42,7 +42,22 @@ pub enum event_method_feature {
     EV_FEATURE_EARLY_CLOSE = 0x08,
 }
 
-const EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST: c_int = 0x10;
+// What C passes and reads is the core's, unconverted.
+const _: () = {
+    use event_base_config_flag::*;
+    use event_method_feature::*;
+    use rel_core::backend::features;
+    use rel_core::base::{flag, run_flag};
+    assert!(EVLOOP_ONCE == run_flag::ONCE);
+    assert!(EVLOOP_NONBLOCK == run_flag::NONBLOCK);
+    assert!(EVLOOP_NO_EXIT_ON_EMPTY == run_flag::NO_EXIT_ON_EMPTY);
+    assert!(EV_FEATURE_ET as u32 == features::ET);
+    assert!(EV_FEATURE_O1 as u32 == features::O1);
+    assert!(EV_FEATURE_FDS as u32 == features::FDS);
+    assert!(EV_FEATURE_EARLY_CLOSE as u32 == features::EARLY_CLOSE);
+    assert!(EVENT_BASE_FLAG_IGNORE_ENV as c_int == flag::IGNORE_ENV);
+    assert!(EVENT_BASE_FLAG_NO_CACHE_TIME as c_int == flag::NO_CACHE_TIME);
+};
 
 /// Flags for `event_config_set_flag`.
 #[repr(C)]
@@ -189,7 +204,9 @@ pub unsafe extern "C" fn event_base_get_method(base: *const event_base) -> *cons
     entry("event_base_get_method", || {
         let b: &event_base = arg!(base)?;
         let method = b.core.method();
-        let changelist = b.core.has_flag(EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+        let changelist = b
+            .core
+            .has_flag(event_base_config_flag::EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST as c_int);
         Ok(match (method.name(), changelist) {
             ("epoll", true) => c"epoll (with changelist)".as_ptr(),
             _ => method.name.as_ptr(),

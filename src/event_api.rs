@@ -23,6 +23,18 @@ pub const EV_ET: c_short = 0x20;
 pub const EV_FINALIZE: c_short = 0x40;
 pub const EV_CLOSED: c_short = 0x80;
 
+// The bits C passes are the core's, unconverted.
+const _: () = {
+    assert!(EV_TIMEOUT as u16 == ev::TIMEOUT);
+    assert!(EV_READ as u16 == ev::READ);
+    assert!(EV_WRITE as u16 == ev::WRITE);
+    assert!(EV_SIGNAL as u16 == ev::SIGNAL);
+    assert!(EV_PERSIST as u16 == ev::PERSIST);
+    assert!(EV_ET as u16 == ev::ET);
+    assert!(EV_FINALIZE as u16 == ev::FINALIZE);
+    assert!(EV_CLOSED as u16 == ev::CLOSED);
+};
+
 /// Also `LIBEVENT_VERSION` in headers/event.h (cbindgen cannot emit strings).
 const LIBEVENT_VERSION: &std::ffi::CStr = c"2.1.12-stable";
 pub const LIBEVENT_VERSION_NUMBER: u32 = 0x02010c00;

@@ -10,6 +10,7 @@ use std::os::raw::{c_int, c_short, c_void};
 
 use crate::objects::event_base;
 use crate::util::{ev_uint8_t, evutil_socket_t};
+use rel_core::state::evlist;
 
 pub const EVLIST_TIMEOUT: c_int = 0x01;
 pub const EVLIST_INSERTED: c_int = 0x02;
@@ -20,6 +21,14 @@ pub const EVLIST_ACTIVE_LATER: c_int = 0x20;
 pub const EVLIST_FINALIZING: c_int = 0x40;
 pub const EVLIST_INIT: c_int = 0x80;
 pub const EVLIST_ALL: c_int = 0xff;
+
+// The core's list flags are mirrored into `evcb_flags` unconverted.
+const _: () = {
+    assert!(EVLIST_TIMEOUT == evlist::TIMEOUT as c_int);
+    assert!(EVLIST_INSERTED == evlist::INSERTED as c_int);
+    assert!(EVLIST_ACTIVE == evlist::ACTIVE as c_int);
+    assert!(EVLIST_INIT == evlist::INIT as c_int);
+};
 
 /// Queue link of an `event_callback` (libevent's TAILQ_ENTRY).
 #[repr(C)]
