@@ -14,7 +14,7 @@ from __future__ import annotations
 import signal as _signal
 import sys
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 from . import core
 from .core import EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .registrar import Registrar
 
 __all__ = ["EV_PERSIST", "EV_READ", "EV_SIGNAL", "EV_TIMEOUT", "EV_WRITE",
-           "contains", "Listener", "SocketIO", "Timer", "Signal", "Event"]
+           "contains", "Slot", "Listener", "SocketIO", "Timer", "Signal", "Event"]
 
 _WAITS = EV_READ | EV_WRITE | EV_SIGNAL | EV_CLOSED  # anything but a bare timer
 # 'error' means hang-up or error: EV_CLOSED (EPOLLRDHUP/POLLRDHUP); select cannot see it.
@@ -41,6 +41,10 @@ def fileno(sock: Any) -> int:
     if fd < 0:  # a closed socket: select would write outside its fd_set
         raise ValueError(f"invalid file descriptor {fd} (closed socket?)")
     return fd
+
+
+# What one listener at most holds: (kind, fd) for a SocketIO, ("signal", number) for a Signal.
+Slot = Tuple[str, int]
 
 
 class Listener(Basic):
@@ -82,21 +86,14 @@ class Listener(Basic):
             live.pop(self._key, None)
             raise
 
-    def _claim(self, table: Dict[Any, Any], slot: Any, delay: Optional[float]) -> None:
-        """Register as the one listener of `slot`, deleting whoever held it."""
-        old = table.get(slot)
-        if old is not None and old is not self:
-            old.delete()
-        table[slot] = self
+    def _claim(self, slot: Slot, delay: Optional[float]) -> None:
+        """Hold `slot` (deleting whoever held it) and arm; a failed arm frees it again."""
+        self.registrar.claim(slot, self)
         try:
             self._arm(delay)
         except BaseException:
-            self._vacate(table, slot)
+            self.registrar.vacate(slot, self)
             raise
-
-    def _vacate(self, table: Dict[Any, Any], slot: Any) -> None:
-        if table.get(slot) is self:
-            table.pop(slot, None)
 
     def _unlive(self) -> bool:
         """Forget the registration; tell the loop when nothing is left to wait for."""
@@ -149,17 +146,18 @@ class SocketIO(Listener):
         self.kind = kind
         self.sock = sock
         self.subname = f"{kind}-{self.fd}"
+        self.slot: Slot = (kind, self.fd)
         self.flags = _KIND_FLAGS[kind] | EV_PERSIST
         self._direct = [cb, args, _decliner(self)]
         self.add()
 
     def add(self, delay: Optional[float] = None) -> None:
         self.log("add w/ delay =", delay)
-        self._claim(self.registrar.slots, (self.kind, self.fd), delay)
+        self._claim(self.slot, delay)
 
     def delete(self) -> None:
         self.log("delete")
-        self._vacate(self.registrar.slots, (self.kind, self.fd))
+        self.registrar.vacate(self.slot, self)
         self._disarm()
 
     def dereference(self) -> None:
@@ -249,13 +247,14 @@ class Signal(Listener):
             raise ValueError(f"signal number out of range: {sig}")
         super().__init__(registrar, sig, cb, args)
         self.sig = sig
+        self.slot: Slot = ("signal", sig)
         self.add()
 
     def add(self, delay: Optional[float] = None) -> None:
-        self._claim(self.registrar.signals, self.sig, delay)
+        self._claim(self.slot, delay)
 
     def delete(self) -> None:
-        self._vacate(self.registrar.signals, self.sig)
+        self.registrar.vacate(self.slot, self)
         self._disarm()
 
     def _fire(self, what: int) -> None:

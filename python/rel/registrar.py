@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from . import core
 from .core import EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_WRITE
 from .errors import AbortBranch
-from .listener import Event, Listener, Signal, SocketIO, Timer
+from .listener import Event, Listener, Signal, Slot, SocketIO, Timer
 from .util import Basic, log
 
 SLEEP_SEC = 0.03
@@ -50,8 +50,7 @@ class Registrar(Basic):
         self.base = core.Base(method or self.method)
         self.method = self.base.method
         self.running = False
-        self.slots: Dict[Tuple[str, int], SocketIO] = {}  # (kind, fd) -> its one SocketIO
-        self.signals: Dict[int, Signal] = {}
+        self.slots: Dict[Slot, Listener] = {}  # slot -> its one SocketIO or Signal
         self._retired: List[core.Base] = []  # replaced by init() while their loop ran
         self._sigint: Optional[Tuple[core.Base, int]] = None
 
@@ -79,6 +78,19 @@ class Registrar(Basic):
     def event(self, callback: Callable[..., Any], arg: Any = None, evtype: int = 0, handle: Any = None) -> Event:
         self.log("event")
         return Event(self, callback, arg, evtype, handle)
+
+    # -- slots (for listeners) ----------------------------------------------
+    def claim(self, slot: Slot, listener: Listener) -> None:
+        """Make listener the holder of slot, deleting whoever held it."""
+        old = self.slots.get(slot)
+        if old is not None and old is not listener:
+            old.delete()
+        self.slots[slot] = listener
+
+    def vacate(self, slot: Slot, listener: Listener) -> None:
+        """Free slot if listener holds it."""
+        if self.slots.get(slot) is listener:
+            self.slots.pop(slot, None)
 
     # -- running ------------------------------------------------------------
     def dispatch(self) -> None:
@@ -161,7 +173,6 @@ class Registrar(Basic):
         for listener in self._listeners():
             listener.delete()
         self.slots.clear()
-        self.signals.clear()
 
     def _retire(self, base: core.Base) -> None:
         """Free base now or, when one of its callbacks called us, once its loop returns."""
@@ -192,7 +203,7 @@ class Registrar(Basic):
         if self._sigint is None or self._sigint[0] is not base:
             def on_sigint(what: int) -> None:
                 current = _signal.getsignal(_signal.SIGINT)
-                if _signal.SIGINT not in self.signals and callable(current):
+                if ("signal", _signal.SIGINT) not in self.slots and callable(current):
                     current(_signal.SIGINT, None)
 
             self._sigint = (base, base.new_hook(_signal.SIGINT, EV_SIGNAL | EV_PERSIST, on_sigint))
