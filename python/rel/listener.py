@@ -5,6 +5,10 @@ table (that is what keeps it alive while C may call it, even when the caller
 dropped every reference); once deleted, the Python object alone decides its
 lifetime, and collecting it frees the C event.
 
+A listener sees the registrar that made it only as a Registry: the base to
+make its event on, and the slots (one SocketIO per kind and fd, one Signal
+per signal number) it claims and vacates. The registrar owns both.
+
 read/write/timeout events are EV_PERSIST in C, so a truthy callback return
 costs nothing; only a falsy one calls back into C (event_del).
 """
@@ -14,18 +18,15 @@ from __future__ import annotations
 import signal as _signal
 import sys
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Protocol, Tuple
 
 from . import core
 from .core import EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE
 from .errors import AbortBranch
 from .util import Basic
 
-if TYPE_CHECKING:
-    from .registrar import Registrar
-
 __all__ = ["EV_PERSIST", "EV_READ", "EV_SIGNAL", "EV_TIMEOUT", "EV_WRITE",
-           "contains", "Slot", "Listener", "SocketIO", "Timer", "Signal", "Event"]
+           "contains", "Slot", "Registry", "Listener", "SocketIO", "Timer", "Signal", "Event"]
 
 _WAITS = EV_READ | EV_WRITE | EV_SIGNAL | EV_CLOSED  # anything but a bare timer
 # 'error' means hang-up or error: EV_CLOSED (EPOLLRDHUP/POLLRDHUP); select cannot see it.
@@ -47,13 +48,27 @@ def fileno(sock: Any) -> int:
 Slot = Tuple[str, int]
 
 
+class Registry(Protocol):
+    """What a listener needs from the registrar that made it."""
+
+    @property
+    def base(self) -> core.Base:
+        """The base new events go on (init() replaces it)."""
+
+    def claim(self, slot: Slot, listener: Listener) -> None:
+        """Make listener the holder of slot, deleting whoever held it."""
+
+    def vacate(self, slot: Slot, listener: Listener) -> None:
+        """Free slot if listener holds it."""
+
+
 class Listener(Basic):
     """Common machinery: one C event, registered through _arm()/_disarm()."""
 
     flags = 0
     _base: Optional[core.Base] = None
 
-    def __init__(self, registrar: "Registrar", fd: int, cb: Optional[Callable[..., Any]], args: Tuple[Any, ...]) -> None:
+    def __init__(self, registrar: Registry, fd: int, cb: Optional[Callable[..., Any]], args: Tuple[Any, ...]) -> None:
         self.registrar = registrar
         self.fd = fd
         self.cb = cb
@@ -141,7 +156,7 @@ class SocketIO(Listener):
     number reused after close() never keeps a stale callback registered.
     """
 
-    def __init__(self, registrar: "Registrar", kind: str, sock: Any, cb: Callable[..., Any], *args: Any) -> None:
+    def __init__(self, registrar: Registry, kind: str, sock: Any, cb: Callable[..., Any], *args: Any) -> None:
         super().__init__(registrar, fileno(sock), cb, args)
         self.kind = kind
         self.sock = sock
@@ -197,7 +212,7 @@ class Timer(Listener):
 
     flags = EV_PERSIST
 
-    def __init__(self, registrar: "Registrar", delay: Optional[float], cb: Callable[..., Any], *args: Any) -> None:
+    def __init__(self, registrar: Registry, delay: Optional[float], cb: Callable[..., Any], *args: Any) -> None:
         super().__init__(registrar, -1, cb, args)
         self.delay = delay
         self.add(delay)
@@ -241,7 +256,7 @@ class Signal(Listener):
 
     flags = EV_SIGNAL | EV_PERSIST
 
-    def __init__(self, registrar: "Registrar", sig: int, cb: Callable[..., Any], *args: Any) -> None:
+    def __init__(self, registrar: Registry, sig: int, cb: Callable[..., Any], *args: Any) -> None:
         sig = int(sig)
         if not 0 < sig < _signal.NSIG:
             raise ValueError(f"signal number out of range: {sig}")
@@ -272,7 +287,7 @@ class Event(Listener):
     ignored, EV_PERSIST keeps the event registered.
     """
 
-    def __init__(self, registrar: "Registrar", cb: Callable[..., Any], arg: Any = None,
+    def __init__(self, registrar: Registry, cb: Callable[..., Any], arg: Any = None,
                  evtype: int = 0, handle: Any = None) -> None:
         evtype = evtype or EV_TIMEOUT
         super().__init__(registrar, -1 if handle is None else fileno(handle), cb, ())

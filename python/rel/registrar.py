@@ -1,8 +1,10 @@
 """Registrars: one librel event base each, with rel's semantics around it.
 
 ``Registrar(method)`` runs on the named librel backend ('epoll', 'poll',
-'select', 'kqueue'); EpollRegistrar & co. pin one. ``PyeventRegistrar`` runs
-on an installed pyevent ``event`` C module instead.
+'select', 'kqueue'); EpollRegistrar & co. pin one. It alone owns its base
+and its slot table; the listeners it makes reach them only through base,
+claim() and vacate() (listener.Registry). ``PyeventRegistrar`` runs on an
+installed pyevent ``event`` C module instead.
 
 set_sleep()/set_turbo() tuned the polling sleep of pure-Python rel. librel
 blocks in the kernel until something happens, so the values are recorded and
