@@ -5,6 +5,10 @@ table (that is what keeps it alive while C may call it, even when the caller
 dropped every reference); once deleted, the Python object alone decides its
 lifetime, and collecting it frees the C event.
 
+A listener sees the registrar that made it only as a Registry: the base to
+make its event on, and the slots (one SocketIO per kind and fd, one Signal
+per signal number) it claims and vacates. The registrar owns both.
+
 read/write/timeout events are EV_PERSIST in C, so a truthy callback return
 costs nothing; only a falsy one calls back into C (event_del).
 """
@@ -14,18 +18,15 @@ from __future__ import annotations
 import signal as _signal
 import sys
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Protocol, Tuple
 
 from . import core
 from .core import EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE
 from .errors import AbortBranch
 from .util import Basic
 
-if TYPE_CHECKING:
-    from .registrar import Registrar
-
 __all__ = ["EV_PERSIST", "EV_READ", "EV_SIGNAL", "EV_TIMEOUT", "EV_WRITE",
-           "contains", "Listener", "SocketIO", "Timer", "Signal", "Event"]
+           "contains", "Slot", "Registry", "Listener", "SocketIO", "Timer", "Signal", "Event"]
 
 _WAITS = EV_READ | EV_WRITE | EV_SIGNAL | EV_CLOSED  # anything but a bare timer
 # 'error' means hang-up or error: EV_CLOSED (EPOLLRDHUP/POLLRDHUP); select cannot see it.
@@ -43,13 +44,31 @@ def fileno(sock: Any) -> int:
     return fd
 
 
+# What one listener at most holds: (kind, fd) for a SocketIO, ("signal", number) for a Signal.
+Slot = Tuple[str, int]
+
+
+class Registry(Protocol):
+    """What a listener needs from the registrar that made it."""
+
+    @property
+    def base(self) -> core.Base:
+        """The base new events go on (init() replaces it)."""
+
+    def claim(self, slot: Slot, listener: Listener) -> None:
+        """Make listener the holder of slot, deleting whoever held it."""
+
+    def vacate(self, slot: Slot, listener: Listener) -> None:
+        """Free slot if listener holds it."""
+
+
 class Listener(Basic):
     """Common machinery: one C event, registered through _arm()/_disarm()."""
 
     flags = 0
     _base: Optional[core.Base] = None
 
-    def __init__(self, registrar: "Registrar", fd: int, cb: Optional[Callable[..., Any]], args: Tuple[Any, ...]) -> None:
+    def __init__(self, registrar: Registry, fd: int, cb: Optional[Callable[..., Any]], args: Tuple[Any, ...]) -> None:
         self.registrar = registrar
         self.fd = fd
         self.cb = cb
@@ -82,21 +101,14 @@ class Listener(Basic):
             live.pop(self._key, None)
             raise
 
-    def _claim(self, table: Dict[Any, Any], slot: Any, delay: Optional[float]) -> None:
-        """Register as the one listener of `slot`, deleting whoever held it."""
-        old = table.get(slot)
-        if old is not None and old is not self:
-            old.delete()
-        table[slot] = self
+    def _claim(self, slot: Slot, delay: Optional[float]) -> None:
+        """Hold `slot` (deleting whoever held it) and arm; a failed arm frees it again."""
+        self.registrar.claim(slot, self)
         try:
             self._arm(delay)
         except BaseException:
-            self._vacate(table, slot)
+            self.registrar.vacate(slot, self)
             raise
-
-    def _vacate(self, table: Dict[Any, Any], slot: Any) -> None:
-        if table.get(slot) is self:
-            table.pop(slot, None)
 
     def _unlive(self) -> bool:
         """Forget the registration; tell the loop when nothing is left to wait for."""
@@ -144,22 +156,23 @@ class SocketIO(Listener):
     number reused after close() never keeps a stale callback registered.
     """
 
-    def __init__(self, registrar: "Registrar", kind: str, sock: Any, cb: Callable[..., Any], *args: Any) -> None:
+    def __init__(self, registrar: Registry, kind: str, sock: Any, cb: Callable[..., Any], *args: Any) -> None:
         super().__init__(registrar, fileno(sock), cb, args)
         self.kind = kind
         self.sock = sock
         self.subname = f"{kind}-{self.fd}"
+        self.slot: Slot = (kind, self.fd)
         self.flags = _KIND_FLAGS[kind] | EV_PERSIST
         self._direct = [cb, args, _decliner(self)]
         self.add()
 
     def add(self, delay: Optional[float] = None) -> None:
         self.log("add w/ delay =", delay)
-        self._claim(self.registrar.slots, (self.kind, self.fd), delay)
+        self._claim(self.slot, delay)
 
     def delete(self) -> None:
         self.log("delete")
-        self._vacate(self.registrar.slots, (self.kind, self.fd))
+        self.registrar.vacate(self.slot, self)
         self._disarm()
 
     def dereference(self) -> None:
@@ -199,7 +212,7 @@ class Timer(Listener):
 
     flags = EV_PERSIST
 
-    def __init__(self, registrar: "Registrar", delay: Optional[float], cb: Callable[..., Any], *args: Any) -> None:
+    def __init__(self, registrar: Registry, delay: Optional[float], cb: Callable[..., Any], *args: Any) -> None:
         super().__init__(registrar, -1, cb, args)
         self.delay = delay
         self.add(delay)
@@ -243,19 +256,20 @@ class Signal(Listener):
 
     flags = EV_SIGNAL | EV_PERSIST
 
-    def __init__(self, registrar: "Registrar", sig: int, cb: Callable[..., Any], *args: Any) -> None:
+    def __init__(self, registrar: Registry, sig: int, cb: Callable[..., Any], *args: Any) -> None:
         sig = int(sig)
         if not 0 < sig < _signal.NSIG:
             raise ValueError(f"signal number out of range: {sig}")
         super().__init__(registrar, sig, cb, args)
         self.sig = sig
+        self.slot: Slot = ("signal", sig)
         self.add()
 
     def add(self, delay: Optional[float] = None) -> None:
-        self._claim(self.registrar.signals, self.sig, delay)
+        self._claim(self.slot, delay)
 
     def delete(self) -> None:
-        self._vacate(self.registrar.signals, self.sig)
+        self.registrar.vacate(self.slot, self)
         self._disarm()
 
     def _fire(self, what: int) -> None:
@@ -273,7 +287,7 @@ class Event(Listener):
     ignored, EV_PERSIST keeps the event registered.
     """
 
-    def __init__(self, registrar: "Registrar", cb: Callable[..., Any], arg: Any = None,
+    def __init__(self, registrar: Registry, cb: Callable[..., Any], arg: Any = None,
                  evtype: int = 0, handle: Any = None) -> None:
         evtype = evtype or EV_TIMEOUT
         super().__init__(registrar, -1 if handle is None else fileno(handle), cb, ())

@@ -1,8 +1,10 @@
 """Registrars: one librel event base each, with rel's semantics around it.
 
 ``Registrar(method)`` runs on the named librel backend ('epoll', 'poll',
-'select', 'kqueue'); EpollRegistrar & co. pin one. ``PyeventRegistrar`` runs
-on an installed pyevent ``event`` C module instead.
+'select', 'kqueue'); EpollRegistrar & co. pin one. It alone owns its base
+and its slot table; the listeners it makes reach them only through base,
+claim() and vacate() (listener.Registry). ``PyeventRegistrar`` runs on an
+installed pyevent ``event`` C module instead.
 
 set_sleep()/set_turbo() tuned the polling sleep of pure-Python rel. librel
 blocks in the kernel until something happens, so the values are recorded and
@@ -24,7 +26,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from . import core
 from .core import EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_WRITE
 from .errors import AbortBranch
-from .listener import Event, Listener, Signal, SocketIO, Timer
+from .listener import Event, Listener, Signal, Slot, SocketIO, Timer
 from .util import Basic, log
 
 SLEEP_SEC = 0.03
@@ -50,8 +52,7 @@ class Registrar(Basic):
         self.base = core.Base(method or self.method)
         self.method = self.base.method
         self.running = False
-        self.slots: Dict[Tuple[str, int], SocketIO] = {}  # (kind, fd) -> its one SocketIO
-        self.signals: Dict[int, Signal] = {}
+        self.slots: Dict[Slot, Listener] = {}  # slot -> its one SocketIO or Signal
         self._retired: List[core.Base] = []  # replaced by init() while their loop ran
         self._sigint: Optional[Tuple[core.Base, int]] = None
 
@@ -79,6 +80,19 @@ class Registrar(Basic):
     def event(self, callback: Callable[..., Any], arg: Any = None, evtype: int = 0, handle: Any = None) -> Event:
         self.log("event")
         return Event(self, callback, arg, evtype, handle)
+
+    # -- slots (for listeners) ----------------------------------------------
+    def claim(self, slot: Slot, listener: Listener) -> None:
+        """Make listener the holder of slot, deleting whoever held it."""
+        old = self.slots.get(slot)
+        if old is not None and old is not listener:
+            old.delete()
+        self.slots[slot] = listener
+
+    def vacate(self, slot: Slot, listener: Listener) -> None:
+        """Free slot if listener holds it."""
+        if self.slots.get(slot) is listener:
+            self.slots.pop(slot, None)
 
     # -- running ------------------------------------------------------------
     def dispatch(self) -> None:
@@ -161,7 +175,6 @@ class Registrar(Basic):
         for listener in self._listeners():
             listener.delete()
         self.slots.clear()
-        self.signals.clear()
 
     def _retire(self, base: core.Base) -> None:
         """Free base now or, when one of its callbacks called us, once its loop returns."""
@@ -192,7 +205,7 @@ class Registrar(Basic):
         if self._sigint is None or self._sigint[0] is not base:
             def on_sigint(what: int) -> None:
                 current = _signal.getsignal(_signal.SIGINT)
-                if _signal.SIGINT not in self.signals and callable(current):
+                if ("signal", _signal.SIGINT) not in self.slots and callable(current):
                     current(_signal.SIGINT, None)
 
             self._sigint = (base, base.new_hook(_signal.SIGINT, EV_SIGNAL | EV_PERSIST, on_sigint))

@@ -1,5 +1,6 @@
 """The public surface, rel.util, and the rtimer tool."""
 
+import ast
 import importlib
 import os
 import signal
@@ -36,6 +37,19 @@ def test_submodules(module, names):
     mod = importlib.import_module(module)
     for name in names.split():
         assert hasattr(mod, name), f"{module}.{name}"
+
+
+def test_listener_does_not_import_registrar():
+    # The registrar owns its base and slots; listeners see it only as a listener.Registry.
+    with open(rel.listener.__file__) as f:
+        tree = ast.parse(f.read())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported.update(alias.name for alias in node.names)
+    assert not [name for name in imported if "registrar" in name]
 
 
 def test_from_rel_import_rel():
