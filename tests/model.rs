@@ -1,15 +1,14 @@
 //! Model-based test of the C API: random sequences of calls over a pool of
-//! events, checked against a reference model (see tests/model/mod.rs).
+//! events, checked against a reference model (the `rel-model` crate,
+//! crates/rel-model).
 //!
 //! Default budget: 300 sequences of 200 operations. REL_MODEL_ITERS=N runs
 //! N sequences; REL_MODEL_SEED=S replays the sequence with seed S (the seed
 //! of a failing sequence is printed); REL_MODEL_STATS=1 prints per-sequence
-//! counts; REL_MODEL_AVOID=... leaves out known-bug inputs (tests/model/mod.rs).
+//! counts; REL_MODEL_AVOID=... leaves out known-bug inputs (rel-model's
+//! crate docs).
 
-#[path = "model/mod.rs"]
-mod model;
-
-use model::{run_sequence, XorShift};
+use rel_model::{run_sequence, XorShift};
 
 const OPS: usize = 200;
 

@@ -8,8 +8,6 @@
 //! checks librel's locking for data races, which valgrind's helgrind/drd
 //! cannot judge (they do not see std's futex-based Mutex).
 
-#![allow(unsafe_op_in_unsafe_fn)]
-
 use std::os::raw::{c_int, c_short, c_void};
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,25 +17,28 @@ use std::thread;
 
 use rel::base_api::*;
 use rel::event_api::*;
-use rel::layout::event;
 
 const ROUNDS: usize = 300;
 const ACTIVATORS: usize = 3;
 
+/// A base or event pointer handed to another thread.
 struct Ptr<T>(*mut T);
+// SAFETY: librel's bases and events are thread-safe (the base locks); the
+// test frees each only after the threads using it are done.
 unsafe impl<T> Send for Ptr<T> {}
-unsafe impl<T> Sync for Ptr<T> {}
 
 static ACKS: Mutex<Vec<SyncSender<()>>> = Mutex::new(Vec::new());
 static DELETED: AtomicBool = AtomicBool::new(false);
 static AFTER_DEL: AtomicUsize = AtomicUsize::new(0);
 
-unsafe extern "C" fn ack_cb(_: c_int, _: c_short, arg: *mut c_void) {
+/// Acknowledges a callback on the channel numbered `arg`.
+extern "C" fn ack_cb(_: c_int, _: c_short, arg: *mut c_void) {
     let tx = ACKS.lock().unwrap()[arg as usize].clone();
     tx.send(()).unwrap();
 }
 
-unsafe extern "C" fn deleted_cb(_: c_int, _: c_short, arg: *mut c_void) {
+/// `ack_cb`, counting calls that come after `DELETED` was set.
+extern "C" fn deleted_cb(_: c_int, _: c_short, arg: *mut c_void) {
     if DELETED.load(Ordering::SeqCst) {
         AFTER_DEL.fetch_add(1, Ordering::SeqCst);
     }
@@ -56,84 +57,99 @@ fn wait(rx: &Receiver<()>) {
         .expect("callback not seen within 30 s: lost wake-up or deadlock");
 }
 
+// Every base and event below lives until after its last use: each worker
+// frees the event it owns as it ends, and the base is freed once the loop
+// has returned, after the joiner saw every worker end.
 #[test]
 fn threads_share_one_dispatching_base() {
-    // SAFETY (whole test): C API calls on a live base and live events.
-    unsafe {
-        let base = Ptr(event_base_new());
-        let far = event_new(base.0, -1, 0, None, null_mut());
-        let hour = libc::timeval {
-            tv_sec: 3600,
-            tv_usec: 0,
-        };
-        event_add(far, &hour);
-        let mut workers = Vec::new();
-        for _ in 0..ACTIVATORS {
-            let (id, rx) = channel();
-            let ev = Ptr(event_new(base.0, -1, 0, Some(ack_cb), id as *mut c_void));
-            workers.push(thread::spawn(move || {
-                let ev = ev;
-                for _ in 0..ROUNDS {
-                    event_active(ev.0, EV_READ as c_int, 1);
-                    wait(&rx);
-                }
-                event_free(ev.0);
-            }));
-        }
+    let base = Ptr(event_base_new());
+    // SAFETY: the live base.
+    let far = unsafe { event_new(base.0, -1, 0, None, null_mut()) };
+    let hour = libc::timeval {
+        tv_sec: 3600,
+        tv_usec: 0,
+    };
+    // SAFETY: a live event.
+    unsafe { event_add(far, &hour) };
+    let mut workers = Vec::new();
+    for _ in 0..ACTIVATORS {
         let (id, rx) = channel();
-        let timer = Ptr(event_new(base.0, -1, 0, Some(ack_cb), id as *mut c_void));
+        // SAFETY: the live base.
+        let ev = Ptr(unsafe { event_new(base.0, -1, 0, Some(ack_cb), id as *mut c_void) });
         workers.push(thread::spawn(move || {
-            let timer = timer;
-            let tv = libc::timeval {
-                tv_sec: 0,
-                tv_usec: 100,
-            };
-            for _ in 0..ROUNDS / 3 {
-                event_add(timer.0, &tv);
+            let ev = ev;
+            for _ in 0..ROUNDS {
+                // SAFETY: this thread's live event.
+                unsafe { event_active(ev.0, EV_READ as c_int, 1) };
                 wait(&rx);
             }
-            event_free(timer.0);
+            // SAFETY: this thread's event, not used after.
+            unsafe { event_free(ev.0) };
         }));
-        let (id, rx) = channel();
-        let zero = libc::timeval {
+    }
+    let (id, rx) = channel();
+    // SAFETY: the live base.
+    let timer = Ptr(unsafe { event_new(base.0, -1, 0, Some(ack_cb), id as *mut c_void) });
+    workers.push(thread::spawn(move || {
+        let timer = timer;
+        let tv = libc::timeval {
             tv_sec: 0,
-            tv_usec: 0,
+            tv_usec: 100,
         };
-        let churn: Ptr<event> = Ptr(event_new(
-            base.0,
-            -1,
-            EV_PERSIST,
-            Some(deleted_cb),
-            id as *mut c_void,
-        ));
-        workers.push(thread::spawn(move || {
-            let churn = churn;
-            for _ in 0..ROUNDS / 3 {
-                DELETED.store(false, Ordering::SeqCst);
-                event_add(churn.0, &zero);
-                wait(&rx);
+        for _ in 0..ROUNDS / 3 {
+            // SAFETY: this thread's live event.
+            unsafe { event_add(timer.0, &tv) };
+            wait(&rx);
+        }
+        // SAFETY: this thread's event, not used after.
+        unsafe { event_free(timer.0) };
+    }));
+    let (id, rx) = channel();
+    let zero = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    // SAFETY: the live base.
+    let churn =
+        Ptr(unsafe { event_new(base.0, -1, EV_PERSIST, Some(deleted_cb), id as *mut c_void) });
+    workers.push(thread::spawn(move || {
+        let churn = churn;
+        for _ in 0..ROUNDS / 3 {
+            DELETED.store(false, Ordering::SeqCst);
+            // SAFETY: this thread's live event.
+            unsafe { event_add(churn.0, &zero) };
+            wait(&rx);
+            // SAFETY: as above.
+            unsafe {
                 event_active(churn.0, EV_READ as c_int, 1);
                 event_del(churn.0);
-                DELETED.store(true, Ordering::SeqCst);
-                while rx.try_recv().is_ok() {}
             }
-            event_free(churn.0);
-        }));
-        let b = Ptr(base.0);
-        let joiner = thread::spawn(move || {
-            let b = b;
-            for w in workers {
-                w.join().unwrap();
-            }
-            event_base_loopbreak(b.0);
-        });
-        assert_eq!(event_base_dispatch(base.0), 0);
-        joiner.join().unwrap();
-        assert_eq!(
-            AFTER_DEL.load(Ordering::SeqCst),
-            0,
-            "callback after event_del returned"
-        );
+            DELETED.store(true, Ordering::SeqCst);
+            while rx.try_recv().is_ok() {}
+        }
+        // SAFETY: this thread's event, not used after.
+        unsafe { event_free(churn.0) };
+    }));
+    let b = Ptr(base.0);
+    let joiner = thread::spawn(move || {
+        let b = b;
+        for w in workers {
+            w.join().unwrap();
+        }
+        // SAFETY: the base is live until the loop this ends has returned.
+        unsafe { event_base_loopbreak(b.0) };
+    });
+    // SAFETY: the live base.
+    assert_eq!(unsafe { event_base_dispatch(base.0) }, 0);
+    joiner.join().unwrap();
+    assert_eq!(
+        AFTER_DEL.load(Ordering::SeqCst),
+        0,
+        "callback after event_del returned"
+    );
+    // SAFETY: the live base and its last event, each freed once; every
+    // thread that used them has ended.
+    unsafe {
         event_free(far);
         event_base_free(base.0);
     }

@@ -1,15 +1,13 @@
 //! Fuzz target: the fuzzer's bytes choose the backend and the operations of
-//! one sequence of the model test (tests/model/mod.rs, shared with
+//! one sequence of the model test (the `rel-model` crate, shared with
 //! `cargo test --test model`); any discrepancy with the model panics.
 #![no_main]
 
-#[path = "../../tests/model/mod.rs"]
-mod model;
-
 use libfuzzer_sys::fuzz_target;
+use rel_model::{run_sequence, Bytes};
 
 fuzz_target!(|data: &[u8]| {
-    if let Err(e) = model::run_sequence(&mut model::Bytes::new(data)) {
+    if let Err(e) = run_sequence(&mut Bytes::new(data)) {
         panic!("model mismatch:\n{e}");
     }
 });

@@ -1,29 +1,5 @@
-//! Model-based test engine: random (or fuzzer-chosen) sequences of librel C
-//! API calls over a small pool of events, checked against a reference model
-//! of what must be pending and what must fire.
-//!
-//! Shared by `tests/model.rs` (xorshift-driven, in `cargo test`) and the
-//! cargo-fuzz target `fuzz/fuzz_targets/model.rs` (bytes from libFuzzer):
-//! both feed a [`Source`] of bytes into [`run_sequence`].
-//!
-//! The model is exact because it only uses timing-free facts:
-//! - timeouts are either zero ("expires at the next pass") or an hour
-//!   ("never expires during the test");
-//! - readiness comes from socketpairs the engine writes to and drains
-//!   itself (level-triggered READ; WRITE is always ready), and from signals
-//!   the engine raises in its own thread (delivered before `raise` returns);
-//! - the loop is always `EVLOOP_ONCE | EVLOOP_NONBLOCK`, simulated pass by
-//!   pass: which priority queue runs, what activates, what fires;
-//! - callbacks act only on their own event (del, free, re-add, re-activate,
-//!   or loopbreak when it is alone in its queue), so the order in which the
-//!   events of one queue run cannot change the outcome: each loop call is
-//!   checked as a multiset of (event, fd, what).
-//!
-//! After every operation the engine compares, for every event, the return
-//! value, `event_pending` (bits and deadline), `event_initialized`,
-//! `event_get_priority`, the base's event counts, and the log lines.
-
-#![allow(dead_code, clippy::missing_safety_doc, unsafe_op_in_unsafe_fn)]
+//! The reference model, the engine that drives librel alongside it, and
+//! the prediction of each loop call.
 
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
@@ -38,74 +14,7 @@ use rel::layout::event;
 use rel::log_api::event_set_log_callback;
 use rel::{event_base, event_config};
 
-// ---------------------------------------------------------------- sources
-
-/// Where operations come from: one byte at a time.
-pub trait Source {
-    fn byte(&mut self) -> u8;
-    /// No more input (the fuzzer's bytes ran out): the sequence ends.
-    fn done(&self) -> bool;
-    fn below(&mut self, n: usize) -> usize {
-        self.byte() as usize % n
-    }
-    /// Called once per operation.
-    fn tick(&mut self) {}
-}
-
-/// xorshift64 with a fixed number of operations.
-pub struct XorShift {
-    state: u64,
-    left: usize,
-}
-
-impl XorShift {
-    pub fn new(seed: u64, ops: usize) -> XorShift {
-        XorShift {
-            state: seed.max(1),
-            left: ops,
-        }
-    }
-}
-
-impl Source for XorShift {
-    fn byte(&mut self) -> u8 {
-        let mut x = self.state;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.state = x;
-        (x >> 32) as u8
-    }
-    fn done(&self) -> bool {
-        self.left == 0
-    }
-    fn tick(&mut self) {
-        self.left = self.left.saturating_sub(1);
-    }
-}
-
-/// The fuzzer's input; zeroes once it runs out.
-pub struct Bytes<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Bytes<'a> {
-    pub fn new(data: &'a [u8]) -> Bytes<'a> {
-        Bytes { data, pos: 0 }
-    }
-}
-
-impl Source for Bytes<'_> {
-    fn byte(&mut self) -> u8 {
-        let b = self.data.get(self.pos).copied().unwrap_or(0);
-        self.pos += 1;
-        b
-    }
-    fn done(&self) -> bool {
-        self.pos >= self.data.len()
-    }
-}
+use crate::{avoid, Source};
 
 // ---------------------------------------------------------------- model
 
@@ -115,21 +24,24 @@ const SIGS: [c_int; 2] = [libc::SIGUSR1, libc::SIGUSR2];
 const LONG_SECS: i64 = 3600;
 const TV_ALL: c_short = EV_TIMEOUT | EV_READ | EV_WRITE | EV_SIGNAL | EV_CLOSED;
 
+/// What an event watches.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Kind {
+enum Kind {
     Timer,
     Io { pair: usize, bits: c_short },
     Signal { sig: usize },
 }
 
+/// The two timeouts whose expiry needs no clock: see the crate docs.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Tmo {
+enum Tmo {
     Zero,
     Long,
 }
 
+/// What an event's callback does at its first call of a loop call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Action {
+enum Action {
     None,
     DelSelf,
     FreeSelf,
@@ -361,12 +273,19 @@ fn tv_of(t: Option<Tmo>) -> Option<libc::timeval> {
     })
 }
 
+/// `event_add` with a model timeout.
+///
+/// # Safety
+/// `mem` is pool memory (see [`Engine`]).
 unsafe fn add_raw(mem: *mut event, t: Option<Tmo>) -> c_int {
     let tv = tv_of(t);
-    event_add(mem, tv.as_ref().map_or(std::ptr::null(), |t| t as *const _))
+    // SAFETY: `mem` as the caller promises; `tv` outlives the call.
+    unsafe { event_add(mem, tv.as_ref().map_or(std::ptr::null(), |t| t as *const _)) }
 }
 
-unsafe extern "C" fn trampoline(fd: c_int, what: c_short, arg: *mut c_void) {
+/// Every event's callback: records the call and carries out the action the
+/// model chose for the event's first call in this loop call.
+extern "C" fn trampoline(fd: c_int, what: c_short, arg: *mut c_void) {
     let (i, gen) = (arg as usize & 15, arg as usize >> 4);
     let todo = CTX.with(|c| {
         let mut c = c.borrow_mut();
@@ -376,19 +295,29 @@ unsafe extern "C" fn trampoline(fd: c_int, what: c_short, arg: *mut c_void) {
         (act, c.mem[i], c.base)
     });
     let (act, mem, base) = todo;
-    let err = match act {
-        Action::None => None,
-        Action::DelSelf => (event_del(mem) != 0).then(|| "event_del(self) != 0".to_string()),
-        Action::FreeSelf => {
-            event_free(mem);
-            None
+    // SAFETY: `base` is the engine's, inside its own loop call. `mem` is
+    // used only for an action, which the model gives only to events live
+    // when the loop call began, and which runs once (it was removed from
+    // `actions` above): only that action frees `mem`.
+    let err = unsafe {
+        match act {
+            Action::None => None,
+            Action::DelSelf => (event_del(mem) != 0).then(|| "event_del(self) != 0".to_string()),
+            Action::FreeSelf => {
+                event_free(mem);
+                None
+            }
+            Action::AddSelf(t) => {
+                (add_raw(mem, t) != 0).then(|| "event_add(self) != 0".to_string())
+            }
+            Action::ActiveSelf(res) => {
+                event_active(mem, res as c_int, 1);
+                None
+            }
+            Action::Break => {
+                (event_base_loopbreak(base) != 0).then(|| "loopbreak != 0".to_string())
+            }
         }
-        Action::AddSelf(t) => (add_raw(mem, t) != 0).then(|| "event_add(self) != 0".to_string()),
-        Action::ActiveSelf(res) => {
-            event_active(mem, res as c_int, 1);
-            None
-        }
-        Action::Break => (event_base_loopbreak(base) != 0).then(|| "loopbreak != 0".to_string()),
     };
     if let Some(e) = err {
         CTX.with(|c| c.borrow_mut().as_mut().unwrap().errors.push(e));
@@ -400,10 +329,17 @@ unsafe extern "C" fn trampoline(fd: c_int, what: c_short, arg: *mut c_void) {
 static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static SETUP: Once = Once::new();
 /// One engine at a time per process: logs and signals are process-wide.
-pub static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: Mutex<()> = Mutex::new(());
 
+/// Collects librel's log lines for [`Engine::expect_logs`].
+///
+/// # Safety
+/// `msg` is a NUL-terminated string, as librel passes.
 unsafe extern "C" fn log_cb(_severity: c_int, msg: *const c_char) {
-    let s = std::ffi::CStr::from_ptr(msg).to_string_lossy().into_owned();
+    // SAFETY: as the caller promises; copied before returning.
+    let s = unsafe { std::ffi::CStr::from_ptr(msg) }
+        .to_string_lossy()
+        .into_owned();
     LOG.lock().unwrap_or_else(|e| e.into_inner()).push(s);
 }
 
@@ -415,7 +351,9 @@ fn setup_process() {
         // Our own handlers: a signal raised while librel does not watch it
         // is simply lost, as the model says, instead of killing the process.
         for sig in SIGS {
-            // SAFETY: a plain handler that does nothing.
+            // SAFETY: an all-zero sigaction is a valid one (empty mask, no
+            // flags); the handler it installs does nothing, so it is
+            // async-signal-safe.
             unsafe {
                 let mut sa: libc::sigaction = std::mem::zeroed();
                 sa.sa_sigaction = ignore_signal as extern "C" fn(c_int) as usize;
@@ -431,18 +369,30 @@ fn take_logs() -> Vec<String> {
 
 // ---------------------------------------------------------------- engine
 
-pub const METHODS: [&str; 3] = ["epoll", "poll", "select"];
+const METHODS: [&str; 3] = ["epoll", "poll", "select"];
 
+/// One sequence: librel's base and the world around it, and the model.
+///
+/// What the `unsafe` blocks rely on: `base` is live until `teardown` frees
+/// it, and every `m.evs[i].mem` is null or pool memory: a live allocation
+/// of `size_of::<event>()` bytes from libc's malloc (event_new's allocator
+/// too, as nothing calls event_set_mem_functions) that only the engine
+/// frees. librel takes pool memory whether or not it holds an assigned
+/// event: it refuses garbage with -1 and a log line, as the engine checks.
 struct Engine {
     base: *mut event_base,
-    method: &'static str,
     pairs: [[c_int; 2]; NPAIR],
     m: Model,
     trace: Vec<String>,
 }
 
-/// Runs one sequence from `src`; Err carries the operation trace and the
-/// first discrepancy.
+/// Runs one sequence from `src`: a backend (epoll, poll or select), then
+/// operations until `src` is done, each followed by a check of every event
+/// against the model, then a teardown. Err carries the first discrepancy
+/// and the trace of operations that led to it.
+///
+/// Sequences from several threads run one at a time: the log callback and
+/// the signals they use are process-wide.
 pub fn run_sequence(src: &mut dyn Source) -> Result<(), String> {
     setup_process();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -491,7 +441,8 @@ fn fail<T>(msg: String) -> Result<T, String> {
 
 impl Engine {
     fn new(method: &'static str) -> Result<Engine, String> {
-        // SAFETY: plain C API calls with valid arguments.
+        // SAFETY: `cfg` is used between its new and its free only; each
+        // `name` outlives the call that reads it.
         let base = unsafe {
             let cfg: *mut event_config = event_config_new();
             for other in METHODS.iter().filter(|&&m| m != method) {
@@ -508,19 +459,18 @@ impl Engine {
         }
         let mut pairs = [[0; 2]; NPAIR];
         for p in &mut pairs {
-            // SAFETY: a valid out-array of two ints.
+            // SAFETY: `p` is the two ints socketpair writes.
             if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, p.as_mut_ptr()) } != 0
             {
                 return fail("socketpair failed".into());
             }
             for fd in *p {
-                // SAFETY: fds we just created.
+                // SAFETY: F_SETFL takes an int and touches no memory of ours.
                 unsafe { libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK) };
             }
         }
         Ok(Engine {
             base,
-            method,
             pairs,
             m: Model {
                 evs: [Ev::empty(); NEV],
@@ -535,7 +485,8 @@ impl Engine {
 
     fn close(&mut self) {
         for p in self.pairs {
-            // SAFETY: our own fds, closed once.
+            // SAFETY: the engine's own fds, closed once; the base that
+            // watched them is freed (or leaked after a mismatch) by now.
             unsafe {
                 libc::close(p[0]);
                 libc::close(p[1]);
@@ -596,210 +547,229 @@ impl Engine {
         if !e.live() && !matches!(op, 14..=17 | 20..) {
             op = 0;
         }
-        // SAFETY (whole match): every pointer handed to librel is either a
-        // live allocation of ours or NULL; the model tracks which.
-        unsafe {
-            match op {
-                0 | 1 => {
-                    let (kind, persist) = Self::pick_kind(src);
-                    let via_new = src.byte() & 1 == 1;
-                    self.assign(i, kind, persist, via_new)?;
-                }
-                2 => {
-                    let direct = src.byte() & 1 == 1;
-                    if direct && !avoid("idleslot") && e.live() && !(e.assigned && e.pending()) {
-                        // Legal for memory that is in no list: the program
-                        // owns it (libevent lets it be reused or freed).
-                        self.trace.push(format!("libc::free ev{i} (not pending)"));
-                        libc::free(e.mem.cast());
-                        self.m.evs[i] = Ev {
-                            gen: e.gen,
-                            ..Ev::empty()
-                        };
-                    } else {
-                        self.free(i)?;
-                    }
-                }
-                3 => {
-                    if !e.live() {
-                        return Ok(());
-                    }
-                    self.trace.push(format!("clobber ev{i}"));
-                    if e.assigned {
-                        event_del(e.mem);
-                        self.m.delete(i);
-                    }
-                    std::ptr::write_bytes(e.mem.cast::<u8>(), 0xA5, std::mem::size_of::<event>());
-                    self.m.evs[i].assigned = false;
-                    take_logs();
-                }
-                4..=7 => {
-                    let mut t = Self::pick_tmo(src);
-                    if matches!(e.kind, Kind::Signal { .. }) && avoid("sigpersist") {
-                        t = None;
-                    }
-                    if !e.live() {
-                        return Ok(());
-                    }
-                    self.trace.push(format!("add ev{i} {t:?}"));
-                    let r = add_raw(e.mem, t);
-                    if e.assigned {
-                        self.m.add(i, t);
-                        self.check_ret("event_add", r, 0)?;
-                        self.expect_logs("event_add", None)?;
-                    } else {
-                        self.check_ret("event_add(unassigned)", r, -1)?;
-                        self.expect_logs("event_add", Some("not been assigned"))?;
-                    }
-                }
-                8 => {
-                    if !e.live() {
-                        return Ok(());
-                    }
-                    self.trace.push(format!("del ev{i}"));
-                    let r = event_del(e.mem);
-                    if e.assigned {
-                        self.m.delete(i);
-                        self.check_ret("event_del", r, 0)?;
-                        self.expect_logs("event_del", None)?;
-                    } else {
-                        self.check_ret("event_del(unassigned)", r, -1)?;
-                        self.expect_logs("event_del", Some("not been assigned"))?;
-                    }
-                }
-                9 | 10 => {
-                    let mut res = [
-                        EV_TIMEOUT,
-                        EV_READ,
-                        EV_WRITE,
-                        EV_READ | EV_WRITE,
-                        EV_SIGNAL,
-                        0,
-                    ][src.below(6)];
-                    if res == 0 && avoid("res0") {
-                        res = EV_TIMEOUT;
-                    }
-                    let ncalls = 1 + src.below(3) as c_short;
-                    if !e.live() {
-                        return Ok(());
-                    }
-                    self.trace
-                        .push(format!("active ev{i} res {res:#x} ncalls {ncalls}"));
-                    event_active(e.mem, res as c_int, ncalls);
-                    if e.assigned {
-                        self.m.activate(i, res, ncalls as u32);
-                        self.expect_logs("event_active", None)?;
-                    } else {
-                        self.expect_logs("event_active", Some("not been assigned"))?;
-                    }
-                }
-                11 => {
-                    let p = src.below(5) as c_int - 1;
-                    if !e.live() {
-                        return Ok(());
-                    }
-                    self.trace.push(format!("priority_set ev{i} {p}"));
-                    let r = event_priority_set(e.mem, p);
-                    let ok =
-                        e.assigned && p >= 0 && (p as usize) < self.m.npri && e.active.is_none();
-                    self.check_ret("event_priority_set", r, if ok { 0 } else { -1 })?;
-                    if ok {
-                        self.m.evs[i].pri = p as u8;
-                    }
-                    take_logs();
-                }
-                12 => {
-                    let n = [1, 2, 3, 4, 0, 256][src.below(6)];
-                    self.trace.push(format!("priority_init {n}"));
-                    let r = event_base_priority_init(self.base, n);
-                    let ok = (1..256).contains(&n) && !self.m.any_active();
-                    self.check_ret("event_base_priority_init", r, if ok { 0 } else { -1 })?;
-                    if ok {
-                        self.m.npri = n as usize;
-                    }
-                    take_logs();
-                }
-                13 => {
-                    if !e.live() {
-                        return Ok(());
-                    }
-                    self.trace.push(format!("remove_timer ev{i}"));
-                    let r = event_remove_timer(e.mem);
-                    if e.assigned {
-                        self.check_ret("event_remove_timer", r, 0)?;
-                        let ev = &mut self.m.evs[i];
-                        ev.timeout = None;
-                        ev.persist_long = false;
-                    } else {
-                        self.check_ret("event_remove_timer(unassigned)", r, -1)?;
-                    }
-                    take_logs();
-                }
-                14 | 15 => {
-                    let p = src.below(NPAIR);
-                    self.trace.push(format!("write pair{p}"));
-                    let c = 1u8;
-                    libc::write(self.pairs[p][1], (&c as *const u8).cast(), 1);
-                    self.m.readable[p] = true;
-                }
-                16 => {
-                    let p = src.below(NPAIR);
-                    self.trace.push(format!("drain pair{p}"));
-                    let mut buf = [0u8; 256];
-                    while libc::read(self.pairs[p][0], buf.as_mut_ptr().cast(), buf.len()) > 0 {}
-                    self.m.readable[p] = false;
-                }
-                17 => {
-                    let s = src.below(2);
-                    self.trace.push(format!("raise sig{s}"));
-                    libc::raise(SIGS[s]);
-                    if self.m.watchers(s) > 0 {
-                        self.m.sig_count[s] += 1;
-                    }
-                }
-                18 | 19 => {
-                    let a = match src.below(7) {
-                        0 => Action::DelSelf,
-                        1 => Action::FreeSelf,
-                        2 => Action::AddSelf(Self::pick_tmo(src)),
-                        3 => Action::ActiveSelf([EV_TIMEOUT, EV_READ, 0][src.below(3)]),
-                        4 => Action::Break,
-                        _ => Action::None,
-                    };
-                    let a = match a {
-                        Action::AddSelf(Some(_))
-                            if matches!(e.kind, Kind::Signal { .. }) && avoid("sigpersist") =>
-                        {
-                            Action::AddSelf(None)
-                        }
-                        a => a,
-                    };
-                    let sig_del = matches!(e.kind, Kind::Signal { .. })
-                        && !e.persist
-                        && matches!(a, Action::DelSelf | Action::FreeSelf);
-                    if e.live() && !(sig_del && avoid("sigdel")) {
-                        self.trace.push(format!("on ev{i} callback: {a:?}"));
-                        self.m.evs[i].action = a;
-                    }
-                }
-                20 => {
-                    self.trace.push("loopbreak (outside the loop)".into());
-                    self.check_ret("event_base_loopbreak", event_base_loopbreak(self.base), 0)?;
-                    self.check_ret("event_base_got_break", event_base_got_break(self.base), 1)?;
-                }
-                _ => self.run_loop()?,
+        // Where an arm hands `e.mem` to librel, the entry is live (op 0
+        // replaced the op otherwise, and the arm checks again): pool memory.
+        match op {
+            0 | 1 => {
+                let (kind, persist) = Self::pick_kind(src);
+                let via_new = src.byte() & 1 == 1;
+                self.assign(i, kind, persist, via_new)?;
             }
+            2 => {
+                let direct = src.byte() & 1 == 1;
+                if direct && !avoid("idleslot") && e.live() && !(e.assigned && e.pending()) {
+                    // Legal for memory that is in no list: the program
+                    // owns it (libevent lets it be reused or freed).
+                    self.trace.push(format!("libc::free ev{i} (not pending)"));
+                    // SAFETY: pool memory (malloc'd) that librel keeps no
+                    // pointer to, as the event is in no list; the entry is
+                    // emptied below.
+                    unsafe { libc::free(e.mem.cast()) };
+                    self.m.evs[i] = Ev {
+                        gen: e.gen,
+                        ..Ev::empty()
+                    };
+                } else {
+                    self.free(i)?;
+                }
+            }
+            3 => {
+                if !e.live() {
+                    return Ok(());
+                }
+                self.trace.push(format!("clobber ev{i}"));
+                if e.assigned {
+                    // SAFETY: pool memory.
+                    unsafe { event_del(e.mem) };
+                    self.m.delete(i);
+                }
+                // SAFETY: pool memory is `size_of::<event>()` bytes, and in
+                // none of librel's lists (deleted above if assigned).
+                unsafe {
+                    std::ptr::write_bytes(e.mem.cast::<u8>(), 0xA5, std::mem::size_of::<event>())
+                };
+                self.m.evs[i].assigned = false;
+                take_logs();
+            }
+            4..=7 => {
+                let mut t = Self::pick_tmo(src);
+                if matches!(e.kind, Kind::Signal { .. }) && avoid("sigpersist") {
+                    t = None;
+                }
+                if !e.live() {
+                    return Ok(());
+                }
+                self.trace.push(format!("add ev{i} {t:?}"));
+                // SAFETY: pool memory.
+                let r = unsafe { add_raw(e.mem, t) };
+                if e.assigned {
+                    self.m.add(i, t);
+                    self.check_ret("event_add", r, 0)?;
+                    self.expect_logs("event_add", None)?;
+                } else {
+                    self.check_ret("event_add(unassigned)", r, -1)?;
+                    self.expect_logs("event_add", Some("not been assigned"))?;
+                }
+            }
+            8 => {
+                if !e.live() {
+                    return Ok(());
+                }
+                self.trace.push(format!("del ev{i}"));
+                // SAFETY: pool memory.
+                let r = unsafe { event_del(e.mem) };
+                if e.assigned {
+                    self.m.delete(i);
+                    self.check_ret("event_del", r, 0)?;
+                    self.expect_logs("event_del", None)?;
+                } else {
+                    self.check_ret("event_del(unassigned)", r, -1)?;
+                    self.expect_logs("event_del", Some("not been assigned"))?;
+                }
+            }
+            9 | 10 => {
+                let mut res = [
+                    EV_TIMEOUT,
+                    EV_READ,
+                    EV_WRITE,
+                    EV_READ | EV_WRITE,
+                    EV_SIGNAL,
+                    0,
+                ][src.below(6)];
+                if res == 0 && avoid("res0") {
+                    res = EV_TIMEOUT;
+                }
+                let ncalls = 1 + src.below(3) as c_short;
+                if !e.live() {
+                    return Ok(());
+                }
+                self.trace
+                    .push(format!("active ev{i} res {res:#x} ncalls {ncalls}"));
+                // SAFETY: pool memory.
+                unsafe { event_active(e.mem, res as c_int, ncalls) };
+                if e.assigned {
+                    self.m.activate(i, res, ncalls as u32);
+                    self.expect_logs("event_active", None)?;
+                } else {
+                    self.expect_logs("event_active", Some("not been assigned"))?;
+                }
+            }
+            11 => {
+                let p = src.below(5) as c_int - 1;
+                if !e.live() {
+                    return Ok(());
+                }
+                self.trace.push(format!("priority_set ev{i} {p}"));
+                // SAFETY: pool memory.
+                let r = unsafe { event_priority_set(e.mem, p) };
+                let ok = e.assigned && p >= 0 && (p as usize) < self.m.npri && e.active.is_none();
+                self.check_ret("event_priority_set", r, if ok { 0 } else { -1 })?;
+                if ok {
+                    self.m.evs[i].pri = p as u8;
+                }
+                take_logs();
+            }
+            12 => {
+                let n = [1, 2, 3, 4, 0, 256][src.below(6)];
+                self.trace.push(format!("priority_init {n}"));
+                // SAFETY: the live base.
+                let r = unsafe { event_base_priority_init(self.base, n) };
+                let ok = (1..256).contains(&n) && !self.m.any_active();
+                self.check_ret("event_base_priority_init", r, if ok { 0 } else { -1 })?;
+                if ok {
+                    self.m.npri = n as usize;
+                }
+                take_logs();
+            }
+            13 => {
+                if !e.live() {
+                    return Ok(());
+                }
+                self.trace.push(format!("remove_timer ev{i}"));
+                // SAFETY: pool memory.
+                let r = unsafe { event_remove_timer(e.mem) };
+                if e.assigned {
+                    self.check_ret("event_remove_timer", r, 0)?;
+                    let ev = &mut self.m.evs[i];
+                    ev.timeout = None;
+                    ev.persist_long = false;
+                } else {
+                    self.check_ret("event_remove_timer(unassigned)", r, -1)?;
+                }
+                take_logs();
+            }
+            14 | 15 => {
+                let p = src.below(NPAIR);
+                self.trace.push(format!("write pair{p}"));
+                let c = 1u8;
+                // SAFETY: writes one byte from `c`.
+                unsafe { libc::write(self.pairs[p][1], (&c as *const u8).cast(), 1) };
+                self.m.readable[p] = true;
+            }
+            16 => {
+                let p = src.below(NPAIR);
+                self.trace.push(format!("drain pair{p}"));
+                let mut buf = [0u8; 256];
+                // SAFETY: reads at most `buf.len()` bytes into `buf`.
+                while unsafe { libc::read(self.pairs[p][0], buf.as_mut_ptr().cast(), buf.len()) }
+                    > 0
+                {}
+                self.m.readable[p] = false;
+            }
+            17 => {
+                let s = src.below(2);
+                self.trace.push(format!("raise sig{s}"));
+                // SAFETY: SIGS have a handler (ours from setup_process, or
+                // librel's while it watches them): raising one runs it.
+                unsafe { libc::raise(SIGS[s]) };
+                if self.m.watchers(s) > 0 {
+                    self.m.sig_count[s] += 1;
+                }
+            }
+            18 | 19 => {
+                let a = match src.below(7) {
+                    0 => Action::DelSelf,
+                    1 => Action::FreeSelf,
+                    2 => Action::AddSelf(Self::pick_tmo(src)),
+                    3 => Action::ActiveSelf([EV_TIMEOUT, EV_READ, 0][src.below(3)]),
+                    4 => Action::Break,
+                    _ => Action::None,
+                };
+                let a = match a {
+                    Action::AddSelf(Some(_))
+                        if matches!(e.kind, Kind::Signal { .. }) && avoid("sigpersist") =>
+                    {
+                        Action::AddSelf(None)
+                    }
+                    a => a,
+                };
+                let sig_del = matches!(e.kind, Kind::Signal { .. })
+                    && !e.persist
+                    && matches!(a, Action::DelSelf | Action::FreeSelf);
+                if e.live() && !(sig_del && avoid("sigdel")) {
+                    self.trace.push(format!("on ev{i} callback: {a:?}"));
+                    self.m.evs[i].action = a;
+                }
+            }
+            20 => {
+                self.trace.push("loopbreak (outside the loop)".into());
+                // SAFETY: the live base.
+                let (r, got) = unsafe {
+                    (
+                        event_base_loopbreak(self.base),
+                        event_base_got_break(self.base),
+                    )
+                };
+                self.check_ret("event_base_loopbreak", r, 0)?;
+                self.check_ret("event_base_got_break", got, 1)?;
+            }
+            _ => self.run_loop()?,
         }
         Ok(())
     }
 
-    unsafe fn assign(
-        &mut self,
-        i: usize,
-        kind: Kind,
-        persist: bool,
-        via_new: bool,
-    ) -> Result<(), String> {
+    /// Gives entry `i` a fresh event, with event_new or event_assign.
+    fn assign(&mut self, i: usize, kind: Kind, persist: bool, via_new: bool) -> Result<(), String> {
         let old = self.m.evs[i];
         let events = Ev {
             kind,
@@ -814,7 +784,8 @@ impl Engine {
         if via_new && !old.live() {
             self.trace
                 .push(format!("ev{i} = event_new {kind:?} persist {persist}"));
-            mem = event_new(self.base, fd, events, Some(trampoline), arg);
+            // SAFETY: the live base.
+            mem = unsafe { event_new(self.base, fd, events, Some(trampoline), arg) };
             if mem.is_null() {
                 return fail("event_new returned NULL".into());
             }
@@ -826,18 +797,22 @@ impl Engine {
                 // REL_MODEL_AVOID=idleslot, also release the slot librel
                 // may keep for an idle event.)
                 self.trace.push(format!("del ev{i} (before event_assign)"));
-                self.check_ret("event_del", event_del(old.mem), 0)?;
+                // SAFETY: pool memory (the entry is live).
+                self.check_ret("event_del", unsafe { event_del(old.mem) }, 0)?;
                 self.m.delete(i);
                 take_logs();
             }
             mem = if old.live() {
                 old.mem
             } else {
-                libc::malloc(std::mem::size_of::<event>()).cast()
+                // SAFETY: a plain allocation, which becomes pool memory.
+                unsafe { libc::malloc(std::mem::size_of::<event>()) }.cast()
             };
             self.trace
                 .push(format!("event_assign ev{i} {kind:?} persist {persist}"));
-            let r = event_assign(mem, self.base, fd, events, Some(trampoline), arg);
+            // SAFETY: `mem` is pool memory in none of librel's lists (a
+            // pending event was deleted above); the base is live.
+            let r = unsafe { event_assign(mem, self.base, fd, events, Some(trampoline), arg) };
             self.check_ret("event_assign", r, 0)?;
             self.expect_logs("event_assign", None)?;
         }
@@ -853,20 +828,25 @@ impl Engine {
         Ok(())
     }
 
-    unsafe fn free(&mut self, i: usize) -> Result<(), String> {
+    /// Frees entry `i` with event_free (and libc's free if librel refuses
+    /// it, as it must for unassigned memory), leaving the entry empty.
+    fn free(&mut self, i: usize) -> Result<(), String> {
         let e = self.m.evs[i];
         if !e.live() {
             return Ok(());
         }
         self.trace.push(format!("free ev{i}"));
-        event_free(e.mem);
+        // SAFETY: pool memory; the entry is emptied below.
+        unsafe { event_free(e.mem) };
         if e.assigned {
             self.m.delete(i);
             self.expect_logs("event_free", None)?;
         } else {
             // Refused: the memory is still ours.
             self.expect_logs("event_free", Some("not been assigned"))?;
-            libc::free(e.mem.cast());
+            // SAFETY: malloc'd pool memory that librel refused, so holds no
+            // pointer to.
+            unsafe { libc::free(e.mem.cast()) };
         }
         self.m.evs[i] = Ev {
             gen: e.gen,
@@ -1042,7 +1022,8 @@ impl Engine {
         None
     }
 
-    unsafe fn run_loop(&mut self) -> Result<(), String> {
+    /// One `event_base_loop(ONCE|NONBLOCK)` against the model's prediction.
+    fn run_loop(&mut self) -> Result<(), String> {
         let Some((ret, calls, actions, after)) = self.simulate() else {
             self.trace.push("loop skipped (would not end)".into());
             return Ok(());
@@ -1064,7 +1045,9 @@ impl Engine {
                 errors: Vec::new(),
             })
         });
-        let r = event_base_loop(self.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+        // SAFETY: the live base; its callbacks touch only the base and pool
+        // memory (see `trampoline`).
+        let r = unsafe { event_base_loop(self.base, EVLOOP_ONCE | EVLOOP_NONBLOCK) };
         let ctx = CTX.with(|c| c.borrow_mut().take()).unwrap();
         self.m = after;
         if let Some(e) = ctx.errors.first() {
@@ -1080,63 +1063,64 @@ impl Engine {
 
     /// Every event's observable state against the model.
     fn check_all(&mut self) -> Result<(), String> {
-        let now = unsafe {
-            let mut tv = libc::timeval {
-                tv_sec: 0,
-                tv_usec: 0,
-            };
-            libc::gettimeofday(&mut tv, null_mut());
-            tv.tv_sec
+        let mut tv = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
         };
+        // SAFETY: `tv` is the timeval it writes; no timezone.
+        unsafe { libc::gettimeofday(&mut tv, null_mut()) };
+        let now = tv.tv_sec;
         for (i, e) in self.m.evs.iter().enumerate() {
             if !e.live() {
                 continue;
             }
-            // SAFETY: live memory of ours.
-            unsafe {
-                let mut tv = libc::timeval {
-                    tv_sec: 0,
-                    tv_usec: 0,
+            let mut tv = libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            };
+            // SAFETY: pool memory (the entry is live); `tv` is the timeval
+            // it writes.
+            let got = unsafe { event_pending(e.mem, TV_ALL, &mut tv) };
+            let want = if e.assigned { e.flags() as c_int } else { 0 };
+            if got != want {
+                return fail(format!(
+                    "event_pending(ev{i}) = {got:#x}, model says {want:#x} ({e:?})"
+                ));
+            }
+            if e.assigned {
+                let far = match e.timeout {
+                    Some(Timeout::Long(k)) => k * LONG_SECS,
+                    _ => 0,
                 };
-                let got = event_pending(e.mem, TV_ALL, &mut tv);
-                let want = if e.assigned { e.flags() as c_int } else { 0 };
-                if got != want {
+                if e.timeout.is_some() && (tv.tv_sec - now - far).abs() > 5 {
                     return fail(format!(
-                        "event_pending(ev{i}) = {got:#x}, model says {want:#x} ({e:?})"
+                        "ev{i}: deadline {} s from now, want {far}",
+                        tv.tv_sec - now
                     ));
                 }
-                if e.assigned {
-                    let far = match e.timeout {
-                        Some(Timeout::Long(k)) => k * LONG_SECS,
-                        _ => 0,
-                    };
-                    if e.timeout.is_some() && (tv.tv_sec - now - far).abs() > 5 {
-                        return fail(format!(
-                            "ev{i}: deadline {} s from now, want {far}",
-                            tv.tv_sec - now
-                        ));
-                    }
-                    if event_get_priority(e.mem) != c_int::from(e.pri) {
-                        return fail(format!(
-                            "ev{i}: priority {} want {}",
-                            event_get_priority(e.mem),
-                            e.pri
-                        ));
-                    }
-                    if event_get_fd(e.mem) != self.fd_of(e.kind)
-                        || event_get_events(e.mem) != e.events()
-                    {
-                        return fail(format!("ev{i}: fd/events changed"));
-                    }
+                // SAFETY: pool memory.
+                let (pri, fd, events) = unsafe {
+                    (
+                        event_get_priority(e.mem),
+                        event_get_fd(e.mem),
+                        event_get_events(e.mem),
+                    )
+                };
+                if pri != c_int::from(e.pri) {
+                    return fail(format!("ev{i}: priority {pri} want {}", e.pri));
                 }
-                if event_initialized(e.mem) != c_int::from(e.assigned) {
-                    return fail(format!("event_initialized(ev{i}) wrong"));
+                if fd != self.fd_of(e.kind) || events != e.events() {
+                    return fail(format!("ev{i}: fd/events changed"));
                 }
+            }
+            // SAFETY: pool memory.
+            if unsafe { event_initialized(e.mem) } != c_int::from(e.assigned) {
+                return fail(format!("event_initialized(ev{i}) wrong"));
             }
         }
         take_logs(); // pending on unassigned events logs; checked above by value
         let (added, active) = self.m.counts();
-        // SAFETY: our live base.
+        // SAFETY: the live base.
         let (got_added, got_active) = unsafe {
             (
                 event_base_get_num_events(self.base, EVENT_BASE_COUNT_ADDED),
@@ -1148,10 +1132,15 @@ impl Engine {
                 "counts: added {got_added} active {got_active}, model says {added} {active}"
             ));
         }
-        let visited = unsafe {
-            let mut n: c_int = 0;
-            event_base_foreach_event(self.base, Some(count_visit), (&mut n as *mut c_int).cast());
-            n
+        let mut visited: c_int = 0;
+        // SAFETY: the live base; count_visit's argument is `visited`, which
+        // outlives the call.
+        unsafe {
+            event_base_foreach_event(
+                self.base,
+                Some(count_visit),
+                (&mut visited as *mut c_int).cast(),
+            )
         };
         let pending = self
             .m
@@ -1164,6 +1153,7 @@ impl Engine {
                 "event_base_foreach_event visited {visited}, model has {pending} pending"
             ));
         }
+        // SAFETY: the live base.
         let npri = unsafe { event_base_get_npriorities(self.base) };
         self.check_ret("event_base_get_npriorities", npri, self.m.npri as c_int)
     }
@@ -1173,71 +1163,64 @@ impl Engine {
     /// detached (event_get_base NULL, event_del -1 without a log line,
     /// event_pending 0, event_free fine).
     fn teardown(&mut self, mode: u8) -> Result<(), String> {
-        // SAFETY: pointers the model says are live.
-        unsafe {
-            if mode & 1 == 0 {
-                self.trace
-                    .push("teardown: free events, then the base".into());
-                for i in 0..NEV {
-                    self.free(i)?;
-                }
-                event_base_free(self.base);
-                return self.expect_logs("teardown", None);
-            }
+        if mode & 1 == 0 {
             self.trace
-                .push("teardown: free the base with events pending".into());
-            // Events that are not pending keep a pointer to the freed base,
-            // which no call may use: free them first.
+                .push("teardown: free events, then the base".into());
             for i in 0..NEV {
-                let e = self.m.evs[i];
-                if !(e.assigned && e.pending()) {
-                    self.free(i)?;
-                }
+                self.free(i)?;
             }
-            event_base_free(self.base);
-            self.expect_logs("event_base_free", None)?;
-            for i in 0..NEV {
-                let e = self.m.evs[i];
-                if !e.live() {
-                    continue;
-                }
-                if !event_get_base(e.mem).is_null() {
-                    return fail(format!("ev{i} still names the freed base"));
-                }
-                self.check_ret("event_del after base free", event_del(e.mem), -1)?;
-                self.expect_logs("event_del after base free", None)?;
-                self.check_ret(
-                    "event_pending after base free",
-                    event_pending(e.mem, TV_ALL, null_mut()),
-                    0,
-                )?;
-                event_free(e.mem);
-                self.m.evs[i] = Ev::empty();
-                take_logs();
+            // SAFETY: the live base, with no events left; nothing uses it
+            // after teardown.
+            unsafe { event_base_free(self.base) };
+            return self.expect_logs("teardown", None);
+        }
+        self.trace
+            .push("teardown: free the base with events pending".into());
+        // Events that are not pending keep a pointer to the freed base,
+        // which no call may use: free them first.
+        for i in 0..NEV {
+            let e = self.m.evs[i];
+            if !(e.assigned && e.pending()) {
+                self.free(i)?;
             }
+        }
+        // SAFETY: the live base; nothing uses it after teardown, and the
+        // events left are pending ones, which it must detach.
+        unsafe { event_base_free(self.base) };
+        self.expect_logs("event_base_free", None)?;
+        for i in 0..NEV {
+            let e = self.m.evs[i];
+            if !e.live() {
+                continue;
+            }
+            // SAFETY: pool memory.
+            if !unsafe { event_get_base(e.mem) }.is_null() {
+                return fail(format!("ev{i} still names the freed base"));
+            }
+            // SAFETY: pool memory whose event names no base (checked just
+            // above), so librel reaches no freed base through it.
+            let del = unsafe { event_del(e.mem) };
+            self.check_ret("event_del after base free", del, -1)?;
+            self.expect_logs("event_del after base free", None)?;
+            // SAFETY: as above.
+            let pending = unsafe { event_pending(e.mem, TV_ALL, null_mut()) };
+            self.check_ret("event_pending after base free", pending, 0)?;
+            // SAFETY: as above; the entry is emptied below.
+            unsafe { event_free(e.mem) };
+            self.m.evs[i] = Ev::empty();
+            take_logs();
         }
         Ok(())
     }
 }
 
-/// `REL_MODEL_AVOID=res0,...`: leave out inputs that trigger a known bug,
-/// to look for others behind it (or, for `persistdel` and
-/// `staledeadline`, model librel's behaviour instead of libevent's):
-/// - `res0`: event_active(ev, 0, n), then event_base_set / pending checks;
-/// - `sigdel`: a non-persistent signal event deleting itself mid-ncalls;
-/// - `idleslot`: persistent events that ran while in no list, then freed
-///   or re-assigned;
-/// - `persistdel`: the persistent interval forgotten on event_del;
-/// - `staledeadline`: re-arm after event_active(EV_TIMEOUT) of a deleted
-///   persistent event counts from now instead of the old deadline;
-/// - `sigpersist`: no timeouts on signal events (libevent deletes a
-///   persistent signal event whose timeout fired and never re-arms one).
-fn avoid(what: &str) -> bool {
-    std::env::var("REL_MODEL_AVOID").is_ok_and(|v| v.split(',').any(|w| w == what))
-}
-
+/// Counts `event_base_foreach_event`'s visits into the `c_int` at `arg`.
+///
+/// # Safety
+/// `arg` points to a live `c_int`.
 unsafe extern "C" fn count_visit(_: *const event_base, _: *const event, arg: *mut c_void) -> c_int {
-    *arg.cast::<c_int>() += 1;
+    // SAFETY: as the caller promises.
+    unsafe { *arg.cast::<c_int>() += 1 };
     0
 }
 
