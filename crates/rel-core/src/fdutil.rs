@@ -4,11 +4,12 @@
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
 
-/// A libc return value as `io::Result`: -1 means the error is in errno.
-/// A function rather than a macro that wraps the call, so each call site
-/// keeps its own `unsafe` block and the comment justifying it.
-pub fn cvt<T: Copy + PartialEq + From<i8>>(r: T) -> io::Result<T> {
-    if r == T::from(-1) {
+/// A libc return value as `io::Result`: negative (-1) means the error is in
+/// errno. A function rather than a macro that wraps the call, so each call
+/// site keeps its own `unsafe` block and the comment justifying it. Testing
+/// the sign (not `== -1`) lets the compiler see a count is never negative.
+pub fn cvt<T: PartialOrd + From<i8>>(r: T) -> io::Result<T> {
+    if r < T::from(0) {
         Err(io::Error::last_os_error())
     } else {
         Ok(r)

@@ -57,11 +57,13 @@ extern "C" fn on_signal(sig: libc::c_int) {
         let fd = OWNER_FD.load(Ordering::SeqCst);
         if fd >= 0 {
             let byte = sig as u8;
-            // SAFETY: one byte from a local; EAGAIN on a full pipe is fine.
+            // SAFETY: one byte from a local. `fd` is the owning pipe's write
+            // end, given up before that pipe closes (SignalPipe's Drop);
+            // EAGAIN on a full pipe is fine.
             unsafe { libc::write(fd, ptr::from_ref(&byte).cast(), 1) };
         }
     }
-    // SAFETY: as above.
+    // SAFETY: `errno` still points at this thread's errno.
     unsafe { *errno = saved };
 }
 

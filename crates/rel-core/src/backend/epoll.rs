@@ -128,15 +128,13 @@ fn interest(bits: u8) -> u32 {
 /// Unlike libevent, EPOLLRDHUP still counts alongside EPOLLHUP: a full close
 /// of a Unix socket's peer raises both, and a CLOSED-only watcher must see it.
 fn readiness(events: u32) -> u8 {
+    const FAILED: libc::c_int = libc::EPOLLERR | libc::EPOLLHUP;
     let ev = events as libc::c_int;
     let mut bits = 0;
-    if ev & (libc::EPOLLERR | libc::EPOLLHUP) != 0 {
-        bits |= READ | WRITE;
-    }
-    if ev & libc::EPOLLIN != 0 {
+    if ev & (libc::EPOLLIN | FAILED) != 0 {
         bits |= READ;
     }
-    if ev & libc::EPOLLOUT != 0 {
+    if ev & (libc::EPOLLOUT | FAILED) != 0 {
         bits |= WRITE;
     }
     if ev & libc::EPOLLRDHUP != 0 {
