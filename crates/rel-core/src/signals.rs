@@ -7,19 +7,23 @@
 //! never loses a signal: the pipe only says "look at the counters".
 
 use std::io;
-use std::os::unix::io::RawFd;
+use std::mem;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::ptr;
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::Mutex;
 
-use super::fdutil::nonblocking_pipe;
+use super::fdutil::{cvt, nonblocking_pipe};
 
 /// Number of signal numbers (valid ones are 1..NSIG).
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(linux_kernel)]
 pub const NSIG: usize = 65;
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(not(linux_kernel))]
 pub const NSIG: usize = 33;
 
 static COUNTS: [AtomicU32; NSIG] = [const { AtomicU32::new(0) }; NSIG];
+/// The owning pipe's write end, or -1. A raw number: the handler may only
+/// load an atomic, not reach into the pipe.
 static OWNER_FD: AtomicI32 = AtomicI32::new(-1);
 
 /// Handlers we replaced, and how many bases currently watch each signal.
@@ -33,33 +37,34 @@ static INSTALLED: Mutex<Installed> = Mutex::new(Installed {
     previous: [None; NSIG],
 });
 
+// Where each libc keeps the calling thread's errno.
+#[cfg(any(target_os = "android", target_os = "netbsd", target_os = "openbsd"))]
+use libc::__errno as errno_location;
+#[cfg(any(target_os = "linux", target_os = "dragonfly"))]
+use libc::__errno_location as errno_location;
+#[cfg(any(target_vendor = "apple", target_os = "freebsd"))]
+use libc::__error as errno_location;
+
 extern "C" fn on_signal(sig: libc::c_int) {
-    // Only async-signal-safe work here: atomics and write(2), errno preserved.
-    let saved = io::Error::last_os_error().raw_os_error();
+    // Only async-signal-safe work here: atomics and write(2), with errno
+    // left as the interrupted code had it.
+    // SAFETY: no preconditions; the result is valid for this thread.
+    let errno = unsafe { errno_location() };
+    // SAFETY: `errno` points at this thread's errno.
+    let saved = unsafe { *errno };
     if let Some(count) = COUNTS.get(sig as usize) {
         count.fetch_add(1, Ordering::SeqCst);
         let fd = OWNER_FD.load(Ordering::SeqCst);
         if fd >= 0 {
             let byte = sig as u8;
-            // SAFETY: one byte from a local; EAGAIN on a full pipe is fine.
-            unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
+            // SAFETY: one byte from a local. `fd` is the owning pipe's write
+            // end, given up before that pipe closes (SignalPipe's Drop);
+            // EAGAIN on a full pipe is fine.
+            unsafe { libc::write(fd, ptr::from_ref(&byte).cast(), 1) };
         }
     }
-    if let Some(e) = saved {
-        set_errno(e);
-    }
-}
-
-fn set_errno(e: i32) {
-    // SAFETY: the thread's errno location is always valid.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    unsafe {
-        *libc::__errno_location() = e
-    };
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    unsafe {
-        *libc::__error() = e
-    };
+    // SAFETY: `errno` still points at this thread's errno.
+    unsafe { *errno = saved };
 }
 
 pub fn valid(sig: i32) -> bool {
@@ -74,18 +79,18 @@ pub fn watch(sig: i32) -> io::Result<()> {
     let mut inst = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
     let s = sig as usize;
     if inst.users[s] == 0 {
-        // SAFETY: sigaction with a fully initialised struct and a valid out-pointer.
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
-            sa.sa_flags = libc::SA_RESTART;
-            libc::sigfillset(&mut sa.sa_mask);
-            let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(sig, &sa, &mut old) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            inst.previous[s] = Some(old);
-        }
+        // SAFETY: sigaction is integers, a handler address and a signal set,
+        // all valid as zeroes (the default action, no flags, an empty set).
+        let (mut sa, mut old): (libc::sigaction, libc::sigaction) =
+            unsafe { (mem::zeroed(), mem::zeroed()) };
+        sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        sa.sa_flags = libc::SA_RESTART;
+        // SAFETY: fills a signal set we own; it cannot fail on a valid pointer.
+        unsafe { libc::sigfillset(&mut sa.sa_mask) };
+        // SAFETY: `sa` is initialised and `old` is a place for the previous
+        // action; `on_signal` is async-signal-safe.
+        cvt(unsafe { libc::sigaction(sig, &sa, &mut old) })?;
+        inst.previous[s] = Some(old);
     }
     inst.users[s] += 1;
     Ok(())
@@ -104,8 +109,9 @@ pub fn unwatch(sig: i32) {
     inst.users[s] -= 1;
     if inst.users[s] == 0 {
         if let Some(old) = inst.previous[s].take() {
-            // SAFETY: restores a sigaction obtained from the kernel.
-            unsafe { libc::sigaction(sig, &old, std::ptr::null_mut()) };
+            // SAFETY: restores an action the kernel gave us; a null
+            // out-pointer asks for nothing back.
+            unsafe { libc::sigaction(sig, &old, ptr::null_mut()) };
         }
         COUNTS[s].store(0, Ordering::SeqCst);
     }
@@ -118,42 +124,47 @@ pub fn take_count(sig: i32) -> u32 {
         .map_or(0, |c| c.swap(0, Ordering::SeqCst))
 }
 
-/// A base's self-pipe. Dropping it closes the pipe and gives up ownership.
+/// A base's self-pipe. Dropping it gives up ownership, then closes the pipe.
 pub struct SignalPipe {
-    read_fd: RawFd,
-    write_fd: RawFd,
+    read: OwnedFd,
+    write: OwnedFd,
 }
 
 impl SignalPipe {
     pub fn new() -> io::Result<SignalPipe> {
-        let (read_fd, write_fd) = nonblocking_pipe()?;
-        Ok(SignalPipe { read_fd, write_fd })
+        let (read, write) = nonblocking_pipe()?;
+        Ok(SignalPipe { read, write })
     }
 
     pub fn fd(&self) -> RawFd {
-        self.read_fd
+        self.read.as_raw_fd()
     }
 
     /// Makes this pipe the one the handler writes to.
     pub fn claim(&self) {
-        OWNER_FD.store(self.write_fd, Ordering::SeqCst);
+        OWNER_FD.store(self.write.as_raw_fd(), Ordering::SeqCst);
     }
 
     pub fn drain(&self) {
         let mut buf = [0u8; 256];
+        // A short read emptied the pipe; only a full one may have left more.
         // SAFETY: reads into a live local buffer of the stated size.
-        while unsafe { libc::read(self.read_fd, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+        while unsafe { libc::read(self.fd(), buf.as_mut_ptr().cast(), buf.len()) }
+            == buf.len() as isize
+        {}
     }
 }
 
 impl Drop for SignalPipe {
     fn drop(&mut self) {
-        let _ = OWNER_FD.compare_exchange(self.write_fd, -1, Ordering::SeqCst, Ordering::SeqCst);
-        // SAFETY: both fds are owned by this pipe and closed once.
-        unsafe {
-            libc::close(self.read_fd);
-            libc::close(self.write_fd);
-        }
+        // Runs before the fields close the pipe, so the handler stops writing
+        // to the write end's number before it can be reused.
+        let _ = OWNER_FD.compare_exchange(
+            self.write.as_raw_fd(),
+            -1,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
     }
 }
 
@@ -161,13 +172,12 @@ impl Drop for SignalPipe {
 mod tests {
     use super::*;
 
-    fn handler_of(sig: i32) -> usize {
-        // SAFETY: queries the current action into a zeroed struct.
-        unsafe {
-            let mut cur: libc::sigaction = std::mem::zeroed();
-            libc::sigaction(sig, std::ptr::null(), &mut cur);
-            cur.sa_sigaction
-        }
+    fn handler_of(sig: i32) -> libc::sighandler_t {
+        // SAFETY: sigaction is plain data, valid as zeroes.
+        let mut cur: libc::sigaction = unsafe { mem::zeroed() };
+        // SAFETY: a null new action only queries into `cur`.
+        unsafe { libc::sigaction(sig, ptr::null(), &mut cur) };
+        cur.sa_sigaction
     }
 
     #[test]
@@ -198,5 +208,21 @@ mod tests {
         }
         assert!(watch(libc::SIGKILL).is_err());
         assert_eq!(INSTALLED.lock().unwrap().users[libc::SIGKILL as usize], 0);
+    }
+
+    #[test]
+    fn drain_empties_more_than_one_read_holds() {
+        let pipe = SignalPipe::new().unwrap();
+        let mut bytes = [0u8; 1000];
+        // SAFETY: writes from a live local buffer of the stated size.
+        let n = unsafe { libc::write(pipe.write.as_raw_fd(), bytes.as_ptr().cast(), 1000) };
+        assert_eq!(n, 1000);
+        pipe.drain();
+        // SAFETY: reads into a live local buffer of the stated size.
+        let n = unsafe { libc::read(pipe.fd(), bytes.as_mut_ptr().cast(), 1000) };
+        // Empty, and non-blocking: EAGAIN rather than a hang.
+        assert_eq!(n, -1);
+        let err = io::Error::last_os_error();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
     }
 }

@@ -2,67 +2,60 @@
 //! Linux, a non-blocking pipe elsewhere.
 
 use std::io;
-use std::os::unix::io::RawFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 pub struct Waker {
-    read_fd: RawFd,
-    write_fd: RawFd,
+    /// The eventfd, or the pipe's read end.
+    read: OwnedFd,
+    /// The pipe's write end (an eventfd is both ends).
+    #[cfg(not(linux_kernel))]
+    write: OwnedFd,
 }
 
 impl Waker {
+    #[cfg(linux_kernel)]
     pub fn new() -> io::Result<Waker> {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
-            // SAFETY: plain syscall with constant flags.
-            let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-            if fd < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(Waker {
-                read_fd: fd,
-                write_fd: fd,
-            })
-        }
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        {
-            let (read_fd, write_fd) = super::fdutil::nonblocking_pipe()?;
-            Ok(Waker { read_fd, write_fd })
-        }
+        use super::fdutil::cvt;
+        use std::os::fd::FromRawFd;
+
+        // SAFETY: no pointers involved.
+        let fd = cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
+        // SAFETY: `fd` was just created and nothing else owns it.
+        let read = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Waker { read })
+    }
+
+    #[cfg(not(linux_kernel))]
+    pub fn new() -> io::Result<Waker> {
+        let (read, write) = super::fdutil::nonblocking_pipe()?;
+        Ok(Waker { read, write })
     }
 
     /// The fd the loop watches for readability.
     pub fn fd(&self) -> RawFd {
-        self.read_fd
+        self.read.as_raw_fd()
     }
 
     pub fn wake(&self) {
+        #[cfg(linux_kernel)]
+        let fd = &self.read;
+        #[cfg(not(linux_kernel))]
+        let fd = &self.write;
         let one: u64 = 1;
         // SAFETY: writes 8 bytes from a live local. A full pipe or a saturated
         // eventfd already guarantees a wake-up, so the result is ignored.
-        unsafe { libc::write(self.write_fd, (&one as *const u64).cast(), 8) };
+        unsafe { libc::write(fd.as_raw_fd(), std::ptr::from_ref(&one).cast(), 8) };
     }
 
     /// Consumes pending wake-ups.
     pub fn drain(&self) {
         let mut buf = [0u8; 64];
+        // A short read left nothing behind (an eventfd always reads as its 8
+        // bytes), so one read is enough unless it filled the buffer.
         // SAFETY: reads into a live local buffer of the stated size.
-        while unsafe { libc::read(self.read_fd, buf.as_mut_ptr().cast(), buf.len()) } > 0 {
-            if self.read_fd == self.write_fd {
-                break; // an eventfd is emptied by one read
-            }
-        }
-    }
-}
-
-impl Drop for Waker {
-    fn drop(&mut self) {
-        // SAFETY: the fds are owned by this Waker and closed once.
-        unsafe {
-            libc::close(self.read_fd);
-            if self.write_fd != self.read_fd {
-                libc::close(self.write_fd);
-            }
-        }
+        while unsafe { libc::read(self.fd(), buf.as_mut_ptr().cast(), buf.len()) }
+            == buf.len() as isize
+        {}
     }
 }
 

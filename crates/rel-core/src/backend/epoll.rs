@@ -9,6 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use super::bits::{CLOSED, ET, READ, WRITE};
+use super::sys::{cvt, millis, ready_count};
 use super::{features, Backend, Ready};
 
 pub const FEATURES: u32 = features::ET | features::O1 | features::EARLY_CLOSE;
@@ -41,10 +42,7 @@ pub fn create() -> io::Result<Box<dyn Backend>> {
 impl Epoll {
     fn new() -> io::Result<Self> {
         // SAFETY: no pointers involved.
-        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let fd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
         Ok(Self {
             // SAFETY: `fd` was just created and nothing else owns it.
             epfd: unsafe { OwnedFd::from_raw_fd(fd) },
@@ -59,14 +57,11 @@ impl Epoll {
             u64: fd as u64,
         };
         // SAFETY: `ev` outlives the call (kernels before 2.6.9 want it even for DEL).
-        if unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), op, fd, &mut ev) } == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        cvt(unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), op, fd, &mut ev) }).map(drop)
     }
 
-    /// Fills the front of `buf`, returning how many events arrived.
+    /// Fills the front of `buf`, returning how many events arrived (none
+    /// when a signal interrupted the wait).
     fn kernel_wait(
         &self,
         buf: &mut [libc::epoll_event],
@@ -86,7 +81,7 @@ impl Epoll {
             // SAFETY: `buf` has room for `max` events and `tsp` is null or
             // points at `ts`, alive across the call; a null sigmask leaves
             // the signal mask alone (its size argument is then unused).
-            let n = unsafe {
+            let r = cvt(unsafe {
                 libc::syscall(
                     libc::SYS_epoll_pwait2,
                     epfd,
@@ -96,27 +91,18 @@ impl Epoll {
                     ptr::null::<libc::sigset_t>(),
                     0usize,
                 )
-            };
-            if n >= 0 {
-                return Ok(n as usize);
+            });
+            match r {
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) => {
+                    self.pwait2.store(false, Ordering::Relaxed);
+                }
+                r => return ready_count(r),
             }
-            let err = io::Error::last_os_error();
-            if !matches!(err.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) {
-                return Err(err);
-            }
-            self.pwait2.store(false, Ordering::Relaxed);
         }
-        // Whole milliseconds, rounded up so the wait is never short.
-        let ms = timeout.map_or(-1, |d| {
-            libc::c_int::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(libc::c_int::MAX)
-        });
         // SAFETY: `buf` has room for `max` events.
-        let n = unsafe { libc::epoll_wait(epfd, buf.as_mut_ptr(), max, ms) };
-        if n < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(n as usize)
-        }
+        ready_count(cvt(unsafe {
+            libc::epoll_wait(epfd, buf.as_mut_ptr(), max, millis(timeout))
+        }))
     }
 }
 
@@ -142,15 +128,13 @@ fn interest(bits: u8) -> u32 {
 /// Unlike libevent, EPOLLRDHUP still counts alongside EPOLLHUP: a full close
 /// of a Unix socket's peer raises both, and a CLOSED-only watcher must see it.
 fn readiness(events: u32) -> u8 {
+    const FAILED: libc::c_int = libc::EPOLLERR | libc::EPOLLHUP;
     let ev = events as libc::c_int;
     let mut bits = 0;
-    if ev & (libc::EPOLLERR | libc::EPOLLHUP) != 0 {
-        bits |= READ | WRITE;
-    }
-    if ev & libc::EPOLLIN != 0 {
+    if ev & (libc::EPOLLIN | FAILED) != 0 {
         bits |= READ;
     }
-    if ev & libc::EPOLLOUT != 0 {
+    if ev & (libc::EPOLLOUT | FAILED) != 0 {
         bits |= WRITE;
     }
     if ev & libc::EPOLLRDHUP != 0 {
@@ -195,11 +179,7 @@ impl Backend for Epoll {
 
     fn wait(&self, timeout: Option<Duration>, out: &mut Vec<Ready>) -> io::Result<()> {
         let mut buf = self.events.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = match self.kernel_wait(&mut buf, timeout) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
-            Err(e) => return Err(e),
-        };
+        let n = self.kernel_wait(&mut buf, timeout)?;
         out.extend(buf[..n].iter().filter_map(|e| {
             let (events, data) = (e.events, e.u64);
             let bits = readiness(events);

@@ -9,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use super::bits::{ET, READ, WRITE};
-use super::poll::timespec;
+use super::sys::{cvt, ready_count, timespec};
 use super::{features, Backend, Ready};
 
 pub const FEATURES: u32 = features::ET | features::O1 | features::FDS;
@@ -31,17 +31,12 @@ unsafe impl Send for EventBuf {}
 
 pub fn create() -> io::Result<Box<dyn Backend>> {
     // SAFETY: no pointers involved.
-    let fd = unsafe { libc::kqueue() };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let fd = cvt(unsafe { libc::kqueue() })?;
     // SAFETY: `fd` was just created and nothing else owns it.
     let kq = unsafe { OwnedFd::from_raw_fd(fd) };
     // A kqueue is not inherited across fork, but would survive a bare exec.
     // SAFETY: plain fcntl on a descriptor we own.
-    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } == -1 {
-        return Err(io::Error::last_os_error());
-    }
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) })?;
     Ok(Box::new(Kqueue {
         kq,
         events: Mutex::new(EventBuf(vec![blank(); INITIAL_EVENTS])),
@@ -58,7 +53,7 @@ impl Kqueue {
     /// Applies one change on its own, so its error comes back as errno.
     fn submit(&self, change: &libc::kevent) -> io::Result<()> {
         // SAFETY: one valid change in, no event list out, no waiting.
-        let r = unsafe {
+        cvt(unsafe {
             libc::kevent(
                 self.kq.as_raw_fd(),
                 change,
@@ -67,12 +62,8 @@ impl Kqueue {
                 0,
                 ptr::null(),
             )
-        };
-        if r == -1 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
+        })
+        .map(drop)
     }
 }
 
@@ -113,7 +104,7 @@ impl Backend for Kqueue {
         // SAFETY: `buf` has room for its length in events (at most
         // MAX_EVENTS, so the count fits); `tsp` is null or points at `ts`,
         // alive across the call.
-        let n = unsafe {
+        let n = ready_count(cvt(unsafe {
             libc::kevent(
                 self.kq.as_raw_fd(),
                 ptr::null(),
@@ -122,15 +113,7 @@ impl Backend for Kqueue {
                 buf.len() as _,
                 tsp,
             )
-        };
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                return Ok(());
-            }
-            return Err(err);
-        }
-        let n = n as usize;
+        }))?;
         // Read and write arrive as separate events; the base merges per fd.
         // EV_EOF needs no mapping: the filter fires, and the read or write
         // then sees the end or the error.

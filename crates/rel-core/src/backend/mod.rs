@@ -12,19 +12,14 @@ use std::io;
 use std::os::unix::io::RawFd;
 use std::time::Duration;
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+// `linux_kernel` and `kqueue` name platform families; see build.rs.
+#[cfg(linux_kernel)]
 mod epoll;
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_os = "dragonfly"
-))]
+#[cfg(kqueue)]
 mod kqueue;
 mod poll;
 mod select;
+mod sys;
 #[cfg(test)]
 mod testkit;
 
@@ -93,20 +88,13 @@ impl Method {
 
 /// Every backend this build has, fastest first (libevent's preference order).
 pub const METHODS: &[Method] = &[
-    #[cfg(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "openbsd",
-        target_os = "netbsd",
-        target_os = "dragonfly"
-    ))]
+    #[cfg(kqueue)]
     Method {
         name: c"kqueue",
         features: kqueue::FEATURES,
         open: kqueue::create,
     },
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg(linux_kernel)]
     Method {
         name: c"epoll",
         features: epoll::FEATURES,

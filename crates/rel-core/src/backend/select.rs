@@ -9,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use super::bits::{READ, WRITE};
-use super::poll::check_open;
+use super::sys::{check_open, cvt, ready_count};
 use super::{features, Backend, Ready};
 
 pub const FEATURES: u32 = features::FDS;
@@ -136,9 +136,11 @@ impl Backend for Select {
         let mut ready = *master;
         let mut tv = timeout.map(timeval);
         let tvp = tv.as_mut().map_or(ptr::null_mut(), ptr::from_mut);
+        // select counts set bits (an fd both readable and writable twice):
+        // stop after the last one.
         // SAFETY: the sets are valid fd_sets and `tvp` is null or points at
         // `tv`; all outlive the call.
-        let n = unsafe {
+        let mut left = ready_count(cvt(unsafe {
             libc::select(
                 ready.nfds,
                 &mut ready.read.0,
@@ -146,17 +148,7 @@ impl Backend for Select {
                 ptr::null_mut(),
                 tvp,
             )
-        };
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                return Ok(());
-            }
-            return Err(err);
-        }
-        // select counts set bits (an fd both readable and writable twice):
-        // stop after the last one.
-        let mut left = n as usize;
+        }))?;
         for fd in 0..ready.nfds {
             if left == 0 {
                 break;
