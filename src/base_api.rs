@@ -7,6 +7,7 @@ use std::os::raw::{c_char, c_int, c_short, c_uint, c_void};
 use std::ptr::null_mut;
 use std::time::Duration;
 
+use rel_core::assign;
 use rel_core::backend::METHODS;
 use rel_core::base::{Base, Config, DelMode, MAX_PRIORITIES};
 use rel_core::clock;
@@ -296,7 +297,7 @@ pub unsafe extern "C" fn event_base_set(base: *mut event_base, ev: *mut event) -
             return Err(Refusal::Misuse("event is pending; delete it first"));
         }
         e.set_base(base);
-        e.set_priority((new.core.npriorities() / 2) as u8);
+        e.set_priority(assign::default_priority(new.core.npriorities()));
         Ok(0)
     })
 }

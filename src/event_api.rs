@@ -3,6 +3,7 @@
 
 use std::os::raw::{c_char, c_int, c_short, c_void};
 
+use rel_core::assign;
 use rel_core::base::DelMode;
 use rel_core::clock;
 use rel_core::state::{ev, Action, Callback};
@@ -42,11 +43,6 @@ pub const LIBEVENT_VERSION_NUMBER: u32 = 0x02010c00;
 pub type event_callback_fn = Option<unsafe extern "C" fn(evutil_socket_t, c_short, *mut c_void)>;
 pub type event_finalize_callback_fn = Option<unsafe extern "C" fn(*mut event, *mut c_void)>;
 
-/// libevent's closure kinds, kept in `evcb_closure` for programs that look.
-const CLOSURE_EVENT: u8 = 0;
-const CLOSURE_SIGNAL: u8 = 1;
-const CLOSURE_PERSIST: u8 = 2;
-
 /// Its address is the marker `event_self_cbarg()` returns.
 static SELF_CBARG: u8 = 0;
 
@@ -67,12 +63,9 @@ pub unsafe extern "C" fn event_assign(
     entry("event_assign", || {
         let e: EventRef = arg!(ev)?;
         let base = or_current(base);
-        let kind = events as u16;
-        if kind & ev::SIGNAL != 0 && kind & ev::IO != 0 {
-            return Err(Refusal::Misuse(
-                "EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED",
-            ));
-        }
+        let closure = assign::closure(events as u16).ok_or(Refusal::Misuse(
+            "EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED",
+        ))?;
         let arg = if arg == event_self_cbarg() {
             ev.cast()
         } else {
@@ -87,14 +80,8 @@ pub unsafe extern "C" fn event_assign(
         e.set_events(events);
         e.set_callback(callback);
         e.set_arg(arg);
-        e.set_priority((npri / 2) as u8);
-        e.set_closure(if kind & ev::SIGNAL != 0 {
-            CLOSURE_SIGNAL
-        } else if kind & ev::PERSIST != 0 {
-            CLOSURE_PERSIST
-        } else {
-            CLOSURE_EVENT
-        });
+        e.set_priority(assign::default_priority(npri));
+        e.set_closure(closure as u8);
         Ok(0)
     })
 }
