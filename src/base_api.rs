@@ -2,7 +2,6 @@
 //! events and introspection.
 
 use std::ffi::CStr;
-use std::fmt::Write as _;
 use std::os::raw::{c_char, c_int, c_short, c_uint, c_void};
 use std::ptr::null_mut;
 use std::time::Duration;
@@ -11,7 +10,7 @@ use rel_core::assign;
 use rel_core::backend::METHODS;
 use rel_core::base::{Base, Config, DelMode, MAX_PRIORITIES};
 use rel_core::clock;
-use rel_core::state::{ev, evlist, Action, Callback};
+use rel_core::state::{Action, Callback};
 
 use crate::boundary::{arg, entry, given, Refusal};
 use crate::dispatch::CallC;
@@ -353,36 +352,7 @@ pub unsafe extern "C" fn event_base_dump_events(base: *mut event_base, out: *mut
         if out.is_null() {
             return Ok(());
         }
-        let mut text = String::from("Inserted events:\n");
-        let events = b.core.events();
-        let describe = |text: &mut String, key: usize, fd: c_int, events: u16| {
-            let names = [
-                (ev::READ, " Read"),
-                (ev::WRITE, " Write"),
-                (ev::CLOSED, " EOF"),
-                (ev::SIGNAL, " Signal"),
-                (ev::PERSIST, " Persist"),
-                (ev::ET, " ET"),
-            ];
-            let _ = write!(text, "  {key:#x} [fd {fd}]");
-            for (bit, name) in names {
-                if events & bit != 0 {
-                    text.push_str(name);
-                }
-            }
-            text.push('\n');
-        };
-        for &(key, fd, evs, flags) in &events {
-            if flags & (evlist::INSERTED | evlist::TIMEOUT) != 0 {
-                describe(&mut text, key, fd, evs);
-            }
-        }
-        text.push_str("Active events:\n");
-        for &(key, fd, evs, flags) in &events {
-            if flags & evlist::ACTIVE != 0 {
-                describe(&mut text, key, fd, evs);
-            }
-        }
+        let text = b.core.dump();
         if let Ok(c) = std::ffi::CString::new(text) {
             // SAFETY: a valid C string and the caller's FILE*.
             unsafe { libc::fputs(c.as_ptr(), out) };

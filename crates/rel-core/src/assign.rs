@@ -49,9 +49,6 @@ mod tests {
 
     #[test]
     fn default_priority_is_the_middle_queue() {
-        assert_eq!(
-            [1, 2, 3, 256].map(default_priority),
-            [0, 1, 1, 128]
-        );
+        assert_eq!([1, 2, 3, 256].map(default_priority), [0, 1, 1, 128]);
     }
 }

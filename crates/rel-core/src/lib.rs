@@ -5,6 +5,7 @@ pub mod assign;
 pub mod backend;
 pub mod base;
 pub mod clock;
+mod dump;
 mod fdutil;
 pub mod log;
 pub mod signals;
