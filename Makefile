@@ -3,6 +3,9 @@ SHELL := /bin/bash
 PREFIX ?= $(CURDIR)/prefix
 CARGO ?= cargo
 CC ?= cc
+# The installed library and archive lose their debug info (5 MB -> 0.45 MB
+# for librel.so.1); `make install STRIP=` keeps it, for profiling.
+STRIP ?= strip
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 LIB := $(TARGET_DIR)/release/librel.so
@@ -13,7 +16,7 @@ SONAME := librel.so.1
 # Names programs and binaries look for in the drop-in layout.
 DROPIN_LIBS := libevent libevent_core libevent_pthreads
 
-.PHONY: all install install-rel demo test test-rust test-c test-misuse test-fuzz test-python check-headers bench clean
+.PHONY: all deps-demo deps-test install install-rel demo test test-rust test-c test-misuse test-fuzz test-python check-headers bench clean
 
 all:
 	$(CARGO) build --release
@@ -26,8 +29,10 @@ install-rel: all
 	install -m 755 $(LIB) $(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(PREFIX)/lib/librel.so
 	install -m 644 $(STATIC) $(PREFIX)/lib/librel.a
+	$(if $(STRIP),$(STRIP) --strip-unneeded $(PREFIX)/lib/$(SONAME) && $(STRIP) --strip-debug $(PREFIX)/lib/librel.a)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' \
 	    pkgconfig/rel.pc.in > $(PREFIX)/lib/pkgconfig/rel.pc
+	@echo "installed $(PREFIX)/lib/$(SONAME): $$(numfmt --to=iec-i --suffix=B $$(stat -c %s $(PREFIX)/lib/$(SONAME))) $(if $(STRIP),(stripped),(with debug info))"
 
 # Drop-in layout: the side-by-side files plus libevent's names (headers in
 # include/, libevent*.so/.a, Debian sonames, libevent*.pc). Shadows a system
@@ -46,7 +51,11 @@ install: install-rel
 	        pkgconfig/libevent.pc.in > $(PREFIX)/lib/pkgconfig/$$n.pc; \
 	done
 
-demo: install
+# What a fresh machine lacks: installed as root, else named (scripts/deps).
+deps-demo deps-test:
+	@scripts/deps $(@:deps-%=%)
+
+demo: deps-demo install
 	@mkdir -p build
 	$(CC) -Wall -Wextra -o build/demo examples/demo.c \
 	    $$(PKG_CONFIG_PATH=$(PREFIX)/lib/pkgconfig pkg-config --cflags --libs libevent) \
@@ -55,7 +64,7 @@ demo: install
 
 # Every test; the last line sums them up ("N passed, N failed").
 SUITES := test-rust check-headers test-c test-misuse test-fuzz test-python
-test:
+test: deps-test
 	@mkdir -p build && rm -f build/suite-*.log
 	@for s in $(SUITES); do \
 	    $(MAKE) --no-print-directory $$s 2>&1 | tee build/suite-$$s.log; \
