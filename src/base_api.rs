@@ -10,12 +10,15 @@ use std::time::Duration;
 use super::event_api::event_callback_fn;
 use super::layout::event;
 use super::util::evutil_socket_t;
-use super::{default_config, event_base, event_config, guard, timeout_arg, to_timeval, EventPtr};
+use super::{
+    core_callback, default_config, event_base, event_config, guard, refused, timeout_arg,
+    to_timeval, EventPtr,
+};
+use rel_core::backend::METHODS;
 use rel_core::base::{Base, Config, DelMode, Dispatch, MAX_PRIORITIES};
 use rel_core::clock;
+use rel_core::event::{ev, evlist, Action, Callback};
 use rel_core::log::warn;
-use rel_core::backend::METHODS;
-use rel_core::state::{ev, evlist, Action, Callback};
 
 pub const EVLOOP_ONCE: c_int = 0x01;
 pub const EVLOOP_NONBLOCK: c_int = 0x02;
@@ -70,7 +73,13 @@ unsafe fn config_ref<'a>(cfg: *const event_config) -> Option<&'a mut event_confi
 #[no_mangle]
 pub extern "C" fn event_base_new() -> *mut event_base {
     guard(null_mut(), || {
-        Base::new(&default_config()).map_or(null_mut(), event_base::new)
+        Base::new(&default_config()).map_or_else(
+            |e| {
+                refused("event_base_new", e);
+                null_mut()
+            },
+            event_base::new,
+        )
     })
 }
 
@@ -83,7 +92,13 @@ pub unsafe extern "C" fn event_base_new_with_config(cfg: *const event_config) ->
             // SAFETY: non-null pointer from event_config_new.
             unsafe { (*cfg).cfg.clone() }
         };
-        Base::new(&cfg).map_or(null_mut(), event_base::new)
+        Base::new(&cfg).map_or_else(
+            |e| {
+                refused("event_base_new_with_config", e);
+                null_mut()
+            },
+            event_base::new,
+        )
     })
 }
 
@@ -140,14 +155,16 @@ pub unsafe extern "C" fn event_reinit(base: *mut event_base) -> c_int {
         let Some(b) = (unsafe { base_ref(base, "event_reinit") }) else {
             return -1;
         };
-        b.core.reinit().map_or(-1, |()| 0)
+        b.core
+            .reinit()
+            .map_or_else(|e| refused("event_reinit", e), |()| 0)
     })
 }
 
 /// Calls a C callback; false when 1.4's `event_gotsig` asks to end the pass.
 pub(crate) fn call_c(callback: Callback, fd: c_int, res: u16) -> bool {
     // SAFETY: a callback and argument the program registered together.
-    unsafe { (callback.func)(fd, res as c_short, callback.arg as *mut c_void) };
+    unsafe { super::call_callback(callback, fd, res as c_short) };
     !super::compat::gotsig_raised()
 }
 
@@ -171,7 +188,9 @@ pub unsafe extern "C" fn event_base_loop(base: *mut event_base, flags: c_int) ->
         let Some(b) = (unsafe { base_ref(base, "event_base_loop") }) else {
             return -1;
         };
-        b.core.run(flags, &mut CallC)
+        b.core
+            .run(flags, &mut CallC)
+            .unwrap_or_else(|e| refused("event_base_loop", e))
     })
 }
 
@@ -194,7 +213,9 @@ pub unsafe extern "C" fn event_base_loopexit(
         let Ok(timeout) = (unsafe { timeout_arg(tv, "event_base_loopexit") }) else {
             return -1;
         };
-        b.core.loopexit(timeout).map_or(-1, |()| 0)
+        b.core
+            .loopexit(timeout)
+            .map_or_else(|e| refused("event_base_loopexit", e), |()| 0)
     })
 }
 
@@ -383,13 +404,10 @@ pub unsafe extern "C" fn event_base_once(
         let Ok(timeout) = (unsafe { timeout_arg(tv, "event_base_once") }) else {
             return -1;
         };
-        let action = Action::Call(Callback {
-            func,
-            arg: arg as usize,
-        });
+        let action = Action::Call(core_callback(func, arg));
         b.core
             .once(fd, events as u16, action, timeout)
-            .map_or(-1, |()| 0)
+            .map_or_else(|e| refused("event_base_once", e), |()| 0)
     })
 }
 

@@ -7,11 +7,11 @@ use std::ptr::null_mut;
 use super::layout::{event, EVLIST_FINALIZING};
 use super::log_api::{mem_alloc, mem_free};
 use super::util::{ev_uint32_t, evutil_socket_t};
-use super::{event_base, guard, timeout_arg, to_timeval, EventPtr};
+use super::{core_callback, event_base, guard, refused, timeout_arg, to_timeval, EventPtr};
 use rel_core::base::DelMode;
 use rel_core::clock;
+use rel_core::event::{ev, Action, Callback};
 use rel_core::log::warn;
-use rel_core::state::{ev, Action, Callback};
 
 pub const EV_TIMEOUT: c_short = 0x01;
 pub const EV_READ: c_short = 0x02;
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn event_add(ev: *mut event, timeout: *const libc::timeval
         }
         match b.core.add(&e.spec(), &e, timeout) {
             Ok(()) => 0,
-            Err(_) => -1,
+            Err(e) => refused("event_add", e),
         }
     })
 }
@@ -431,7 +431,7 @@ unsafe extern "C" fn run_finalizer(_: c_int, _: c_short, arg: *mut c_void) {
 pub(crate) unsafe fn finish_finalizer(cb: Callback, run: bool) {
     if run {
         // SAFETY: the finalizer's own trampoline and argument.
-        unsafe { (cb.func)(-1, 0, cb.arg as *mut c_void) };
+        unsafe { super::call_callback(cb, -1, 0) };
     } else {
         // SAFETY: the Box leaked by finalize_with, never run.
         drop(unsafe { Box::from_raw(cb.arg as *mut Finalize) });
@@ -455,16 +455,13 @@ unsafe fn finalize_with(ev: *mut event, cb: event_finalize_callback_fn, free: bo
         // Refused by event_add/event_active until assigned again.
         e.set_flags(e.flags() | EVLIST_FINALIZING);
         let arg = Box::into_raw(Box::new(Finalize { ev, callback, free })) as usize;
-        let action = Action::Finalize(Callback {
-            func: run_finalizer,
-            arg,
-        });
+        let action = Action::Finalize(core_callback(run_finalizer, arg as *mut c_void));
         match b.core.once(-1, ev::TIMEOUT, action, None) {
             Ok(()) => 0,
-            Err(_) => {
+            Err(e) => {
                 // SAFETY: the box was not handed to the loop.
                 drop(unsafe { Box::from_raw(arg as *mut Finalize) });
-                -1
+                refused("event_finalize", e)
             }
         }
     })

@@ -14,10 +14,10 @@ use std::io;
 use std::os::raw::{c_int, c_long, c_short, c_void};
 use std::ptr::null_mut;
 
-use super::{event_base, guard};
+use super::{event_base, guard, refused};
 use rel_core::base::Dispatch;
+use rel_core::event::Callback;
 use rel_core::log::warn;
-use rel_core::state::Callback;
 
 /// The callback that marks an event as hosted: its argument is an object
 /// of the interpreter running [`rel_base_loop_hosted`], which calls it.
@@ -101,7 +101,7 @@ enum Hosted {
 }
 
 fn hosted(callback: &Callback) -> Option<Hosted> {
-    match callback.func as usize {
+    match callback.func {
         f if f == rel_hosted as *const () as usize => Some(Hosted::Method),
         f if f == rel_hosted_call as *const () as usize => Some(Hosted::Direct),
         _ => None,
@@ -280,6 +280,8 @@ pub unsafe extern "C" fn rel_base_loop_hosted(
             );
             return -1;
         };
-        b.core.run(flags, &mut host)
+        b.core
+            .run(flags, &mut host)
+            .unwrap_or_else(|e| refused("rel_base_loop_hosted", e))
     })
 }

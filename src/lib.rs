@@ -4,7 +4,7 @@
 
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
-use std::os::raw::{c_int, c_short};
+use std::os::raw::{c_int, c_short, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::addr_of_mut;
 use std::sync::atomic::{AtomicI16, AtomicI64, Ordering};
@@ -12,8 +12,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rel_core::base::{Base, Config, SlotHint};
+use rel_core::event::{ev, Callback, Current, Hooks, Spec};
 use rel_core::log::warn;
-use rel_core::state::{ev, Callback, Current, Hooks, Spec};
 
 pub mod base_api;
 pub mod compat;
@@ -53,6 +53,37 @@ const EVENT_MAGIC: usize = 0x5245_4c5f_4556_4e54;
 #[inline(never)]
 pub(crate) fn refuse(func: &str, why: &str) {
     warn(&format!("{func}: {why}"));
+}
+
+/// Logs the core's refusal of `func`; returns -1, what the call returns.
+#[cold]
+#[inline(never)]
+pub(crate) fn refused(func: &str, e: rel_core::Error) -> c_int {
+    refuse(func, &e.to_string());
+    -1
+}
+
+/// A C callback and its argument as the core keeps them: two words.
+pub(crate) fn core_callback(
+    func: unsafe extern "C" fn(c_int, c_short, *mut c_void),
+    arg: *mut c_void,
+) -> Callback {
+    Callback {
+        func: func as usize,
+        arg: arg as usize,
+    }
+}
+
+/// Calls a callback made by [`core_callback`].
+pub(crate) unsafe fn call_callback(callback: Callback, fd: c_int, what: c_short) {
+    // SAFETY: `func` is the address of a C callback (see core_callback).
+    let func = unsafe {
+        std::mem::transmute::<usize, unsafe extern "C" fn(c_int, c_short, *mut c_void)>(
+            callback.func,
+        )
+    };
+    // SAFETY: the caller's promise: a callback and argument registered together.
+    unsafe { func(fd, what, callback.arg as *mut c_void) }
 }
 
 /// Runs `f`, turning a panic into `fallback` and a log line.
@@ -251,10 +282,10 @@ impl EventPtr {
         let evcb = &e.ev_evcallback;
         Current {
             // SAFETY: reading the callback variant of a union we wrote.
-            callback: Callback {
-                func: unsafe { evcb.evcb_cb_union.evcb_callback }.unwrap_or(noop_callback),
-                arg: evcb.evcb_arg as usize,
-            },
+            callback: core_callback(
+                unsafe { evcb.evcb_cb_union.evcb_callback }.unwrap_or(noop_callback),
+                evcb.evcb_arg,
+            ),
             fd: e.ev_fd,
         }
     }
@@ -332,7 +363,7 @@ pub(crate) fn default_config() -> Config {
     })
 }
 
-unsafe extern "C" fn noop_callback(_: c_int, _: c_short, _: *mut std::os::raw::c_void) {}
+unsafe extern "C" fn noop_callback(_: c_int, _: c_short, _: *mut c_void) {}
 
 /// A relative timeout from C: NULL means none; negative fields and
 /// deadlines beyond what the clock can hold are refused.
