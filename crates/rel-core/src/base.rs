@@ -531,10 +531,19 @@ impl Base {
     /// `event_base_loop`: 1 when nothing was left to wait for, 0 after
     /// loopexit/loopbreak (or ONCE/NONBLOCK completing), -1 when the
     /// dispatcher aborted or the backend failed (logged).
+    #[inline]
     pub fn run(&self, flags: i32, d: &mut dyn Dispatch) -> Result<i32, Error> {
+        self.run_unless_running(flags, d)
+            .ok_or(Error::ReentrantLoop)
+    }
+
+    /// [`Base::run`], or None if the loop is already running: an `Option`
+    /// comes back in a register, where a `Result` with an [`Error`] would
+    /// be written to memory on every call.
+    fn run_unless_running(&self, flags: i32, d: &mut dyn Dispatch) -> Option<i32> {
         let mut g = self.lock();
         if g.loop_thread.is_some() {
-            return Err(Error::ReentrantLoop);
+            return None;
         }
         g.loop_thread = Some(thread_token());
         clock::tighten_timer_slack();
@@ -600,7 +609,7 @@ impl Base {
         g.pass.clear_cache();
         g.loop_thread = None;
         g.ready = ready;
-        Ok(result)
+        Some(result)
     }
 
     /// Runs the most urgent non-empty queue. Returns the number of callbacks

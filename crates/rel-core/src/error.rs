@@ -98,3 +98,42 @@ impl fmt::Display for Error {
 /// The underlying `io::Error` is part of the text, which is all the C
 /// layer reports, so it is not also given as `source()`.
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The C layer logs `"{function}: {error}"`, and its tests (and
+    /// programs' log filters) look for these words in that line.
+    #[test]
+    fn texts_keep_what_the_c_tests_look_for() {
+        let ebadf = || io::Error::from_raw_os_error(libc::EBADF);
+        let cases = [
+            (Error::InvalidFd(-5), "invalid fd -5"),
+            (
+                Error::MixedEdgeTriggered(3),
+                "Tried to mix edge-triggered and non-edge-triggered events",
+            ),
+            (
+                Error::BackendRefused {
+                    method: "select",
+                    fd: 1500,
+                    source: ebadf(),
+                },
+                "select: cannot watch fd 1500: Bad file descriptor",
+            ),
+            (Error::SignalOutOfRange(65), "signal number 65 out of range"),
+            (
+                Error::Sigaction {
+                    signal: 9,
+                    source: ebadf(),
+                },
+                "sigaction for signal 9",
+            ),
+            (Error::ReentrantLoop, "reentrant invocation"),
+        ];
+        for (error, words) in cases {
+            assert!(error.to_string().contains(words), "{error}");
+        }
+    }
+}

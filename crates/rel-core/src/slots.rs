@@ -332,16 +332,23 @@ impl Slots {
         self.hot[s as usize].priority = priority;
     }
 
-    /// Frees a slot that is in no list any more.
+    /// Frees a slot that is in no list any more. The check is inlined and
+    /// the release is not: most calls find the slot still in some list.
+    #[inline]
     pub fn release_if_idle(&mut self, s: u32) {
-        let hot = &mut self.hot[s as usize];
-        if hot.key != FREE && hot.flags == 0 {
-            if !owned_by_caller(hot.key) {
-                self.owned_actions.remove(&hot.key);
-            }
-            hot.key = FREE;
-            self.free.push(s);
+        let Hot { key, flags, .. } = self.hot[s as usize];
+        if key != FREE && flags == 0 {
+            self.release(s, key);
         }
+    }
+
+    #[inline(never)]
+    fn release(&mut self, s: u32, key: Key) {
+        if !owned_by_caller(key) {
+            self.owned_actions.remove(&key);
+        }
+        self.hot[s as usize].key = FREE;
+        self.free.push(s);
     }
 
     /// Mirrors the slot's flags, and `res`/`deadline` when given, into a
