@@ -189,6 +189,8 @@ impl Base {
         Err(Error::NoMethod)
     }
 
+    /// Inlined: [`Base::run`] takes it in its caller.
+    #[inline]
     fn lock(&self) -> MutexGuard<'_, Shared> {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -530,21 +532,24 @@ impl Base {
 
     /// `event_base_loop`: 1 when nothing was left to wait for, 0 after
     /// loopexit/loopbreak (or ONCE/NONBLOCK completing), -1 when the
-    /// dispatcher aborted or the backend failed (logged).
+    /// dispatcher aborted or the backend failed (logged); refused while the
+    /// loop runs. Inlined up to the loop, so that a result passes in a
+    /// register rather than as an [`Error`]-sized value in memory.
     #[inline]
     pub fn run(&self, flags: i32, d: &mut dyn Dispatch) -> Result<i32, Error> {
-        self.run_unless_running(flags, d)
-            .ok_or(Error::ReentrantLoop)
+        let g = self.lock();
+        if g.loop_thread.is_some() {
+            return Err(Error::ReentrantLoop);
+        }
+        Ok(self.run_loop(g, flags, d))
     }
 
-    /// [`Base::run`], or None if the loop is already running: an `Option`
-    /// comes back in a register, where a `Result` with an [`Error`] would
-    /// be written to memory on every call.
-    fn run_unless_running(&self, flags: i32, d: &mut dyn Dispatch) -> Option<i32> {
-        let mut g = self.lock();
-        if g.loop_thread.is_some() {
-            return None;
-        }
+    fn run_loop<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Shared>,
+        flags: i32,
+        d: &mut dyn Dispatch,
+    ) -> i32 {
         g.loop_thread = Some(thread_token());
         clock::tighten_timer_slack();
         g.exit_flag = false;
@@ -609,7 +614,7 @@ impl Base {
         g.pass.clear_cache();
         g.loop_thread = None;
         g.ready = ready;
-        Some(result)
+        result
     }
 
     /// Runs the most urgent non-empty queue. Returns the number of callbacks
