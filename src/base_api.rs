@@ -10,10 +10,10 @@ use rel_core::assign;
 use rel_core::backend::METHODS;
 use rel_core::base::{Base, Config, DelMode, MAX_PRIORITIES};
 use rel_core::clock;
-use rel_core::state::{Action, Callback};
+use rel_core::event::Action;
 
 use crate::boundary::{arg, entry, given, Refusal};
-use crate::dispatch::CallC;
+use crate::dispatch::{core_callback, CallC};
 use crate::event_api::{event_callback_fn, finish_finalizer};
 use crate::layout::event;
 use crate::legacy::{forget_base, or_current};
@@ -79,7 +79,7 @@ pub extern "C" fn event_base_new() -> *mut event_base {
 }
 
 fn new_base(cfg: &Config) -> Result<*mut event_base, Refusal> {
-    Base::new(cfg).map(event_base::new).ok_or(Refusal::Quiet)
+    Ok(event_base::new(Base::new(cfg)?))
 }
 
 #[no_mangle]
@@ -140,7 +140,7 @@ pub unsafe extern "C" fn event_reinit(base: *mut event_base) -> c_int {
 pub unsafe extern "C" fn event_base_loop(base: *mut event_base, flags: c_int) -> c_int {
     entry("event_base_loop", || {
         let b: &event_base = arg!(base)?;
-        Ok(b.core.run(flags, &mut CallC))
+        Ok(b.core.run(flags, &mut CallC)?)
     })
 }
 
@@ -148,7 +148,7 @@ pub unsafe extern "C" fn event_base_loop(base: *mut event_base, flags: c_int) ->
 pub unsafe extern "C" fn event_base_dispatch(base: *mut event_base) -> c_int {
     entry("event_base_dispatch", || {
         let b: &event_base = arg!(base)?;
-        Ok(b.core.run(0, &mut CallC))
+        Ok(b.core.run(0, &mut CallC)?)
     })
 }
 
@@ -314,10 +314,7 @@ pub unsafe extern "C" fn event_base_once(
         let b: &event_base = arg!(base)?;
         let func = given(callback, "callback")?;
         let Timeout(timeout) = arg!(tv)?;
-        let action = Action::Call(Callback {
-            func,
-            arg: arg as usize,
-        });
+        let action = Action::Call(core_callback(func, arg));
         b.core.once(fd, events as u16, action, timeout)?;
         Ok(0)
     })

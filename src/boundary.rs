@@ -56,8 +56,8 @@ pub(crate) enum Refusal {
     Timeout { sec: i64, usec: i64 },
     /// A misuse libevent documents, in words.
     Misuse(&'static str),
-    /// The core refused and has said why.
-    Core,
+    /// The core refused.
+    Core(rel_core::Error),
     /// Refused without a log line, as libevent answers these quietly.
     Quiet,
 }
@@ -73,14 +73,15 @@ impl fmt::Display for Refusal {
             Refusal::NoBase => f.write_str("event has no event_base set."),
             Refusal::Timeout { sec, usec } => write!(f, "timeout {{{sec}, {usec}}} out of range"),
             Refusal::Misuse(why) => f.write_str(why),
-            Refusal::Core | Refusal::Quiet => Ok(()),
+            Refusal::Core(e) => e.fmt(f),
+            Refusal::Quiet => Ok(()),
         }
     }
 }
 
-impl From<rel_core::base::Refused> for Refusal {
-    fn from(_: rel_core::base::Refused) -> Refusal {
-        Refusal::Core
+impl From<rel_core::Error> for Refusal {
+    fn from(e: rel_core::Error) -> Refusal {
+        Refusal::Core(e)
     }
 }
 
@@ -147,7 +148,7 @@ pub(crate) fn entry_or<R>(func: &str, fallback: R, body: impl FnOnce() -> Result
 #[cold]
 #[inline(never)]
 fn log_refusal(func: &str, why: &Refusal) {
-    if !matches!(why, Refusal::Core | Refusal::Quiet) {
+    if !matches!(why, Refusal::Quiet) {
         warn(&format!("{func}: {why}"));
     }
 }

@@ -6,9 +6,10 @@ use std::os::raw::{c_char, c_int, c_short, c_void};
 use rel_core::assign;
 use rel_core::base::DelMode;
 use rel_core::clock;
-use rel_core::state::{ev, Action, Callback};
+use rel_core::event::{ev, Action, Callback};
 
 use crate::boundary::{arg, entry, entry_or, given, Refusal};
+use crate::dispatch::{call, core_callback};
 use crate::layout::{event, EVLIST_FINALIZING};
 use crate::legacy::or_current;
 use crate::log_api::{mem_alloc, mem_free};
@@ -359,8 +360,8 @@ unsafe extern "C" fn run_finalizer(_: c_int, _: c_short, arg: *mut c_void) {
 /// the loop never got to.
 pub(crate) fn finish_finalizer(cb: Callback, run: bool) {
     if run {
-        // SAFETY: the finalizer's own trampoline and argument.
-        unsafe { (cb.func)(-1, 0, cb.arg as *mut c_void) };
+        // The finalizer's own trampoline and argument.
+        call(cb, -1, 0);
     } else {
         // SAFETY: the Box leaked by finalize_with, never run.
         drop(unsafe { Box::from_raw(cb.arg as *mut Finalize) });
@@ -376,10 +377,7 @@ fn finalize_with(ev: *mut event, cb: event_finalize_callback_fn, free: bool) -> 
         // Refused by event_add/event_active until assigned again.
         e.set_flags(e.flags() | EVLIST_FINALIZING);
         let arg = Box::into_raw(Box::new(Finalize { ev, callback, free })) as usize;
-        let action = Action::Finalize(Callback {
-            func: run_finalizer,
-            arg,
-        });
+        let action = Action::Finalize(core_callback(run_finalizer, arg as *mut c_void));
         b.core.once(-1, ev::TIMEOUT, action, None).map_err(|e| {
             // SAFETY: the box was not handed to the loop.
             drop(unsafe { Box::from_raw(arg as *mut Finalize) });

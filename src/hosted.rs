@@ -15,8 +15,8 @@ use std::os::raw::{c_int, c_long, c_short, c_void};
 use std::ptr::null_mut;
 
 use rel_core::base::Dispatch;
+use rel_core::event::Callback;
 use rel_core::log::warn;
-use rel_core::state::Callback;
 
 use crate::boundary::{arg, entry, Refusal};
 use crate::dispatch::call_c;
@@ -105,7 +105,7 @@ enum Hosted {
 }
 
 fn hosted(callback: &Callback) -> Option<Hosted> {
-    match callback.func as usize {
+    match callback.func {
         f if f == rel_hosted as *const () as usize => Some(Hosted::Method),
         f if f == rel_hosted_call as *const () as usize => Some(Hosted::Direct),
         _ => None,
@@ -275,6 +275,6 @@ pub unsafe extern "C" fn rel_base_loop_hosted(
             })
         });
         let mut host = host.ok_or(Refusal::Misuse("needs every entry point of the host"))?;
-        Ok(b.core.run(flags, &mut host))
+        Ok(b.core.run(flags, &mut host)?)
     })
 }

@@ -14,9 +14,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rel_core::base::{Base, Config, SlotHint};
-use rel_core::state::{ev, Callback, Current, Hooks, Key, Spec};
+use rel_core::event::{ev, Current, Hooks, Key, Spec};
 
 use crate::boundary::{FromC, Refusal};
+use crate::dispatch::core_callback;
 use crate::layout::{event, EVLIST_FINALIZING, EVLIST_INIT};
 
 /// Opaque to C. The magic catches stray pointers and freed bases.
@@ -347,10 +348,7 @@ impl EventRef {
     /// The event's callback and fd as its memory holds them now.
     fn current(self) -> Current {
         Current {
-            callback: Callback {
-                func: self.callback().unwrap_or(noop_callback),
-                arg: self.arg() as usize,
-            },
+            callback: core_callback(self.callback().unwrap_or(noop_callback), self.arg()),
             fd: self.fd(),
         }
     }

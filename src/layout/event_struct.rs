@@ -10,7 +10,7 @@ use std::os::raw::{c_int, c_short, c_void};
 
 use crate::objects::event_base;
 use crate::util::{ev_uint8_t, evutil_socket_t};
-use rel_core::state::evlist;
+use rel_core::event::evlist;
 
 pub const EVLIST_TIMEOUT: c_int = 0x01;
 pub const EVLIST_INSERTED: c_int = 0x02;

@@ -1,7 +1,7 @@
 //! What `event_assign` decides from an event's bits and its base, before
 //! the event is ever added.
 
-use super::state::ev;
+use super::event::ev;
 
 /// How the loop treats an event after running it (libevent's
 /// `evcb_closure` values, which programs may read).

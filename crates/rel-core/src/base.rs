@@ -1,4 +1,5 @@
-//! An event base: the thread-safe face of [`State`] and the loop that runs it.
+//! An event base (libevent's event.c): the thread-safe face of a
+//! [`Registry`] and the loop that runs it.
 //!
 //! Every base is locked, so any thread may add, delete or activate events
 //! while another dispatches; a change made while the loop is blocked in its
@@ -6,18 +7,19 @@
 //! lock released.
 
 use std::io;
-use std::os::raw::c_int;
+use std::os::unix::io::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::backend::{Backend, Method, Ready, METHODS};
 use super::clock;
+use super::error::Error;
+use super::event::{ev, evlist, owned_by_caller, rearms, Action, Callback, Hooks, Key, Spec};
 use super::log::{emit, warn, Severity};
-use super::state::{
-    ev, evlist, owned_by_caller, rearms, Action, Callback, Counts, Hooks, Hot, Key, Slot, Spec,
-    State,
-};
+use super::pass::Pass;
+use super::registry::Registry;
+use super::slots::{Counts, Hot};
 
 /// `EVENT_BASE_FLAG_*` values the core looks at.
 pub mod flag {
@@ -87,7 +89,7 @@ pub enum DelMode {
 /// The C layer's side of the loop.
 pub trait Dispatch {
     /// Runs one callback; returns false to end the pass (1.4's `event_gotsig`).
-    fn call(&mut self, callback: Callback, fd: c_int, res: u16) -> bool;
+    fn call(&mut self, callback: Callback, fd: RawFd, res: u16) -> bool;
     /// Checked before every pass: true makes the loop return -1 (1.4's
     /// `event_sigcb` returning -1).
     fn abort_requested(&mut self) -> bool;
@@ -112,7 +114,8 @@ pub struct Pending {
 
 /// The loop's own state, kept with the registrations under one lock.
 struct Shared {
-    state: State,
+    registry: Registry,
+    pass: Pass,
     /// The thread running the loop (see [`thread_token`]).
     loop_thread: Option<usize>,
     /// The loop thread is blocked in the backend.
@@ -134,15 +137,6 @@ pub struct Base {
     hot_table: AtomicUsize,
 }
 
-/// The error the C layer turns into -1 (already logged).
-#[derive(Debug)]
-pub struct Refused;
-
-fn refuse<T>(msg: &str) -> Result<T, Refused> {
-    warn(msg);
-    Err(Refused)
-}
-
 /// Identifies the calling thread: the address of a thread-local, far
 /// cheaper than `thread::current().id()` on every loop call and delete.
 fn thread_token() -> usize {
@@ -156,7 +150,7 @@ fn env_allows(method: &Method, cfg: &Config) -> bool {
 
 impl Base {
     /// A base on the first backend that `cfg` allows, fastest first.
-    pub fn new(cfg: &Config) -> Option<Base> {
+    pub fn new(cfg: &Config) -> Result<Base, Error> {
         for method in METHODS {
             if cfg.avoid.iter().any(|m| m == method.name())
                 || method.features & cfg.require_features != cfg.require_features
@@ -164,9 +158,8 @@ impl Base {
             {
                 continue;
             }
-            let use_cache = cfg.flags & flag::NO_CACHE_TIME == 0;
-            let state = match State::new(method, use_cache, cfg.hooks) {
-                Ok(state) => state,
+            let registry = match Registry::new(method, cfg.hooks) {
+                Ok(registry) => registry,
                 Err(e) => {
                     warn(&format!("{}: {e}", method.name()));
                     continue;
@@ -176,9 +169,10 @@ impl Base {
             if std::env::var_os("EVENT_SHOW_METHOD").is_some() {
                 emit(Severity::Msg, &format!("libevent using: {}", method.name()));
             }
-            return Some(Base {
+            return Ok(Base {
                 shared: Mutex::new(Shared {
-                    state,
+                    registry,
+                    pass: Pass::new(cfg.flags & flag::NO_CACHE_TIME == 0),
                     loop_thread: None,
                     waiting: false,
                     wake_sent: false,
@@ -192,10 +186,11 @@ impl Base {
                 hot_table: AtomicUsize::new(0),
             });
         }
-        warn("event_base_new: no event mechanism available");
-        None
+        Err(Error::NoMethod)
     }
 
+    /// Inlined: [`Base::run`] takes it in its caller.
+    #[inline]
     fn lock(&self) -> MutexGuard<'_, Shared> {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -219,13 +214,14 @@ impl Base {
     }
 
     /// Publishes the slot table's address for [`Base::prefetch_slot`].
-    fn note_hot_table(&self, st: &State) {
-        self.hot_table.store(st.hot_table_addr(), Relaxed);
+    fn note_hot_table(&self, registry: &Registry) {
+        self.hot_table
+            .store(registry.slots().hot_table_addr(), Relaxed);
     }
 
     /// The backend this base runs on.
     pub fn method(&self) -> &'static Method {
-        self.lock().state.method
+        self.lock().registry.method()
     }
 
     /// Whether the base was made with `EVENT_BASE_FLAG_*` `flag`.
@@ -234,15 +230,18 @@ impl Base {
     }
 
     pub fn npriorities(&self) -> usize {
-        self.lock().state.npriorities()
+        self.lock().registry.active().npriorities()
     }
 
-    pub fn priority_init(&self, n: usize) -> Result<(), Refused> {
+    pub fn priority_init(&self, n: usize) -> Result<(), Error> {
         let mut g = self.lock();
-        if g.state.counts.active > 0 || !(1..MAX_PRIORITIES).contains(&n) {
-            return Err(Refused);
+        if !(1..MAX_PRIORITIES).contains(&n) {
+            return Err(Error::PriorityCountOutOfRange(n));
         }
-        g.state.set_npriorities(n);
+        if g.registry.counts().active > 0 {
+            return Err(Error::EventsActive);
+        }
+        g.registry.set_npriorities(n);
         Ok(())
     }
 
@@ -253,47 +252,46 @@ impl Base {
         spec: &Spec,
         hint: &dyn SlotHint,
         timeout: Option<Duration>,
-    ) -> Result<(), Refused> {
+    ) -> Result<(), Error> {
         self.prefetch_slot(hint.get());
         // The delay counts from the call, read while the prefetch runs.
         let timeout = timeout.map(|delay| (delay, clock::now_ns()));
         let mut g = self.lock();
-        let st = &mut g.state;
-        let s = match st.find(spec.key, hint.get()) {
+        let sh = &mut *g;
+        let reg = &mut sh.registry;
+        let s = match reg.slots().find(spec.key, hint.get()) {
             Some(s) => {
-                st.refresh(s, spec);
+                reg.refresh(s, spec);
                 s
             }
             None => {
-                let s = st.alloc(spec);
+                let s = reg.alloc(spec);
                 hint.set(s);
-                self.note_hot_table(st);
+                self.note_hot_table(reg);
                 s
             }
         };
-        let hot = *st.hot(s);
-        if hot.events & (ev::IO | ev::SIGNAL) != 0
-            && hot.flags & (evlist::INSERTED | evlist::ACTIVE) == 0
+        let hot = reg.slots().hot(s);
+        if hot.events() & (ev::IO | ev::SIGNAL) != 0
+            && hot.flags() & (evlist::INSERTED | evlist::ACTIVE) == 0
         {
-            if let Err(msg) = st.insert(s) {
-                st.release_if_idle(s);
-                return refuse(&msg);
+            if let Err(e) = reg.insert(s) {
+                reg.release_if_idle(s);
+                return Err(e);
             }
         }
         if let Some((delay, now)) = timeout {
             let delay_ns = clock::nanos(delay);
-            if rearms(hot.events) {
-                st.set_persist_delay(s, delay_ns);
+            if rearms(hot.events()) {
+                reg.set_persist_delay(s, delay_ns);
             }
-            if hot.flags & evlist::ACTIVE != 0 && st.slot(s).res & ev::TIMEOUT != 0 {
-                st.deactivate(s);
-                if st.running == Some(spec.key) {
-                    st.running_ncalls = 0;
-                }
+            if hot.flags() & evlist::ACTIVE != 0 && reg.slots().slot(s).res() & ev::TIMEOUT != 0 {
+                reg.deactivate(s);
+                sh.pass.stop_calls(spec.key);
             }
-            st.schedule(s, now.saturating_add(delay_ns));
+            reg.schedule(s, now.saturating_add(delay_ns));
         }
-        st.release_if_idle(s);
+        reg.release_if_idle(s);
         self.notify(&mut g);
         Ok(())
     }
@@ -306,14 +304,14 @@ impl Base {
         // Only a running event can make us wait; the thread-local read
         // (a call into the TLS resolver from a shared library) is skipped
         // for all others.
-        while g.state.running == Some(key)
+        while g.pass.running() == Some(key)
             && mode != DelMode::NoBlock
             && g.loop_thread != Some(thread_token())
         {
-            let finalize = g
-                .state
+            let slots = g.registry.slots();
+            let finalize = slots
                 .find(key, hint.get())
-                .is_some_and(|s| g.state.hot(s).events & ev::FINALIZE != 0);
+                .is_some_and(|s| slots.hot(s).events() & ev::FINALIZE != 0);
             if mode == DelMode::Default && finalize {
                 break;
             }
@@ -325,11 +323,9 @@ impl Base {
         }
         // A running event may already have left every list (non-persistent
         // events do before their callback): still stop its remaining calls.
-        if g.state.running == Some(key) {
-            g.state.running_ncalls = 0;
-        }
-        if let Some(s) = g.state.find(key, hint.get()) {
-            g.state.delete(s);
+        g.pass.stop_calls(key);
+        if let Some(s) = g.registry.slots().find(key, hint.get()) {
+            g.registry.delete(s);
             self.notify(&mut g);
         }
     }
@@ -337,37 +333,38 @@ impl Base {
     /// `event_active`: queues the event with `res`, registered or not.
     pub fn activate(&self, spec: &Spec, hint: &dyn SlotHint, res: u16, ncalls: u32) {
         let mut g = self.lock();
-        let st = &mut g.state;
-        let s = match st.find(spec.key, hint.get()) {
+        let reg = &mut g.registry;
+        let s = match reg.slots().find(spec.key, hint.get()) {
             Some(s) => s,
             None => {
-                let s = st.alloc(spec);
+                let s = reg.alloc(spec);
                 hint.set(s);
-                self.note_hot_table(st);
+                self.note_hot_table(reg);
                 s
             }
         };
-        st.activate(s, res, ncalls);
+        reg.activate(s, res, ncalls);
         self.notify(&mut g);
     }
 
     pub fn pending(&self, key: Key, hint: &dyn SlotHint) -> Pending {
         let g = self.lock();
-        let Some(s) = g.state.find(key, hint.get()) else {
+        let slots = g.registry.slots();
+        let Some(s) = slots.find(key, hint.get()) else {
             return Pending {
                 what: 0,
                 deadline: None,
             };
         };
-        let Hot { events, flags, .. } = *g.state.hot(s);
+        let hot = slots.hot(s);
         let mut what = 0;
-        if flags & evlist::INSERTED != 0 {
-            what |= events & (ev::IO | ev::SIGNAL);
+        if hot.flags() & evlist::INSERTED != 0 {
+            what |= hot.events() & (ev::IO | ev::SIGNAL);
         }
-        if flags & evlist::ACTIVE != 0 {
-            what |= g.state.slot(s).res;
+        if hot.flags() & evlist::ACTIVE != 0 {
+            what |= slots.slot(s).res();
         }
-        let deadline = g.state.deadline(s);
+        let deadline = g.registry.deadline(s);
         if deadline.is_some() {
             what |= ev::TIMEOUT;
         }
@@ -376,65 +373,66 @@ impl Base {
 
     /// Whether the event is in any list (added, timed or queued).
     pub fn is_known(&self, key: Key, hint: &dyn SlotHint) -> bool {
-        self.lock().state.find(key, hint.get()).is_some()
+        self.lock().registry.slots().find(key, hint.get()).is_some()
     }
 
     /// `event_remove_timer`: drops the deadline, keeps the fd registration.
     pub fn remove_timer(&self, key: Key, hint: &dyn SlotHint) {
         let mut g = self.lock();
-        if let Some(s) = g.state.find(key, hint.get()) {
-            g.state.remove_timeout(s);
-            g.state.set_persist_delay(s, 0);
-            g.state.release_if_idle(s);
+        if let Some(s) = g.registry.slots().find(key, hint.get()) {
+            g.registry.remove_timeout(s);
+            g.registry.set_persist_delay(s, 0);
+            g.registry.release_if_idle(s);
         }
     }
 
     /// `event_priority_set`: refused while the event is active.
-    pub fn set_priority(&self, key: Key, hint: &dyn SlotHint, pri: usize) -> Result<(), Refused> {
+    pub fn set_priority(&self, key: Key, hint: &dyn SlotHint, pri: usize) -> Result<(), Error> {
         let mut g = self.lock();
-        if pri >= g.state.npriorities() {
-            return Err(Refused);
+        let npriorities = g.registry.active().npriorities();
+        if pri >= npriorities {
+            return Err(Error::PriorityOutOfRange {
+                priority: pri,
+                npriorities,
+            });
         }
-        if let Some(s) = g.state.find(key, hint.get()) {
-            if g.state.hot(s).flags & evlist::ACTIVE != 0 {
-                return Err(Refused);
-            }
-            g.state.set_priority(s, pri as u8);
+        match g.registry.slots().find(key, hint.get()) {
+            Some(s) => g.registry.set_priority(s, pri as u8),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// `event_base_once` and loopexit: an event the base owns and frees.
     pub fn once(
         &self,
-        fd: c_int,
+        fd: RawFd,
         events: u16,
         action: Action,
         timeout: Option<Duration>,
-    ) -> Result<(), Refused> {
+    ) -> Result<(), Error> {
         if events & (ev::SIGNAL | ev::PERSIST) != 0 {
-            return refuse("event_base_once: signals and persistent events cannot be once");
+            return Err(Error::OnceSignalOrPersist);
         }
         if events & (ev::TIMEOUT | ev::IO) == 0 {
-            return refuse("event_base_once: needs EV_TIMEOUT, EV_READ, EV_WRITE or EV_CLOSED");
+            return Err(Error::OnceWithoutTrigger);
         }
         let mut g = self.lock();
-        let st = &mut g.state;
-        let s = st.alloc_owned(fd, events, action);
-        self.note_hot_table(st);
+        let reg = &mut g.registry;
+        let s = reg.alloc_owned(fd, events, action);
+        self.note_hot_table(reg);
         if events & ev::IO != 0 {
-            if let Err(msg) = st.insert(s) {
-                st.release_if_idle(s);
-                return refuse(&msg);
+            if let Err(e) = reg.insert(s) {
+                reg.release_if_idle(s);
+                return Err(e);
             }
         }
         match timeout {
             Some(d) if !d.is_zero() || events & ev::IO != 0 => {
                 let delay = clock::nanos(d);
-                st.schedule(s, clock::now_ns().saturating_add(delay));
+                reg.schedule(s, clock::now_ns().saturating_add(delay));
             }
             None if events & ev::IO != 0 => {}
-            _ => st.activate(s, ev::TIMEOUT, 1),
+            _ => reg.activate(s, ev::TIMEOUT, 1),
         }
         self.notify(&mut g);
         Ok(())
@@ -442,10 +440,10 @@ impl Base {
 
     /// Takes the finalizers still queued (for `event_base_free`).
     pub fn take_finalizers(&self) -> Vec<Callback> {
-        self.lock().state.take_finalizers()
+        self.lock().registry.take_finalizers()
     }
 
-    pub fn loopexit(&self, timeout: Option<Duration>) -> Result<(), Refused> {
+    pub fn loopexit(&self, timeout: Option<Duration>) -> Result<(), Error> {
         self.once(-1, ev::TIMEOUT, Action::LoopExit, timeout)
     }
 
@@ -456,7 +454,7 @@ impl Base {
     }
 
     pub fn loopcontinue(&self) {
-        self.lock().state.continue_flag = true;
+        self.lock().registry.request_continue();
     }
 
     /// Whether the last loop was ended by loopexit (until the next starts).
@@ -473,100 +471,95 @@ impl Base {
     }
 
     pub fn counts(&self) -> Counts {
-        self.lock().state.counts
+        self.lock().registry.counts()
     }
 
     pub fn clear_max_counts(&self, active: bool, added: bool) {
-        let mut g = self.lock();
-        let c = &mut g.state.counts;
-        if active {
-            c.max_active = c.active;
-        }
-        if added {
-            c.max_added = c.added;
-        }
+        self.lock().registry.clear_max_counts(active, added);
     }
 
     /// The caller-owned event whose callback is running, if any.
     pub fn running_event(&self) -> Option<Key> {
-        self.lock().state.running.filter(|&k| owned_by_caller(k))
+        self.lock().pass.running().filter(|&k| owned_by_caller(k))
     }
 
     /// Caller-owned events in any list, in slot order (for foreach/dump and
-    /// for detaching events when the base is freed).
-    pub fn events(&self) -> Vec<(Key, c_int, u16, u8)> {
+    /// for detaching events when the base is freed): key, fd, events, flags.
+    pub fn events(&self) -> Vec<(Key, RawFd, u16, u8)> {
         let g = self.lock();
-        g.state
+        let slots = g.registry.slots();
+        slots
             .caller_events()
-            .map(|(s, h)| (h.key, g.state.fd_of(s), h.events, h.flags))
+            .map(|(s, h)| (h.key(), slots.fd_of(s), h.events(), h.flags()))
             .collect()
     }
 
-    pub fn activate_fd(&self, fd: c_int, events: u16) {
+    pub fn activate_fd(&self, fd: RawFd, events: u16) {
         let mut g = self.lock();
-        g.state.activate_fd(fd, events);
+        g.registry.activate_fd(fd, events);
         self.notify(&mut g);
     }
 
-    pub fn activate_signal(&self, sig: c_int) {
+    pub fn activate_signal(&self, sig: i32) {
         let mut g = self.lock();
-        g.state.activate_signal(sig, 1);
+        g.registry.activate_signal(sig, 1);
         self.notify(&mut g);
     }
 
     /// Wall-clock time of the current pass (`event_base_gettimeofday_cached`).
     pub fn cached_time(&self) -> Duration {
-        let mut g = self.lock();
-        let st = &mut g.state;
-        match st.cached {
-            Some(mono) if st.use_cache => *st
-                .cached_wall
-                .get_or_insert_with(|| clock::mono_to_wall(mono)),
-            _ => clock::wall(),
-        }
+        self.lock().pass.wall_time()
     }
 
     pub fn update_cache_time(&self) {
         let mut g = self.lock();
         if g.loop_thread.is_some() {
-            g.state.update_cache();
+            g.pass.update_cache();
         }
     }
 
     /// `event_reinit`: after fork, a new backend with everything re-added.
-    pub fn reinit(&self) -> Result<(), Refused> {
-        let mut g = self.lock();
-        match g.state.rebuild() {
-            Ok(()) => Ok(()),
-            Err(e) => refuse(&format!("event_reinit: {e}")),
-        }
+    pub fn reinit(&self) -> Result<(), Error> {
+        self.lock().registry.rebuild()
     }
 
     fn notify(&self, g: &mut Shared) {
         if g.waiting && !g.wake_sent {
             g.wake_sent = true;
-            g.state.waker.wake();
+            g.registry.wake();
         }
     }
 
     /// `event_base_loop`: 1 when nothing was left to wait for, 0 after
-    /// loopexit/loopbreak (or ONCE/NONBLOCK completing), -1 on error.
-    pub fn run(&self, flags: i32, d: &mut dyn Dispatch) -> i32 {
-        let mut g = self.lock();
+    /// loopexit/loopbreak (or ONCE/NONBLOCK completing), -1 when the
+    /// dispatcher aborted or the backend failed (logged); refused while the
+    /// loop runs. Inlined up to the loop, so that a result passes in a
+    /// register rather than as an [`Error`]-sized value in memory.
+    #[inline]
+    pub fn run(&self, flags: i32, d: &mut dyn Dispatch) -> Result<i32, Error> {
+        let g = self.lock();
         if g.loop_thread.is_some() {
-            warn("event_base_loop: reentrant invocation. Only one event_base_loop can run on each event_base at once.");
-            return -1;
+            return Err(Error::ReentrantLoop);
         }
+        Ok(self.run_loop(g, flags, d))
+    }
+
+    fn run_loop<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Shared>,
+        flags: i32,
+        d: &mut dyn Dispatch,
+    ) -> i32 {
         g.loop_thread = Some(thread_token());
         clock::tighten_timer_slack();
         g.exit_flag = false;
         g.break_flag = false;
-        g.state.claim_signals();
+        g.registry.claim_signals();
         let mut ready = std::mem::take(&mut g.ready);
         let mut result = 0;
         let mut busy = false;
         loop {
-            g.state.continue_flag = false;
+            g.registry.clear_continue();
             if d.abort_requested() {
                 result = -1;
                 break;
@@ -574,23 +567,21 @@ impl Base {
             if g.exit_flag || g.break_flag {
                 break;
             }
-            let timeout = if g.state.counts.active > 0 || flags & run_flag::NONBLOCK != 0 {
+            let active = g.registry.counts().active;
+            let timeout = if active > 0 || flags & run_flag::NONBLOCK != 0 {
                 Some(Duration::ZERO)
             } else {
                 let now = clock::now_ns();
-                g.state
+                g.registry
                     .next_deadline()
                     .map(|t| Duration::from_nanos(t.saturating_sub(now)).min(MAX_WAIT))
             };
-            if flags & run_flag::NO_EXIT_ON_EMPTY == 0
-                && !g.state.has_events()
-                && g.state.counts.active == 0
-            {
+            if flags & run_flag::NO_EXIT_ON_EMPTY == 0 && !g.registry.has_events() && active == 0 {
                 result = 1;
                 break;
             }
-            g.state.cached = None;
-            let backend = g.state.backend.clone();
+            g.pass.clear_cache();
+            let backend = g.registry.backend();
             g.waiting = true;
             drop(g);
             let waited = wait_for_events(d, &*backend, timeout, &mut ready, busy);
@@ -599,24 +590,28 @@ impl Base {
             g.waiting = false;
             g.wake_sent = false;
             if let Err(e) = waited {
-                warn(&format!("{}: dispatch failed: {e}", g.state.method.name()));
+                warn(&format!(
+                    "{}: dispatch failed: {e}",
+                    g.registry.method().name()
+                ));
                 result = -1;
                 break;
             }
-            g.state.update_cache();
-            g.state.process_ready(&ready);
-            g.state.process_timeouts();
-            if g.state.counts.active > 0 {
+            g.pass.update_cache();
+            g.registry.process_ready(&ready);
+            let now = g.pass.now();
+            g.registry.process_timeouts(now);
+            if g.registry.counts().active > 0 {
                 let ran;
                 (g, ran) = self.process_active(g, d);
-                if flags & run_flag::ONCE != 0 && g.state.counts.active == 0 && ran != 0 {
+                if flags & run_flag::ONCE != 0 && g.registry.counts().active == 0 && ran != 0 {
                     break;
                 }
             } else if flags & run_flag::NONBLOCK != 0 {
                 break;
             }
         }
-        g.state.cached = None;
+        g.pass.clear_cache();
         g.loop_thread = None;
         g.ready = ready;
         result
@@ -630,17 +625,17 @@ impl Base {
         d: &mut dyn Dispatch,
     ) -> (MutexGuard<'a, Shared>, i32) {
         let mut ran = 0;
-        for pri in 0..g.state.npriorities() {
-            if g.state.queue_head(pri).is_none() {
+        for pri in 0..g.registry.active().npriorities() {
+            if g.registry.active().head(pri).is_none() {
                 continue;
             }
-            g.state.running_priority = pri as i32;
+            g.registry.begin_run(pri);
             (g, ran) = self.process_queue(g, pri, d);
             if ran != 0 {
                 break;
             }
         }
-        g.state.running_priority = -1;
+        g.registry.end_run();
         (g, ran)
     }
 
@@ -658,37 +653,37 @@ impl Base {
             .filter(|_| limited)
             .map(|i| clock::now_ns().saturating_add(clock::nanos(i)));
         let mut count = 0;
-        while let Some(s) = g.state.queue_head(pri) {
-            let Hot { key, events, .. } = *g.state.hot(s);
-            let &Slot {
-                res,
-                ncalls,
-                persist_delay,
-                ..
-            } = g.state.slot(s);
-            let (action, fd) = g.state.action(s);
+        while let Some(s) = g.registry.active().head(pri) {
+            let sh = &mut *g;
+            let slots = sh.registry.slots();
+            let (key, events) = {
+                let hot = slots.hot(s);
+                (hot.key(), hot.events())
+            };
+            let slot = slots.slot(s);
+            let (res, ncalls, persist_delay) = (slot.res(), slot.ncalls(), slot.persist_delay());
+            let (action, fd) = slots.action(s);
             if events & ev::PERSIST != 0 {
-                g.state.deactivate(s);
+                sh.registry.deactivate(s);
                 if persist_delay != 0 {
-                    g.state.rearm(s, res);
+                    sh.registry.rearm(s, res, sh.pass.now());
                 }
-                g.state.release_if_idle(s);
+                sh.registry.release_if_idle(s);
             } else {
-                g.state.delete(s);
+                sh.registry.delete(s);
             }
             count += 1;
             let mut keep_going = true;
             match action {
                 Action::LoopExit => g.exit_flag = true,
                 Action::Call(cb) | Action::Finalize(cb) => {
-                    g.state.running = Some(key);
-                    g.state.running_ncalls = if events & ev::SIGNAL != 0 {
+                    let calls = if events & ev::SIGNAL != 0 {
                         u32::from(ncalls.max(1))
                     } else {
                         1
                     };
-                    while g.state.running_ncalls > 0 && keep_going {
-                        g.state.running_ncalls -= 1;
+                    g.pass.start_calls(key, calls);
+                    while keep_going && g.pass.take_call() {
                         drop(g);
                         keep_going = d.call(cb, fd, res);
                         g = self.lock();
@@ -696,7 +691,7 @@ impl Base {
                             break;
                         }
                     }
-                    g.state.running = None;
+                    g.pass.end_calls();
                     if g.del_waiters > 0 {
                         g.del_waiters = 0;
                         self.callback_done.notify_all();
@@ -708,7 +703,7 @@ impl Base {
             }
             if max_callbacks.is_some_and(|m| count >= m)
                 || end.is_some_and(|e| clock::now_ns() >= e)
-                || g.state.continue_flag
+                || g.registry.active().continue_requested()
             {
                 break;
             }
@@ -741,20 +736,17 @@ fn wait_for_events(
 
 impl Drop for Base {
     fn drop(&mut self) {
-        self.lock().state.release_signals();
+        self.lock().registry.release_signals();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{Current, Spec};
+    use crate::event::{Current, Spec};
     use std::cell::Cell;
-    use std::os::raw::{c_short, c_void};
     use std::sync::Arc;
     use std::time::Instant;
-
-    unsafe extern "C" fn unused(_: c_int, _: c_short, _: *mut c_void) {}
 
     /// Records which events ran (by their callback argument) and runs a
     /// per-test hook after each call.
@@ -764,7 +756,7 @@ mod tests {
     }
 
     impl Dispatch for Recorder<'_> {
-        fn call(&mut self, cb: Callback, _fd: c_int, res: u16) -> bool {
+        fn call(&mut self, cb: Callback, _fd: RawFd, res: u16) -> bool {
             self.calls.push((cb.arg, res));
             (self.hook)(cb.arg);
             true
@@ -794,7 +786,7 @@ mod tests {
         Hint(Cell::new(u32::MAX))
     }
 
-    fn spec(key: usize, fd: c_int, events: u16) -> Spec {
+    fn spec(key: usize, fd: RawFd, events: u16) -> Spec {
         Spec {
             key,
             fd,
@@ -807,10 +799,7 @@ mod tests {
     /// Events that live only as keys: their callback's argument is the key.
     fn key_as_arg(key: Key) -> Current {
         Current {
-            callback: Callback {
-                func: unused,
-                arg: key,
-            },
+            callback: Callback { func: 0, arg: key },
             fd: -1,
         }
     }
@@ -833,7 +822,7 @@ mod tests {
     }
 
     impl Dispatch for Wrapping<'_> {
-        fn call(&mut self, _cb: Callback, _fd: c_int, _res: u16) -> bool {
+        fn call(&mut self, _cb: Callback, _fd: RawFd, _res: u16) -> bool {
             self.calls += 1;
             (self.hook)(self.calls);
             true
@@ -869,7 +858,7 @@ mod tests {
                 }
             }),
         };
-        assert_eq!(b.run(0, &mut w), 0);
+        assert_eq!(b.run(0, &mut w).unwrap(), 0);
         // Only the first wait blocks (for all it knows); then each pass
         // polls, finds the fd ready, and never wraps.
         assert_eq!((w.calls, w.wrapped), (100, 1));
@@ -877,20 +866,20 @@ mod tests {
         let t = hint();
         b.add(&spec(2, -1, 0), &t, Some(Duration::from_millis(2)))
             .unwrap();
-        assert_eq!(b.run(0, &mut w), 1);
+        assert_eq!(b.run(0, &mut w).unwrap(), 1);
         assert_eq!((w.calls, w.wrapped), (101, 2), "the timer wait is wrapped");
     }
 
     #[test]
     fn empty_loop_returns_one_and_timers_never_fire_early() {
         let b = base();
-        assert_eq!(b.run(0, &mut recorder(|_| {})), 1);
+        assert_eq!(b.run(0, &mut recorder(|_| {})).unwrap(), 1);
         let h = hint();
         let start = Instant::now();
         b.add(&spec(8, -1, 0), &h, Some(Duration::from_millis(5)))
             .unwrap();
         let mut r = recorder(|_| {});
-        assert_eq!(b.run(0, &mut r), 1);
+        assert_eq!(b.run(0, &mut r).unwrap(), 1);
         assert!(start.elapsed() >= Duration::from_millis(5));
         assert_eq!(r.calls, [(8, ev::TIMEOUT)]);
     }
@@ -908,7 +897,7 @@ mod tests {
                 b.del(8, &h, DelMode::Default);
             }
         });
-        assert_eq!(b.run(0, &mut r), 1);
+        assert_eq!(b.run(0, &mut r).unwrap(), 1);
         assert_eq!(r.calls.len(), 3);
     }
 
@@ -931,7 +920,7 @@ mod tests {
                 b.activate(&prio(32, 0), &hs[3], ev::TIMEOUT, 1);
             }
         });
-        assert_eq!(b.run(0, &mut r), 1);
+        assert_eq!(b.run(0, &mut r).unwrap(), 1);
         let order: Vec<usize> = r.calls.iter().map(|c| c.0).collect();
         assert_eq!(order, [24, 8, 32, 16]);
     }
@@ -945,7 +934,7 @@ mod tests {
         }
         b.loopexit(None).unwrap();
         let mut r = recorder(|_| {});
-        assert_eq!(b.run(0, &mut r), 0);
+        assert_eq!(b.run(0, &mut r).unwrap(), 0);
         assert_eq!(r.calls.len(), 2);
         assert!(b.got_exit());
 
@@ -953,7 +942,7 @@ mod tests {
             b.activate(&spec(8 * (i + 1), -1, 0), h, ev::TIMEOUT, 1);
         }
         let mut r = recorder(|_| b.loopbreak());
-        assert_eq!(b.run(0, &mut r), 0);
+        assert_eq!(b.run(0, &mut r).unwrap(), 0);
         assert_eq!(r.calls.len(), 1);
         assert!(b.got_break() && !b.got_exit());
     }
@@ -974,7 +963,7 @@ mod tests {
         });
         let start = Instant::now();
         let mut r = recorder(|_| {});
-        assert_eq!(b.run(0, &mut r), 0);
+        assert_eq!(b.run(0, &mut r).unwrap(), 0);
         t.join().unwrap();
         assert_eq!(r.calls, [(16, ev::TIMEOUT)]);
         assert!(start.elapsed() < Duration::from_secs(10));
@@ -984,10 +973,10 @@ mod tests {
     fn reentrant_loop_is_refused() {
         let b = base();
         b.activate(&spec(8, -1, 0), &hint(), ev::TIMEOUT, 1);
-        let inner = Cell::new(0);
-        let mut r = recorder(|_| inner.set(b.run(0, &mut recorder(|_| {}))));
-        b.run(0, &mut r);
-        assert_eq!(inner.get(), -1);
+        let inner = Cell::new(None);
+        let mut r = recorder(|_| inner.set(Some(b.run(0, &mut recorder(|_| {})))));
+        b.run(0, &mut r).unwrap();
+        assert!(matches!(inner.take(), Some(Err(Error::ReentrantLoop))));
     }
 
     #[test]
@@ -1002,7 +991,7 @@ mod tests {
                 .unwrap();
             hints.push(h);
             let published = b.hot_table.load(Relaxed);
-            assert_eq!(published, b.lock().state.hot_table_addr());
+            assert_eq!(published, b.lock().registry.slots().hot_table_addr());
         }
         b.once(
             -1,
@@ -1011,6 +1000,9 @@ mod tests {
             Some(Duration::from_secs(60)),
         )
         .unwrap();
-        assert_eq!(b.hot_table.load(Relaxed), b.lock().state.hot_table_addr());
+        assert_eq!(
+            b.hot_table.load(Relaxed),
+            b.lock().registry.slots().hot_table_addr()
+        );
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::base::Base;
-use super::state::{ev, evlist};
+use super::event::{ev, evlist};
 
 /// The words libevent prints for each event bit.
 const NAMES: [(u16, &str); 6] = [
@@ -46,7 +46,7 @@ impl Base {
 mod tests {
     use super::*;
     use crate::base::{Config, SlotHint};
-    use crate::state::{Callback, Current, Hooks, Spec};
+    use crate::event::{Callback, Current, Hooks, Spec};
     use std::cell::Cell;
     use std::time::Duration;
 
@@ -60,17 +60,12 @@ mod tests {
         }
     }
 
-    unsafe extern "C" fn unused(_: i32, _: i16, _: *mut std::ffi::c_void) {}
-
     #[test]
     fn lists_added_then_active_events_as_libevent() {
         let hooks = Hooks {
             mirror: |_, _, _, _| {},
             read: |_| Current {
-                callback: Callback {
-                    func: unused,
-                    arg: 0,
-                },
+                callback: Callback { func: 0, arg: 0 },
                 fd: -1,
             },
             last_deadline: |_| 0,

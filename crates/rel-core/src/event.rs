@@ -1,0 +1,98 @@
+//! What the core knows of one event (libevent's `event_struct.h`): its
+//! `EV_*` and `EVLIST_*` bits, its identity, its callback, and how the
+//! embedding layer describes it and is told about it.
+
+use std::os::unix::io::RawFd;
+
+/// libevent's `EV_*` event bits.
+pub mod ev {
+    pub const TIMEOUT: u16 = 0x01;
+    pub const READ: u16 = 0x02;
+    pub const WRITE: u16 = 0x04;
+    pub const SIGNAL: u16 = 0x08;
+    pub const PERSIST: u16 = 0x10;
+    pub const ET: u16 = 0x20;
+    pub const FINALIZE: u16 = 0x40;
+    pub const CLOSED: u16 = 0x80;
+    pub const IO: u16 = READ | WRITE | CLOSED;
+}
+
+/// libevent's `EVLIST_*` state bits (the subset a slot can be in).
+pub mod evlist {
+    pub const TIMEOUT: u8 = 0x01;
+    pub const INSERTED: u8 = 0x02;
+    pub const ACTIVE: u8 = 0x08;
+    pub const INIT: u8 = 0x80;
+}
+
+/// Identity of an event: the address of the caller's `struct event`, or an
+/// odd number for events the base owns itself (`event_base_once`, loopexit).
+pub type Key = usize;
+
+pub fn owned_by_caller(key: Key) -> bool {
+    key & 1 == 0
+}
+
+/// A callback as two opaque words that the embedding layer gives meaning
+/// to (the C layer: a function pointer and its `void *` argument). The
+/// core only stores them and hands them back through
+/// [`crate::base::Dispatch::call`], so it needs no C types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Callback {
+    pub func: usize,
+    pub arg: usize,
+}
+
+/// How the core reaches a caller-owned event's own memory (the C layer's
+/// `struct event`), called with the base locked while the event is in some
+/// list or leaving its last one. What the memory holds is not copied into
+/// the core, so the per-event table stays small.
+#[derive(Clone, Copy, Debug)]
+pub struct Hooks {
+    /// Reflects the event's `EVLIST_*` flags, and its result or deadline
+    /// (monotonic ns) when given, into `evcb_flags`, `ev_res`, `ev_timeout`.
+    pub mirror: fn(Key, u8, Option<u16>, Option<u64>),
+    /// What the event's memory holds now: read just before each call, as
+    /// libevent reads the callback and fd when it runs an event.
+    pub read: fn(Key) -> Current,
+    /// The event's last deadline (monotonic ns, as mirrored): where a
+    /// persistent event's next timeout is counted from after `EV_TIMEOUT`.
+    pub last_deadline: fn(Key) -> u64,
+}
+
+/// A caller-owned event as its memory describes it (see [`Hooks::read`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Current {
+    pub callback: Callback,
+    pub fd: RawFd,
+}
+
+/// What an event wants, read from the caller's `struct event` when added.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    pub key: Key,
+    /// The fd, or the signal number of an `EV_SIGNAL` event.
+    pub fd: RawFd,
+    pub events: u16,
+    pub priority: u8,
+    /// A persistent event's interval (ns, 0 = none): like libevent's
+    /// `ev_io_timeout`, it belongs to the event and survives `event_del`.
+    pub persist_delay: u64,
+}
+
+/// What running an event does.
+#[derive(Clone, Copy, Debug)]
+pub enum Action {
+    Call(Callback),
+    /// The loopexit timer: ends the loop after the current pass.
+    LoopExit,
+    /// A finalizer (`event_finalize`): called like `Call`, and handed back
+    /// by [`crate::base::Base::take_finalizers`] if the base goes first.
+    Finalize(Callback),
+}
+
+/// Whether an event re-arms its timeout on every call (libevent's persist
+/// closure): persistent, and not a signal (signals have their own closure).
+pub fn rearms(events: u16) -> bool {
+    events & ev::PERSIST != 0 && events & ev::SIGNAL == 0
+}

@@ -1,0 +1,360 @@
+//! Everything a base has registered, kept consistent: the slot table, the
+//! lists an event can be in (evmap for `EVLIST_INSERTED`, the timer heap
+//! for `EVLIST_TIMEOUT`, the active queues for `EVLIST_ACTIVE`) and the
+//! moves between them that libevent's event.c makes with the base locked
+//! (`event_queue_insert_*`/`remove_*`, `event_del_nolock_`,
+//! `event_active_nolock_`, `timeout_process`, `event_persist_closure`).
+//! [`super::base::Base`] locks it and runs the loop over it.
+
+use std::io;
+use std::os::unix::io::RawFd;
+use std::sync::Arc;
+
+use super::active::ActiveQueues;
+use super::backend::{Backend, Method, Ready};
+use super::error::Error;
+use super::event::{ev, evlist, owned_by_caller, rearms, Action, Callback, Hooks, Spec};
+use super::evmap::EvMap;
+use super::signals::{self, NSIG};
+use super::slots::{Counts, Slots, NIL};
+use super::timer_heap::TimerHeap;
+use super::waker::Waker;
+
+pub struct Registry {
+    slots: Slots,
+    evmap: EvMap,
+    timers: TimerHeap,
+    active: ActiveQueues,
+    waker: Waker,
+}
+
+impl Registry {
+    pub fn new(method: &'static Method, hooks: Hooks) -> io::Result<Registry> {
+        let waker = Waker::new()?;
+        Ok(Registry {
+            slots: Slots::new(hooks),
+            evmap: EvMap::open(method, waker.fd())?,
+            timers: TimerHeap::default(),
+            active: ActiveQueues::default(),
+            waker,
+        })
+    }
+
+    /// The slot table, to read.
+    #[inline]
+    pub fn slots(&self) -> &Slots {
+        &self.slots
+    }
+
+    /// The active queues, to read.
+    #[inline]
+    pub fn active(&self) -> &ActiveQueues {
+        &self.active
+    }
+
+    pub fn method(&self) -> &'static Method {
+        self.evmap.method()
+    }
+
+    /// The backend, shared so that the loop can wait without the base locked.
+    pub fn backend(&self) -> Arc<dyn Backend> {
+        self.evmap.backend()
+    }
+
+    /// Wakes the loop from its wait.
+    pub fn wake(&self) {
+        self.waker.wake();
+    }
+
+    #[inline]
+    pub fn counts(&self) -> Counts {
+        self.slots.counts()
+    }
+
+    #[inline]
+    pub fn clear_max_counts(&mut self, active: bool, added: bool) {
+        self.slots.clear_max_counts(active, added);
+    }
+
+    #[inline]
+    pub fn has_events(&self) -> bool {
+        self.slots.counts().added > 0
+    }
+
+    /// Replaces the active queues (which must be empty) with `n` priorities.
+    pub fn set_npriorities(&mut self, n: usize) {
+        self.active.set_npriorities(n);
+    }
+
+    /// Queue `pri` starts to run.
+    #[inline]
+    pub fn begin_run(&mut self, pri: usize) {
+        self.active.begin_run(pri);
+    }
+
+    /// No queue runs.
+    #[inline]
+    pub fn end_run(&mut self) {
+        self.active.end_run();
+    }
+
+    /// Ends the current queue's run after the callback that runs.
+    #[inline]
+    pub fn request_continue(&mut self) {
+        self.active.request_continue();
+    }
+
+    /// A new pass of the loop starts.
+    #[inline]
+    pub fn clear_continue(&mut self) {
+        self.active.clear_continue();
+    }
+
+    /// A slot for a caller-owned event.
+    #[inline]
+    pub fn alloc(&mut self, spec: &Spec) -> u32 {
+        self.slots.alloc(spec)
+    }
+
+    /// A slot for an event the base owns (once events, loopexit), of the
+    /// middle priority as libevent gives them.
+    pub fn alloc_owned(&mut self, fd: RawFd, events: u16, action: Action) -> u32 {
+        let priority = (self.active.npriorities() / 2) as u8;
+        self.slots.alloc_owned(fd, events, priority, action)
+    }
+
+    /// Refreshes what a not-yet-registered slot wants from its event.
+    #[inline]
+    pub fn refresh(&mut self, s: u32, spec: &Spec) {
+        self.slots.refresh(s, spec);
+    }
+
+    #[inline]
+    pub fn set_persist_delay(&mut self, s: u32, delay: u64) {
+        self.slots.set_persist_delay(s, delay);
+    }
+
+    /// Moves an event that is not queued to run to another priority.
+    pub fn set_priority(&mut self, s: u32, priority: u8) -> Result<(), Error> {
+        if self.slots.hot(s).flags() & evlist::ACTIVE != 0 {
+            return Err(Error::EventActive);
+        }
+        self.slots.set_priority(s, priority);
+        Ok(())
+    }
+
+    /// Frees a slot that is in no list any more.
+    #[inline]
+    pub fn release_if_idle(&mut self, s: u32) {
+        self.slots.release_if_idle(s);
+    }
+
+    /// Registers the slot's fd or signal with the kernel side.
+    pub fn insert(&mut self, s: u32) -> Result<(), Error> {
+        self.evmap.watch(&mut self.slots, s)?;
+        self.slots.set_flag(s, evlist::INSERTED);
+        self.slots.reflect(s, None, None);
+        Ok(())
+    }
+
+    pub fn remove_io(&mut self, s: u32) {
+        if self.slots.hot(s).flags() & evlist::INSERTED != 0 {
+            self.evmap.unwatch(&mut self.slots, s);
+            self.slots.clear_flag(s, evlist::INSERTED);
+        }
+    }
+
+    pub fn schedule(&mut self, s: u32, deadline: u64) {
+        if self.slots.hot(s).flags() & evlist::TIMEOUT == 0 {
+            self.slots.set_flag(s, evlist::TIMEOUT);
+        }
+        self.slots.reflect(s, None, Some(deadline));
+        self.timers
+            .schedule(&mut self.slots.positions(), s, deadline);
+    }
+
+    pub fn remove_timeout(&mut self, s: u32) {
+        if self.timers.remove(&mut self.slots.positions(), s) {
+            self.slots.clear_flag(s, evlist::TIMEOUT);
+        }
+    }
+
+    /// A pending timer's deadline.
+    pub fn deadline(&self, s: u32) -> Option<u64> {
+        self.timers.deadline_at(self.slots.hot(s).heap_pos())
+    }
+
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.timers.peek().map(|(_, d)| d)
+    }
+
+    /// Queues the slot to run with `res`, or adds `res` and `ncalls` to
+    /// what it already runs with.
+    pub fn activate(&mut self, s: u32, res: u16, ncalls: u32) {
+        let ncalls = u16::try_from(ncalls).unwrap_or(u16::MAX);
+        let hot = self.slots.hot(s);
+        if hot.flags() & evlist::ACTIVE != 0 {
+            let res = self.slots.merge_result(s, res, ncalls);
+            self.slots.reflect(s, Some(res), None);
+            return;
+        }
+        self.slots.set_result(s, res, ncalls);
+        self.active.push(&mut self.slots, s, hot.priority());
+        self.slots.set_flag(s, evlist::ACTIVE);
+        self.slots.reflect(s, Some(res), None);
+    }
+
+    pub fn deactivate(&mut self, s: u32) {
+        let hot = self.slots.hot(s);
+        if hot.flags() & evlist::ACTIVE == 0 {
+            return;
+        }
+        self.active.remove(&mut self.slots, s, hot.priority());
+        self.slots.clear_flag(s, evlist::ACTIVE);
+    }
+
+    /// Takes the slot out of every list (libevent's `event_del`) and frees it.
+    pub fn delete(&mut self, s: u32) {
+        self.remove_timeout(s);
+        self.deactivate(s);
+        self.remove_io(s);
+        self.release_if_idle(s);
+    }
+
+    /// Turns a wait's readiness reports into active events.
+    pub fn process_ready(&mut self, ready: &[Ready]) {
+        for r in ready {
+            if r.fd == self.waker.fd() {
+                self.waker.drain();
+            } else if self.evmap.is_signal_pipe(r.fd) {
+                self.deliver_signals();
+            } else {
+                self.activate_watchers(r.fd, u16::from(r.bits));
+            }
+        }
+    }
+
+    /// Activates the events on `fd` that want any of `bits` (READ/WRITE/CLOSED).
+    fn activate_watchers(&mut self, fd: RawFd, bits: u16) {
+        let mut s = self.evmap.first_on_fd(fd);
+        while s != NIL {
+            let res = self.slots.hot(s).events() & bits & ev::IO;
+            if res != 0 {
+                self.activate(s, res, 1);
+            }
+            s = self.slots.fd_next(s);
+        }
+    }
+
+    fn deliver_signals(&mut self) {
+        self.evmap.drain_signal_pipe();
+        for sig in 1..NSIG as i32 {
+            if self.evmap.signal_watchers(sig).is_empty() {
+                continue;
+            }
+            let n = signals::take_count(sig);
+            if n > 0 {
+                self.activate_signal(sig, n);
+            }
+        }
+    }
+
+    /// Activates every event watching `sig`, as if it arrived `n` times.
+    pub fn activate_signal(&mut self, sig: i32, n: u32) {
+        for s in self.evmap.signal_watchers(sig).to_vec() {
+            self.activate(s, ev::SIGNAL, n);
+        }
+    }
+
+    /// Activates every event whose deadline is at or before `now`
+    /// (libevent's `timeout_process`): a plain event (or signal) leaves all
+    /// lists first; a re-arming one keeps its fd registration, to be
+    /// re-armed when it runs.
+    pub fn process_timeouts(&mut self, now: u64) {
+        while let Some((s, deadline)) = self.timers.peek() {
+            if deadline > now {
+                break;
+            }
+            self.remove_timeout(s);
+            self.deactivate(s);
+            if !rearms(self.slots.hot(s).events()) {
+                self.remove_io(s);
+            }
+            self.activate(s, ev::TIMEOUT, 1);
+        }
+    }
+
+    /// libevent's persist closure: the next deadline of a persistent event
+    /// with an interval, counted from its last deadline after a timeout and
+    /// from `now` after I/O, never in the past. Like libevent, this adds the
+    /// event again if it had been deleted (it ran through `event_active`).
+    pub fn rearm(&mut self, s: u32, res: u16, now: u64) {
+        let delay = self.slots.slot(s).persist_delay();
+        if delay == 0 || !owned_by_caller(self.slots.hot(s).key()) {
+            return;
+        }
+        let from = if res & ev::TIMEOUT != 0 {
+            self.slots.last_deadline(s)
+        } else {
+            now
+        };
+        let mut at = from.saturating_add(delay);
+        if at < now {
+            at = now.saturating_add(delay);
+        }
+        let hot = self.slots.hot(s);
+        if hot.events() & (ev::IO | ev::SIGNAL) != 0
+            && hot.flags() & (evlist::INSERTED | evlist::ACTIVE) == 0
+            && self.insert(s).is_err()
+        {
+            return; // the fd went away meanwhile: leave it deleted
+        }
+        self.schedule(s, at);
+    }
+
+    /// Activates events on `fd` as if the backend reported `events`; with
+    /// EV_TIMEOUT, also timers that carry this fd.
+    pub fn activate_fd(&mut self, fd: RawFd, events: u16) {
+        self.activate_watchers(fd, events);
+        if events & ev::TIMEOUT != 0 {
+            let timers: Vec<u32> = self
+                .slots
+                .live()
+                .filter(|(_, h)| h.flags() & evlist::TIMEOUT != 0)
+                .map(|(s, _)| s)
+                .filter(|&s| self.slots.fd_of(s) == fd)
+                .collect();
+            for s in timers {
+                self.activate(s, ev::TIMEOUT, 1);
+            }
+        }
+    }
+
+    /// Makes this base the one that receives signals, if it watches any.
+    pub fn claim_signals(&self) {
+        self.evmap.claim_signals();
+    }
+
+    /// After fork: a fresh backend, wake-up fd and signal pipe, with every
+    /// watched fd registered again.
+    pub fn rebuild(&mut self) -> Result<(), Error> {
+        let waker = Waker::new().map_err(Error::Reinit)?;
+        self.evmap.reopen(waker.fd()).map_err(Error::Reinit)?;
+        self.waker = waker;
+        Ok(())
+    }
+
+    /// Deletes the finalizers still queued and hands them over.
+    pub fn take_finalizers(&mut self) -> Vec<Callback> {
+        let found = self.slots.finalizers();
+        for &(s, _) in &found {
+            self.delete(s);
+        }
+        found.into_iter().map(|(_, cb)| cb).collect()
+    }
+
+    /// Gives up every signal this base watches (when the base is freed).
+    pub fn release_signals(&mut self) {
+        self.evmap.release_signals();
+    }
+}

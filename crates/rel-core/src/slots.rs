@@ -1,0 +1,461 @@
+//! The slot table: the core's record of each event a base knows, the
+//! `EVLIST_*` flags with the counts libevent keeps of them, and the free
+//! list. libevent keeps these fields in `struct event` itself; librel leaves
+//! the caller's struct as the C ABI lays it out and keeps them here,
+//! reaching the caller's memory only through [`Hooks`].
+//!
+//! The records carry the links of the lists an event is in (timer heap
+//! position, active queue, fd watch list), so that moving an event costs no
+//! lookup beyond its own record; those lists keep their heads in their own
+//! modules and go through the link accessors here.
+
+use std::collections::HashMap;
+use std::os::unix::io::RawFd;
+
+use super::event::{ev, evlist, owned_by_caller, Action, Callback, Current, Hooks, Key, Spec};
+use super::timer_heap::{self, Positions};
+
+/// No slot: the end of a list.
+pub const NIL: u32 = u32::MAX;
+const FREE: Key = 0;
+
+/// The part of a slot that every add, delete and timer move reads. Kept in
+/// a table of its own, 16 bytes a slot, so that with many timers the table
+/// stays in cache and a pending timer is moved without touching [`Slot`].
+#[derive(Clone, Copy)]
+pub struct Hot {
+    key: Key,
+    /// Index of the slot's entry in the timer heap.
+    heap_pos: u32,
+    events: u16,
+    flags: u8,
+    priority: u8,
+}
+
+impl Hot {
+    #[inline]
+    pub fn key(&self) -> Key {
+        self.key
+    }
+
+    #[inline]
+    pub fn events(&self) -> u16 {
+        self.events
+    }
+
+    /// The `EVLIST_*` lists the event is in.
+    #[inline]
+    pub fn flags(&self) -> u8 {
+        self.flags
+    }
+
+    #[inline]
+    pub fn priority(&self) -> u8 {
+        self.priority
+    }
+
+    /// Where the slot's timer stands in the timer heap (`timer_heap::ABSENT`
+    /// when it has none).
+    #[inline]
+    pub fn heap_pos(&self) -> u32 {
+        self.heap_pos
+    }
+}
+
+/// The rest of a slot. Each field is written before it can be read, by
+/// whatever puts the slot where that field matters, so a reused slot is
+/// not cleared and a pure timer of the caller's never touches this part.
+#[derive(Clone, Copy)]
+pub struct Slot {
+    /// The fd or signal registered (set when inserted; for the base's own
+    /// events, at allocation).
+    fd: RawFd,
+    /// Result and calls owed (signal deliveries; saturating, a `short` in
+    /// libevent) while active.
+    res: u16,
+    ncalls: u16,
+    /// A persistent event's re-arm delay (ns, 0 = none); set whenever the
+    /// event is persistent.
+    persist_delay: u64,
+    /// Active-queue links, while active.
+    prev: u32,
+    next: u32,
+    /// Next slot watching the same fd (newest first, as libevent's evmap),
+    /// while inserted.
+    fd_next: u32,
+}
+
+impl Slot {
+    #[inline]
+    pub fn fd(&self) -> RawFd {
+        self.fd
+    }
+
+    /// The `EV_*` result the event runs with, while active.
+    #[inline]
+    pub fn res(&self) -> u16 {
+        self.res
+    }
+
+    /// How many calls the event owes, while active.
+    #[inline]
+    pub fn ncalls(&self) -> u16 {
+        self.ncalls
+    }
+
+    #[inline]
+    pub fn persist_delay(&self) -> u64 {
+        self.persist_delay
+    }
+}
+
+const UNUSED: Slot = Slot {
+    fd: -1,
+    res: 0,
+    ncalls: 0,
+    persist_delay: 0,
+    prev: NIL,
+    next: NIL,
+    fd_next: NIL,
+};
+
+/// The slots keep their own heap positions.
+struct SlotPositions<'a>(&'a mut [Hot]);
+
+impl Positions for SlotPositions<'_> {
+    #[inline]
+    fn get(&self, s: u32) -> u32 {
+        self.0[s as usize].heap_pos
+    }
+    #[inline]
+    fn set(&mut self, s: u32, at: u32) {
+        self.0[s as usize].heap_pos = at;
+    }
+}
+
+/// Counts as libevent keeps them: an event counts once for each of
+/// inserted, timeout and active that it is in.
+#[derive(Default, Clone, Copy)]
+pub struct Counts {
+    pub added: usize,
+    pub active: usize,
+    pub max_added: usize,
+    pub max_active: usize,
+}
+
+pub struct Slots {
+    hot: Vec<Hot>,
+    cold: Vec<Slot>,
+    /// What the base's own events run (few: once events, loopexit,
+    /// finalizers), kept out of the slots.
+    owned_actions: HashMap<Key, Action>,
+    free: Vec<u32>,
+    next_owned_key: Key,
+    counts: Counts,
+    hooks: Hooks,
+}
+
+impl Slots {
+    pub fn new(hooks: Hooks) -> Slots {
+        Slots {
+            hot: Vec::new(),
+            cold: Vec::new(),
+            owned_actions: HashMap::new(),
+            free: Vec::new(),
+            next_owned_key: 1,
+            counts: Counts::default(),
+            hooks,
+        }
+    }
+
+    #[inline]
+    pub fn hot(&self, s: u32) -> Hot {
+        self.hot[s as usize]
+    }
+
+    /// The rest of a slot (see [`Slot`] for when which field holds).
+    #[inline]
+    pub fn slot(&self, s: u32) -> &Slot {
+        &self.cold[s as usize]
+    }
+
+    /// The slot of `key`, if `hint` names it (the hint is kept inside the
+    /// caller's event and rewritten whenever a slot is assigned).
+    pub fn find(&self, key: Key, hint: u32) -> Option<u32> {
+        match self.hot.get(hint as usize) {
+            Some(s) if s.key == key && key != FREE => Some(hint),
+            _ => None,
+        }
+    }
+
+    /// Live slots: (slot, record).
+    pub fn live(&self) -> impl Iterator<Item = (u32, &Hot)> {
+        self.hot
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.key != FREE)
+            .map(|(i, s)| (i as u32, s))
+    }
+
+    /// Live events that belong to the caller (not once-events).
+    pub fn caller_events(&self) -> impl Iterator<Item = (u32, &Hot)> {
+        self.live().filter(|(_, h)| owned_by_caller(h.key))
+    }
+
+    /// The address of the hot records (moves when the table grows).
+    pub fn hot_table_addr(&self) -> usize {
+        self.hot.as_ptr() as usize
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Lowers the maxima to the current counts.
+    pub fn clear_max_counts(&mut self, active: bool, added: bool) {
+        let c = &mut self.counts;
+        if active {
+            c.max_active = c.active;
+        }
+        if added {
+            c.max_added = c.added;
+        }
+    }
+
+    /// A caller-owned event as its memory describes it now; None for the
+    /// base's own events.
+    pub fn current(&self, s: u32) -> Option<Current> {
+        let key = self.hot[s as usize].key;
+        owned_by_caller(key).then(|| (self.hooks.read)(key))
+    }
+
+    /// What running slot `s` means, and the fd its callback is given: the
+    /// caller's events run what their memory holds now.
+    pub fn action(&self, s: u32) -> (Action, RawFd) {
+        match self.current(s) {
+            Some(c) => (Action::Call(c.callback), c.fd),
+            None => {
+                let key = self.hot[s as usize].key;
+                let action = self.owned_actions.get(&key).copied();
+                (
+                    action.expect("the base's own events keep their action"),
+                    self.cold[s as usize].fd,
+                )
+            }
+        }
+    }
+
+    /// The fd an event carries (`ev_fd` for the caller's events).
+    pub fn fd_of(&self, s: u32) -> RawFd {
+        self.current(s).map_or(self.cold[s as usize].fd, |c| c.fd)
+    }
+
+    /// A caller-owned event's last deadline, as its memory holds it.
+    pub fn last_deadline(&self, s: u32) -> u64 {
+        (self.hooks.last_deadline)(self.hot[s as usize].key)
+    }
+
+    /// The finalizers among the base's own events.
+    pub fn finalizers(&self) -> Vec<(u32, Callback)> {
+        self.live()
+            .filter_map(|(s, h)| match self.owned_actions.get(&h.key) {
+                Some(&Action::Finalize(cb)) => Some((s, cb)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A slot for a caller-owned event.
+    pub fn alloc(&mut self, spec: &Spec) -> u32 {
+        let s = self.alloc_hot(spec.key, spec.events, spec.priority);
+        self.refresh_slot(s, spec);
+        s
+    }
+
+    /// A slot for an event the base owns (once events, loopexit).
+    pub fn alloc_owned(&mut self, fd: RawFd, events: u16, priority: u8, action: Action) -> u32 {
+        let key = self.next_owned_key;
+        self.next_owned_key += 2;
+        let s = self.alloc_hot(key, events, priority);
+        self.cold[s as usize].fd = fd;
+        self.owned_actions.insert(key, action);
+        s
+    }
+
+    fn alloc_hot(&mut self, key: Key, events: u16, priority: u8) -> u32 {
+        let hot = Hot {
+            key,
+            heap_pos: timer_heap::ABSENT,
+            events,
+            flags: 0,
+            priority,
+        };
+        match self.free.pop() {
+            Some(s) => {
+                self.hot[s as usize] = hot;
+                s
+            }
+            None => {
+                self.hot.push(hot);
+                self.cold.push(UNUSED);
+                (self.hot.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Refreshes what a not-yet-registered slot wants from its event.
+    pub fn refresh(&mut self, s: u32, spec: &Spec) {
+        let hot = &mut self.hot[s as usize];
+        if hot.flags & (evlist::INSERTED | evlist::ACTIVE) == 0 {
+            hot.events = spec.events;
+            hot.priority = spec.priority;
+            self.refresh_slot(s, spec);
+        }
+    }
+
+    /// The fields of [`Slot`] that a caller's event of this kind reads
+    /// before it is next inserted or activated.
+    fn refresh_slot(&mut self, s: u32, spec: &Spec) {
+        if spec.events & (ev::IO | ev::SIGNAL) != 0 {
+            self.cold[s as usize].fd = spec.fd;
+        }
+        if spec.events & ev::PERSIST != 0 {
+            self.cold[s as usize].persist_delay = spec.persist_delay;
+        }
+    }
+
+    pub fn set_persist_delay(&mut self, s: u32, delay: u64) {
+        self.cold[s as usize].persist_delay = delay;
+    }
+
+    pub fn set_priority(&mut self, s: u32, priority: u8) {
+        self.hot[s as usize].priority = priority;
+    }
+
+    /// Frees a slot that is in no list any more. The check is inlined and
+    /// the release is not: most calls find the slot still in some list.
+    #[inline]
+    pub fn release_if_idle(&mut self, s: u32) {
+        let Hot { key, flags, .. } = self.hot[s as usize];
+        if key != FREE && flags == 0 {
+            self.release(s, key);
+        }
+    }
+
+    #[inline(never)]
+    fn release(&mut self, s: u32, key: Key) {
+        if !owned_by_caller(key) {
+            self.owned_actions.remove(&key);
+        }
+        self.hot[s as usize].key = FREE;
+        self.free.push(s);
+    }
+
+    /// Mirrors the slot's flags, and `res`/`deadline` when given, into a
+    /// caller-owned event's memory.
+    pub fn reflect(&self, s: u32, res: Option<u16>, deadline: Option<u64>) {
+        let Hot { key, flags, .. } = self.hot[s as usize];
+        if owned_by_caller(key) {
+            (self.hooks.mirror)(key, flags, res, deadline);
+        }
+    }
+
+    /// The slot enters list `flag` (an `EVLIST_*` bit).
+    pub fn set_flag(&mut self, s: u32, flag: u8) {
+        self.hot[s as usize].flags |= flag;
+        self.counts.added += 1;
+        self.counts.max_added = self.counts.max_added.max(self.counts.added);
+        if flag == evlist::ACTIVE {
+            self.counts.active += 1;
+            self.counts.max_active = self.counts.max_active.max(self.counts.active);
+        }
+    }
+
+    /// The slot leaves list `flag`, and the caller's memory is told.
+    pub fn clear_flag(&mut self, s: u32, flag: u8) {
+        self.hot[s as usize].flags &= !flag;
+        self.reflect(s, None, None);
+        self.counts.added -= 1;
+        if flag == evlist::ACTIVE {
+            self.counts.active -= 1;
+        }
+    }
+
+    /// The timer heap's view of the slots' heap positions.
+    #[inline]
+    pub fn positions(&mut self) -> impl Positions + '_ {
+        SlotPositions(&mut self.hot)
+    }
+
+    /// Sets the result and calls owed of a slot being activated.
+    #[inline]
+    pub fn set_result(&mut self, s: u32, res: u16, ncalls: u16) {
+        let slot = &mut self.cold[s as usize];
+        slot.res = res;
+        slot.ncalls = ncalls;
+    }
+
+    /// Adds to the result and calls owed of an active slot; returns the
+    /// result now.
+    #[inline]
+    pub fn merge_result(&mut self, s: u32, res: u16, ncalls: u16) -> u16 {
+        let slot = &mut self.cold[s as usize];
+        slot.res |= res;
+        slot.ncalls = slot.ncalls.saturating_add(ncalls);
+        slot.res
+    }
+
+    /// The active-queue links of slot `s`: (previous, next).
+    #[inline]
+    pub fn queue_links(&self, s: u32) -> (u32, u32) {
+        let slot = &self.cold[s as usize];
+        (slot.prev, slot.next)
+    }
+
+    #[inline]
+    pub fn set_queue_links(&mut self, s: u32, prev: u32, next: u32) {
+        let slot = &mut self.cold[s as usize];
+        slot.prev = prev;
+        slot.next = next;
+    }
+
+    #[inline]
+    pub fn set_queue_prev(&mut self, s: u32, prev: u32) {
+        self.cold[s as usize].prev = prev;
+    }
+
+    #[inline]
+    pub fn set_queue_next(&mut self, s: u32, next: u32) {
+        self.cold[s as usize].next = next;
+    }
+
+    /// The next slot on the same fd's watch list.
+    #[inline]
+    pub fn fd_next(&self, s: u32) -> u32 {
+        self.cold[s as usize].fd_next
+    }
+
+    #[inline]
+    pub fn set_fd_next(&mut self, s: u32, next: u32) {
+        self.cold[s as usize].fd_next = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The slot is the core's per-event cost beside the caller's struct
+    /// (the benchmark reports it), and its hot part is what keeps timer
+    /// churn in cache: keep both from growing unnoticed.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn slot_parts_stay_small() {
+        assert_eq!(std::mem::size_of::<Hot>(), 16);
+        assert!(
+            std::mem::size_of::<Slot>() <= 32,
+            "{}",
+            std::mem::size_of::<Slot>()
+        );
+    }
+}
