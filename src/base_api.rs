@@ -13,12 +13,13 @@ use rel_core::clock;
 use rel_core::event::Action;
 
 use crate::boundary::{arg, entry, given, Refusal};
-use crate::dispatch::{core_callback, CallC};
+use crate::dispatch::CallC;
 use crate::event_api::{event_callback_fn, finish_finalizer};
 use crate::layout::event;
 use crate::legacy::{forget_base, or_current};
 use crate::objects::{
-    default_config, event_base, event_config, to_timeval, AssignedEvent, EventRef, Timeout,
+    core_callback, default_config, event_base, event_config, to_timeval, AssignedEvent, EventRef,
+    Timeout,
 };
 use crate::util::evutil_socket_t;
 

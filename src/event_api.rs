@@ -9,11 +9,12 @@ use rel_core::clock;
 use rel_core::event::{ev, Action, Callback};
 
 use crate::boundary::{arg, entry, entry_or, given, Refusal};
-use crate::dispatch::{call, core_callback};
 use crate::layout::{event, EVLIST_FINALIZING};
 use crate::legacy::or_current;
 use crate::log_api::{mem_alloc, mem_free};
-use crate::objects::{event_base, to_timeval, AssignedEvent, EventRef, Timeout};
+use crate::objects::{
+    call, core_callback, event_base, to_timeval, AssignedEvent, EventRef, Timeout,
+};
 use crate::util::{ev_uint32_t, evutil_socket_t};
 
 pub const EV_TIMEOUT: c_short = 0x01;

@@ -14,10 +14,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rel_core::base::{Base, Config, SlotHint};
-use rel_core::event::{ev, Current, Hooks, Key, Spec};
+use rel_core::event::{ev, Callback, Current, Hooks, Key, Spec};
 
 use crate::boundary::{FromC, Refusal};
-use crate::dispatch::core_callback;
 use crate::layout::{event, EVLIST_FINALIZING, EVLIST_INIT};
 
 /// Opaque to C. The magic catches stray pointers and freed bases.
@@ -160,6 +159,28 @@ pub(crate) fn to_timeval(d: Duration) -> libc::timeval {
         tv_sec: d.as_secs() as libc::time_t,
         tv_usec: d.subsec_micros() as libc::suseconds_t,
     }
+}
+
+/// A C callback (`event_callback_fn` without its `Option`).
+pub(crate) type CallbackFn = unsafe extern "C" fn(c_int, c_short, *mut c_void);
+
+/// A C callback as the core keeps it: the function's address and the
+/// argument, two opaque words.
+pub(crate) fn core_callback(func: CallbackFn, arg: *mut c_void) -> Callback {
+    Callback {
+        func: func as usize,
+        arg: arg as usize,
+    }
+}
+
+/// Calls a callback made by [`core_callback`] (the only kind the C layer
+/// hands the core).
+pub(crate) fn call(callback: Callback, fd: c_int, what: c_short) {
+    // SAFETY: `func` is the address of a `CallbackFn` (see core_callback).
+    let func = unsafe { std::mem::transmute::<usize, CallbackFn>(callback.func) };
+    // SAFETY: a callback and argument the program registered together,
+    // called with the C signature it was registered with.
+    unsafe { func(fd, what, callback.arg as *mut c_void) }
 }
 
 /// One field of the event behind an [`EventRef`], by raw pointer.
@@ -313,11 +334,11 @@ impl EventRef {
         set!(self, ev_base = base);
     }
 
-    pub(crate) fn callback(self) -> crate::event_api::event_callback_fn {
+    pub(crate) fn callback(self) -> Option<CallbackFn> {
         get!(self, ev_evcallback.evcb_cb_union.evcb_callback)
     }
 
-    pub(crate) fn set_callback(self, callback: crate::event_api::event_callback_fn) {
+    pub(crate) fn set_callback(self, callback: Option<CallbackFn>) {
         set!(self, ev_evcallback.evcb_cb_union.evcb_callback = callback);
     }
 
