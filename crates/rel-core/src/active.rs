@@ -16,6 +16,7 @@ const EMPTY_QUEUE: Queue = Queue {
     tail: NIL,
 };
 
+/// The active queues of one base, most urgent (0) first.
 pub struct ActiveQueues {
     queues: Vec<Queue>,
     /// The queue being run, 0 when none is: an event activated in a more

@@ -32,6 +32,7 @@ fn io_bits(events: u16) -> u8 {
     (events & (ev::IO | ev::ET)) as u8
 }
 
+/// The fd and signal maps of one base, and its backend.
 pub struct EvMap {
     fds: Vec<FdWatch>,
     /// The slots watching each signal number.

@@ -20,6 +20,8 @@ use super::slots::{Counts, Slots, NIL};
 use super::timer_heap::TimerHeap;
 use super::waker::Waker;
 
+/// What one base has registered, and its wake-up fd (drained when it
+/// shows up among the readiness reports).
 pub struct Registry {
     slots: Slots,
     evmap: EvMap,

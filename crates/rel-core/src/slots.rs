@@ -134,6 +134,7 @@ pub struct Counts {
     pub max_active: usize,
 }
 
+/// The slot table of one base.
 pub struct Slots {
     hot: Vec<Hot>,
     cold: Vec<Slot>,
