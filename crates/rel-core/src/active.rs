@@ -16,6 +16,7 @@ const EMPTY_QUEUE: Queue = Queue {
     tail: NIL,
 };
 
+/// The active queues of one base, most urgent (0) first.
 pub struct ActiveQueues {
     queues: Vec<Queue>,
     /// The queue being run, 0 when none is: an event activated in a more
@@ -48,13 +49,11 @@ impl ActiveQueues {
 
     /// The queue of an event of `priority`: events keep a priority the base
     /// may no longer have (it was given fewer), and run in the last queue.
-    #[inline]
     fn queue_of(&self, priority: u8) -> usize {
         (priority as usize).min(self.queues.len() - 1)
     }
 
     /// Appends slot `s` to the queue of `priority`.
-    #[inline]
     pub fn push(&mut self, slots: &mut Slots, s: u32, priority: u8) {
         let pri = self.queue_of(priority);
         if pri < self.running {
@@ -71,7 +70,6 @@ impl ActiveQueues {
     }
 
     /// Unlinks slot `s` from the queue of `priority`.
-    #[inline]
     pub fn remove(&mut self, slots: &mut Slots, s: u32, priority: u8) {
         let pri = self.queue_of(priority);
         let (prev, next) = slots.queue_links(s);
@@ -85,7 +83,6 @@ impl ActiveQueues {
         }
     }
 
-    #[inline]
     pub fn head(&self, pri: usize) -> Option<u32> {
         match self.queues[pri].head {
             NIL => None,

@@ -1,5 +1,5 @@
 //! An event base (libevent's event.c): the thread-safe face of a
-//! [`Registry`] and the loop that runs it.
+//! `Registry` and the loop that runs it.
 //!
 //! Every base is locked, so any thread may add, delete or activate events
 //! while another dispatches; a change made while the loop is blocked in its
@@ -149,7 +149,8 @@ fn env_allows(method: &Method, cfg: &Config) -> bool {
 }
 
 impl Base {
-    /// A base on the first backend that `cfg` allows, fastest first.
+    /// A base on the first backend that `cfg` allows, fastest first; a
+    /// backend that fails to open is logged and skipped.
     pub fn new(cfg: &Config) -> Result<Base, Error> {
         for method in METHODS {
             if cfg.avoid.iter().any(|m| m == method.name())

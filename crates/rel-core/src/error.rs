@@ -6,6 +6,7 @@ use std::fmt;
 use std::io;
 use std::os::unix::io::RawFd;
 
+/// Why a call was refused.
 #[derive(Debug)]
 pub enum Error {
     /// No backend could be opened that the configuration allows.

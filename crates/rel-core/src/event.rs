@@ -37,7 +37,7 @@ pub fn owned_by_caller(key: Key) -> bool {
 /// to (the C layer: a function pointer and its `void *` argument). The
 /// core only stores them and hands them back through
 /// [`crate::base::Dispatch::call`], so it needs no C types.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct Callback {
     pub func: usize,
     pub arg: usize,

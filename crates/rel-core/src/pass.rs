@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::clock;
 use super::event::Key;
 
+/// What one base's loop keeps during a pass.
 pub struct Pass {
     /// Monotonic time (ns) cached for the current pass.
     cached: Option<u64>,

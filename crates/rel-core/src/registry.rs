@@ -20,6 +20,8 @@ use super::slots::{Counts, Slots, NIL};
 use super::timer_heap::TimerHeap;
 use super::waker::Waker;
 
+/// What one base has registered, and its wake-up fd (drained when it
+/// shows up among the readiness reports).
 pub struct Registry {
     slots: Slots,
     evmap: EvMap,
@@ -41,13 +43,11 @@ impl Registry {
     }
 
     /// The slot table, to read.
-    #[inline]
     pub fn slots(&self) -> &Slots {
         &self.slots
     }
 
     /// The active queues, to read.
-    #[inline]
     pub fn active(&self) -> &ActiveQueues {
         &self.active
     }
@@ -66,17 +66,14 @@ impl Registry {
         self.waker.wake();
     }
 
-    #[inline]
     pub fn counts(&self) -> Counts {
         self.slots.counts()
     }
 
-    #[inline]
     pub fn clear_max_counts(&mut self, active: bool, added: bool) {
         self.slots.clear_max_counts(active, added);
     }
 
-    #[inline]
     pub fn has_events(&self) -> bool {
         self.slots.counts().added > 0
     }
@@ -87,31 +84,26 @@ impl Registry {
     }
 
     /// Queue `pri` starts to run.
-    #[inline]
     pub fn begin_run(&mut self, pri: usize) {
         self.active.begin_run(pri);
     }
 
     /// No queue runs.
-    #[inline]
     pub fn end_run(&mut self) {
         self.active.end_run();
     }
 
     /// Ends the current queue's run after the callback that runs.
-    #[inline]
     pub fn request_continue(&mut self) {
         self.active.request_continue();
     }
 
     /// A new pass of the loop starts.
-    #[inline]
     pub fn clear_continue(&mut self) {
         self.active.clear_continue();
     }
 
     /// A slot for a caller-owned event.
-    #[inline]
     pub fn alloc(&mut self, spec: &Spec) -> u32 {
         self.slots.alloc(spec)
     }
@@ -124,12 +116,10 @@ impl Registry {
     }
 
     /// Refreshes what a not-yet-registered slot wants from its event.
-    #[inline]
     pub fn refresh(&mut self, s: u32, spec: &Spec) {
         self.slots.refresh(s, spec);
     }
 
-    #[inline]
     pub fn set_persist_delay(&mut self, s: u32, delay: u64) {
         self.slots.set_persist_delay(s, delay);
     }
@@ -144,7 +134,6 @@ impl Registry {
     }
 
     /// Frees a slot that is in no list any more.
-    #[inline]
     pub fn release_if_idle(&mut self, s: u32) {
         self.slots.release_if_idle(s);
     }

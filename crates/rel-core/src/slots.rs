@@ -33,30 +33,25 @@ pub struct Hot {
 }
 
 impl Hot {
-    #[inline]
     pub fn key(&self) -> Key {
         self.key
     }
 
-    #[inline]
     pub fn events(&self) -> u16 {
         self.events
     }
 
     /// The `EVLIST_*` lists the event is in.
-    #[inline]
     pub fn flags(&self) -> u8 {
         self.flags
     }
 
-    #[inline]
     pub fn priority(&self) -> u8 {
         self.priority
     }
 
     /// Where the slot's timer stands in the timer heap (`timer_heap::ABSENT`
     /// when it has none).
-    #[inline]
     pub fn heap_pos(&self) -> u32 {
         self.heap_pos
     }
@@ -86,24 +81,20 @@ pub struct Slot {
 }
 
 impl Slot {
-    #[inline]
     pub fn fd(&self) -> RawFd {
         self.fd
     }
 
     /// The `EV_*` result the event runs with, while active.
-    #[inline]
     pub fn res(&self) -> u16 {
         self.res
     }
 
     /// How many calls the event owes, while active.
-    #[inline]
     pub fn ncalls(&self) -> u16 {
         self.ncalls
     }
 
-    #[inline]
     pub fn persist_delay(&self) -> u64 {
         self.persist_delay
     }
@@ -143,6 +134,7 @@ pub struct Counts {
     pub max_active: usize,
 }
 
+/// The slot table of one base.
 pub struct Slots {
     hot: Vec<Hot>,
     cold: Vec<Slot>,
@@ -168,13 +160,11 @@ impl Slots {
         }
     }
 
-    #[inline]
     pub fn hot(&self, s: u32) -> Hot {
         self.hot[s as usize]
     }
 
     /// The rest of a slot (see [`Slot`] for when which field holds).
-    #[inline]
     pub fn slot(&self, s: u32) -> &Slot {
         &self.cold[s as usize]
     }
@@ -382,13 +372,11 @@ impl Slots {
     }
 
     /// The timer heap's view of the slots' heap positions.
-    #[inline]
     pub fn positions(&mut self) -> impl Positions + '_ {
         SlotPositions(&mut self.hot)
     }
 
     /// Sets the result and calls owed of a slot being activated.
-    #[inline]
     pub fn set_result(&mut self, s: u32, res: u16, ncalls: u16) {
         let slot = &mut self.cold[s as usize];
         slot.res = res;
@@ -397,7 +385,6 @@ impl Slots {
 
     /// Adds to the result and calls owed of an active slot; returns the
     /// result now.
-    #[inline]
     pub fn merge_result(&mut self, s: u32, res: u16, ncalls: u16) -> u16 {
         let slot = &mut self.cold[s as usize];
         slot.res |= res;
@@ -406,36 +393,30 @@ impl Slots {
     }
 
     /// The active-queue links of slot `s`: (previous, next).
-    #[inline]
     pub fn queue_links(&self, s: u32) -> (u32, u32) {
         let slot = &self.cold[s as usize];
         (slot.prev, slot.next)
     }
 
-    #[inline]
     pub fn set_queue_links(&mut self, s: u32, prev: u32, next: u32) {
         let slot = &mut self.cold[s as usize];
         slot.prev = prev;
         slot.next = next;
     }
 
-    #[inline]
     pub fn set_queue_prev(&mut self, s: u32, prev: u32) {
         self.cold[s as usize].prev = prev;
     }
 
-    #[inline]
     pub fn set_queue_next(&mut self, s: u32, next: u32) {
         self.cold[s as usize].next = next;
     }
 
     /// The next slot on the same fd's watch list.
-    #[inline]
     pub fn fd_next(&self, s: u32) -> u32 {
         self.cold[s as usize].fd_next
     }
 
-    #[inline]
     pub fn set_fd_next(&mut self, s: u32, next: u32) {
         self.cold[s as usize].fd_next = next;
     }
