@@ -236,7 +236,8 @@ pub unsafe extern "C" fn event_base_priority_init(base: *mut event_base, n: c_in
     entry("event_base_priority_init", || {
         let b: &event_base = arg!(base)?;
         let n = usize::try_from(n).map_err(|_| Refusal::Quiet)?;
-        b.core.priority_init(n)?;
+        // Silent, as libevent.
+        b.core.priority_init(n).map_err(|_| Refusal::Quiet)?;
         Ok(0)
     })
 }

@@ -330,7 +330,10 @@ pub unsafe extern "C" fn event_priority_set(ev: *mut event, pri: c_int) -> c_int
         if pri < 0 {
             return Err(Refusal::Quiet);
         }
-        b.core.set_priority(e.key(), &*e, pri as usize)?;
+        // Silent, as libevent: programs probe priorities this way.
+        b.core
+            .set_priority(e.key(), &*e, pri as usize)
+            .map_err(|_| Refusal::Quiet)?;
         e.set_priority(pri as u8);
         Ok(0)
     })
