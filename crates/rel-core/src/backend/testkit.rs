@@ -176,6 +176,20 @@ pub fn peer_close_reports_closed(reg: &dyn Backend) {
 /// `set` from another thread while `wait` blocks: the waiter is woken through
 /// an fd it already watches (as the base does), unless the backend applied the
 /// change at once, and sees the change by the next wait.
+/// An edge-triggered watch reports readiness once per new edge, not while
+/// the data stays unread (backends with `EV_FEATURE_ET`).
+#[cfg(any(linux_kernel, kqueue))]
+pub fn edge_triggered_reports_once_per_edge(reg: &dyn Backend) {
+    let (a, b) = socketpair();
+    reg.set(b.as_raw_fd(), 0, READ | super::bits::ET).unwrap();
+    send_byte(&a);
+    assert_eq!(bits_for(&wait(reg, LONG), &b), READ);
+    // The byte is still unread, but there was no new edge.
+    assert_eq!(bits_for(&wait(reg, Duration::ZERO), &b), 0);
+    send_byte(&a);
+    assert_eq!(bits_for(&wait(reg, LONG), &b), READ);
+}
+
 pub fn change_during_wait(reg: &dyn Backend) {
     let (wake_tx, wake_rx) = socketpair();
     let (_a, b) = socketpair();
