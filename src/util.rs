@@ -22,12 +22,13 @@ pub type ev_intptr_t = isize;
 pub type ev_ssize_t = isize;
 pub type ev_off_t = i64;
 
-/// -1 and a quiet refusal when a libc call failed (errno says why).
+/// A libc call's result, or a quiet refusal (-1) when it failed: errno
+/// says why, as libevent leaves it.
 fn sys(r: c_int) -> Result<c_int, Refusal> {
     if r < 0 {
         Err(Refusal::Quiet)
     } else {
-        Ok(0)
+        Ok(r)
     }
 }
 
@@ -50,12 +51,9 @@ pub unsafe extern "C" fn evutil_socketpair(
 /// Sets `flag` in the fd's flags as `get`/`set` (F_GETFL/F_SETFL...) name them.
 fn add_fd_flag(fd: evutil_socket_t, get: c_int, set: c_int, flag: c_int) -> Result<c_int, Refusal> {
     // SAFETY: fcntl on a caller-supplied fd; a bad fd gives -1.
-    let flags = sys(unsafe { libc::fcntl(fd, get) }).map(|_| {
-        // SAFETY: as above.
-        unsafe { libc::fcntl(fd, get) }
-    })?;
+    let flags = sys(unsafe { libc::fcntl(fd, get) })?;
     // SAFETY: as above.
-    sys(unsafe { libc::fcntl(fd, set, flags | flag) })
+    sys(unsafe { libc::fcntl(fd, set, flags | flag) }).map(|_| 0)
 }
 
 #[no_mangle]
