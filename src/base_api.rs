@@ -8,18 +8,17 @@ use std::time::Duration;
 
 use rel_core::assign;
 use rel_core::backend::METHODS;
-use rel_core::base::{Base, Config, DelMode, MAX_PRIORITIES};
+use rel_core::base::{Base, Config, MAX_PRIORITIES};
 use rel_core::clock;
 use rel_core::event::Action;
 
 use crate::boundary::{arg, entry, given, Refusal};
-use crate::dispatch::CallC;
-use crate::event_api::{event_callback_fn, finish_finalizer};
+use crate::dispatch::{run_finalizer, CallC};
+use crate::event_api::event_callback_fn;
 use crate::layout::event;
 use crate::legacy::{forget_base, or_current};
 use crate::objects::{
-    core_callback, default_config, event_base, event_config, to_timeval, AssignedEvent, EventRef,
-    Timeout,
+    core_callback, default_config, event_base, event_config, to_timeval, AssignedEvent, Timeout,
 };
 use crate::util::evutil_socket_t;
 
@@ -99,18 +98,10 @@ fn free_base(base: *mut event_base, run_finalizers: bool) {
     entry("event_base_free", || {
         let base = or_current(base);
         let b: &event_base = arg!(base)?;
-        if b.core.is_looping() {
-            return Err(Refusal::Misuse("the base's loop is running; not freed"));
-        }
-        // Events still added lose their base, so later calls on them are
-        // refused instead of touching freed memory.
-        for (key, ..) in b.core.events() {
-            let e = EventRef::from_key(key);
-            b.core.del(key, &e, DelMode::NoBlock);
-            e.set_base(null_mut());
-        }
-        for finalizer in b.core.take_finalizers() {
-            finish_finalizer(finalizer, run_finalizers);
+        for (event, finalizer) in b.core.shut_down()? {
+            if run_finalizers {
+                run_finalizer(event, finalizer);
+            }
         }
         forget_base(base);
         b.bury();

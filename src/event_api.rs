@@ -6,15 +6,14 @@ use std::os::raw::{c_char, c_int, c_short, c_void};
 use rel_core::assign;
 use rel_core::base::DelMode;
 use rel_core::clock;
-use rel_core::event::{ev, Action, Callback};
+use rel_core::event::ev;
 
 use crate::boundary::{arg, entry, entry_or, given, Refusal};
-use crate::layout::{event, EVLIST_FINALIZING};
+use crate::dispatch::finalizer_callback;
+use crate::layout::event;
 use crate::legacy::or_current;
 use crate::log_api::{mem_alloc, mem_free};
-use crate::objects::{
-    call, core_callback, event_base, to_timeval, AssignedEvent, EventRef, Timeout,
-};
+use crate::objects::{event_base, to_timeval, AssignedEvent, EventRef, Timeout};
 use crate::util::{ev_uint32_t, evutil_socket_t};
 
 pub const EV_TIMEOUT: c_short = 0x01;
@@ -339,54 +338,12 @@ pub unsafe extern "C" fn event_priority_set(ev: *mut event, pri: c_int) -> c_int
     })
 }
 
-/// What a finalizer needs once the loop gets to it.
-struct Finalize {
-    ev: *mut event,
-    callback: unsafe extern "C" fn(*mut event, *mut c_void),
-    free: bool,
-}
-
-unsafe extern "C" fn run_finalizer(_: c_int, _: c_short, arg: *mut c_void) {
-    // SAFETY: `arg` is the Box leaked by `finalize_with`, consumed once here.
-    let f = unsafe { Box::from_raw(arg.cast::<Finalize>()) };
-    // SAFETY: the event is still the caller's, as event_finalize requires;
-    // the finalizer may free it, so it is not touched afterwards.
-    unsafe {
-        let user_arg = (*f.ev).ev_evcallback.evcb_arg;
-        (f.callback)(f.ev, user_arg);
-    }
-    if f.free {
-        mem_free(f.ev.cast());
-    }
-}
-
-/// Runs (or, for `event_base_free_nofinalize`, just releases) a finalizer
-/// the loop never got to.
-pub(crate) fn finish_finalizer(cb: Callback, run: bool) {
-    if run {
-        // The finalizer's own trampoline and argument.
-        call(cb, -1, 0);
-    } else {
-        // SAFETY: the Box leaked by finalize_with, never run.
-        drop(unsafe { Box::from_raw(cb.arg as *mut Finalize) });
-    }
-}
-
 fn finalize_with(ev: *mut event, cb: event_finalize_callback_fn, free: bool) -> c_int {
     entry("event_finalize", || {
         let e: AssignedEvent = arg!(ev)?;
         let b = e.base()?;
-        let callback = given(cb, "finalizer")?;
-        b.core.del(e.key(), &*e, DelMode::NoBlock);
-        // Refused by event_add/event_active until assigned again.
-        e.set_flags(e.flags() | EVLIST_FINALIZING);
-        let arg = Box::into_raw(Box::new(Finalize { ev, callback, free })) as usize;
-        let action = Action::Finalize(core_callback(run_finalizer, arg as *mut c_void));
-        b.core.once(-1, ev::TIMEOUT, action, None).map_err(|e| {
-            // SAFETY: the box was not handed to the loop.
-            drop(unsafe { Box::from_raw(arg as *mut Finalize) });
-            Refusal::from(e)
-        })?;
+        let finalizer = finalizer_callback(given(cb, "finalizer")?, free);
+        b.core.finalize(e.key(), &*e, finalizer)?;
         Ok(0)
     })
 }

@@ -15,11 +15,11 @@ use std::os::raw::{c_int, c_long, c_short, c_void};
 use std::ptr::null_mut;
 
 use rel_core::base::Dispatch;
-use rel_core::event::Callback;
+use rel_core::event::{Callback, Key};
 use rel_core::log::warn;
 
 use crate::boundary::{arg, entry, Refusal};
-use crate::dispatch::call_c;
+use crate::dispatch::{call_c, run_finalizer};
 use crate::legacy::{gotsig_raised, sigcb_aborts};
 use crate::objects::event_base;
 
@@ -219,6 +219,10 @@ impl Dispatch for Host {
             return false;
         }
         !gotsig_raised()
+    }
+
+    fn finalize(&mut self, event: Key, finalizer: Callback) {
+        run_finalizer(event, finalizer);
     }
 
     fn abort_requested(&mut self) -> bool {

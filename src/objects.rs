@@ -496,12 +496,19 @@ fn read_deadline(key: Key) -> u64 {
     EventRef::from_key(key).deadline()
 }
 
+/// The core's [`Hooks::detach`]: an event of a freed base no longer names
+/// it, so later calls on it are refused instead of reaching freed memory.
+fn detach(key: Key) {
+    EventRef::from_key(key).set_base(std::ptr::null_mut());
+}
+
 /// A config as the C layer hands it to the core.
 pub(crate) fn default_config() -> Config {
     Config::new(Hooks {
         mirror: mirror_state,
         read: read_current,
         last_deadline: read_deadline,
+        detach,
     })
 }
 

@@ -27,6 +27,7 @@ const _: () = {
     assert!(EVLIST_TIMEOUT == evlist::TIMEOUT as c_int);
     assert!(EVLIST_INSERTED == evlist::INSERTED as c_int);
     assert!(EVLIST_ACTIVE == evlist::ACTIVE as c_int);
+    assert!(EVLIST_FINALIZING == evlist::FINALIZING as c_int);
     assert!(EVLIST_INIT == evlist::INIT as c_int);
 };
 

@@ -90,6 +90,9 @@ pub enum DelMode {
 pub trait Dispatch {
     /// Runs one callback; returns false to end the pass (1.4's `event_gotsig`).
     fn call(&mut self, callback: Callback, fd: RawFd, res: u16) -> bool;
+    /// Runs the finalizer of the caller's event `event` (`event_finalize`),
+    /// which has left every list of the base.
+    fn finalize(&mut self, event: Key, finalizer: Callback);
     /// Checked before every pass: true makes the loop return -1 (1.4's
     /// `event_sigcb` returning -1).
     fn abort_requested(&mut self) -> bool;
@@ -439,9 +442,36 @@ impl Base {
         Ok(())
     }
 
-    /// Takes the finalizers still queued (for `event_base_free`).
-    pub fn take_finalizers(&self) -> Vec<Callback> {
-        self.lock().registry.take_finalizers()
+    /// `event_finalize`: deletes the event without waiting for its callback
+    /// on another thread, and has `finalizer` run on the loop's next pass,
+    /// after any callback of the event that is running now.
+    pub fn finalize(
+        &self,
+        key: Key,
+        hint: &dyn SlotHint,
+        finalizer: Callback,
+    ) -> Result<(), Error> {
+        self.del(key, hint, DelMode::NoBlock);
+        // Marked before the finalizer is queued: from then on the loop may
+        // run it, and the finalizer may free the event.
+        self.lock().registry.slots().mark_finalizing(key);
+        let action = Action::Finalize {
+            event: key,
+            finalizer,
+        };
+        self.once(-1, ev::TIMEOUT, action, None)
+    }
+
+    /// `event_base_free`: refused while the loop runs. Every event the
+    /// caller still has in a list is deleted and detached
+    /// ([`crate::event::Hooks::detach`]); the finalizers the loop never ran
+    /// are handed back with their events, for the caller to run or drop.
+    pub fn shut_down(&self) -> Result<Vec<(Key, Callback)>, Error> {
+        let mut g = self.lock();
+        if g.loop_thread.is_some() {
+            return Err(Error::LoopRunning);
+        }
+        Ok(g.registry.shut_down())
     }
 
     pub fn loopexit(&self, timeout: Option<Duration>) -> Result<(), Error> {
@@ -677,7 +707,12 @@ impl Base {
             let mut keep_going = true;
             match action {
                 Action::LoopExit => g.exit_flag = true,
-                Action::Call(cb) | Action::Finalize(cb) => {
+                Action::Finalize { event, finalizer } => {
+                    drop(g);
+                    d.finalize(event, finalizer);
+                    g = self.lock();
+                }
+                Action::Call(cb) => {
                     let calls = if events & ev::SIGNAL != 0 {
                         u32::from(ncalls.max(1))
                     } else {
@@ -753,6 +788,8 @@ mod tests {
     /// per-test hook after each call.
     struct Recorder<'a> {
         calls: Vec<(usize, u16)>,
+        /// (event, finalizer argument) of each finalizer run.
+        finalized: Vec<(Key, usize)>,
         hook: Box<dyn FnMut(usize) + 'a>,
     }
 
@@ -762,6 +799,9 @@ mod tests {
             (self.hook)(cb.arg);
             true
         }
+        fn finalize(&mut self, event: Key, finalizer: Callback) {
+            self.finalized.push((event, finalizer.arg));
+        }
         fn abort_requested(&mut self) -> bool {
             false
         }
@@ -770,6 +810,7 @@ mod tests {
     fn recorder<'a>(hook: impl FnMut(usize) + 'a) -> Recorder<'a> {
         Recorder {
             calls: vec![],
+            finalized: vec![],
             hook: Box::new(hook),
         }
     }
@@ -797,6 +838,8 @@ mod tests {
         }
     }
 
+    thread_local!(static DETACHED: std::cell::RefCell<Vec<Key>> = const { std::cell::RefCell::new(Vec::new()) });
+
     /// Events that live only as keys: their callback's argument is the key.
     fn key_as_arg(key: Key) -> Current {
         Current {
@@ -810,6 +853,7 @@ mod tests {
             mirror: |_, _, _, _| {},
             read: key_as_arg,
             last_deadline: |_| 0,
+            detach: |key| DETACHED.with(|d| d.borrow_mut().push(key)),
         };
         Base::new(&Config::new(hooks)).expect("a backend")
     }
@@ -827,6 +871,9 @@ mod tests {
             self.calls += 1;
             (self.hook)(self.calls);
             true
+        }
+        fn finalize(&mut self, _event: Key, _finalizer: Callback) {
+            unreachable!("these tests queue no finalizers");
         }
         fn abort_requested(&mut self) -> bool {
             false
@@ -1004,6 +1051,66 @@ mod tests {
         assert_eq!(
             b.hot_table.load(Relaxed),
             b.lock().registry.slots().hot_table_addr()
+        );
+    }
+
+    #[test]
+    fn a_finalizer_runs_on_the_next_pass_after_its_event_is_deleted() {
+        let b = base();
+        let h = hint();
+        b.add(&spec(8, -1, 0), &h, Some(Duration::from_secs(60)))
+            .unwrap();
+        b.finalize(8, &h, Callback { func: 0, arg: 77 }).unwrap();
+        assert_eq!(b.pending(8, &h).what, 0, "deleted at once");
+        let mut r = recorder(|_| {});
+        assert_eq!(b.run(0, &mut r).unwrap(), 1);
+        assert_eq!((r.calls.len(), r.finalized), (0, vec![(8, 77)]));
+    }
+
+    #[test]
+    fn shut_down_detaches_events_and_hands_back_unrun_finalizers() {
+        let b = base();
+        let (timer, doomed) = (hint(), hint());
+        b.add(&spec(8, -1, 0), &timer, Some(Duration::from_secs(60)))
+            .unwrap();
+        b.add(&spec(16, -1, 0), &doomed, Some(Duration::from_secs(60)))
+            .unwrap();
+        // Refused from inside the loop.
+        b.activate(&spec(24, -1, 0), &hint(), ev::TIMEOUT, 1);
+        let mut refused = None;
+        let mut r = recorder(|_| refused = Some(b.shut_down()));
+        b.run(run_flag::ONCE, &mut r).unwrap();
+        drop(r);
+        assert!(matches!(refused, Some(Err(Error::LoopRunning))));
+        // Queued after the loop stopped, so never run.
+        b.finalize(16, &doomed, Callback { func: 0, arg: 5 })
+            .unwrap();
+        DETACHED.with(|d| d.borrow_mut().clear());
+        let finalizers = b.shut_down().unwrap();
+        assert_eq!(
+            finalizers
+                .iter()
+                .map(|(e, f)| (*e, f.arg))
+                .collect::<Vec<_>>(),
+            [(16, 5)]
+        );
+        assert_eq!(DETACHED.with(|d| d.borrow().clone()), [8]);
+        assert_eq!(b.counts().added, 0);
+    }
+
+    #[test]
+    fn dump_lists_added_then_active_events_as_libevent() {
+        let b = base();
+        b.add(
+            &spec(0x10, -1, ev::PERSIST),
+            &hint(),
+            Some(Duration::from_secs(60)),
+        )
+        .unwrap();
+        b.activate(&spec(0x20, -1, 0), &hint(), ev::TIMEOUT, 1);
+        assert_eq!(
+            b.dump(),
+            "Inserted events:\n  0x10 [fd -1] Persist\nActive events:\n  0x20 [fd -1]\n"
         );
     }
 }

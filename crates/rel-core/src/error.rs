@@ -32,6 +32,8 @@ pub enum Error {
     SignalPipe(io::Error),
     /// The base's loop was started while it runs.
     ReentrantLoop,
+    /// The base cannot be freed while its loop runs.
+    LoopRunning,
     /// A once-event asked to be a signal or persistent event.
     OnceSignalOrPersist,
     /// A once-event with neither a timeout nor I/O to wait for.
@@ -73,6 +75,7 @@ impl fmt::Display for Error {
                 f,
                 "reentrant invocation. Only one event_base_loop can run on each event_base at once."
             ),
+            Error::LoopRunning => write!(f, "the base's loop is running; not freed"),
             Error::OnceSignalOrPersist => {
                 write!(f, "signals and persistent events cannot be once")
             }
@@ -132,6 +135,7 @@ mod tests {
                 "sigaction for signal 9",
             ),
             (Error::ReentrantLoop, "reentrant invocation"),
+            (Error::LoopRunning, "loop is running"),
         ];
         for (error, words) in cases {
             assert!(error.to_string().contains(words), "{error}");

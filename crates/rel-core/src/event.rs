@@ -22,6 +22,9 @@ pub mod evlist {
     pub const TIMEOUT: u8 = 0x01;
     pub const INSERTED: u8 = 0x02;
     pub const ACTIVE: u8 = 0x08;
+    /// Given to a finalizer (`event_finalize`): refused by add and
+    /// activate until assigned again.
+    pub const FINALIZING: u8 = 0x40;
     pub const INIT: u8 = 0x80;
 }
 
@@ -58,6 +61,9 @@ pub struct Hooks {
     /// The event's last deadline (monotonic ns, as mirrored): where a
     /// persistent event's next timeout is counted from after `EV_TIMEOUT`.
     pub last_deadline: fn(Key) -> u64,
+    /// The base is going away and lets go of the event, which is in no list
+    /// any more: its memory should no longer name the base.
+    pub detach: fn(Key),
 }
 
 /// A caller-owned event as its memory describes it (see [`Hooks::read`]).
@@ -86,9 +92,13 @@ pub enum Action {
     Call(Callback),
     /// The loopexit timer: ends the loop after the current pass.
     LoopExit,
-    /// A finalizer (`event_finalize`): called like `Call`, and handed back
-    /// by [`crate::base::Base::take_finalizers`] if the base goes first.
-    Finalize(Callback),
+    /// A finalizer (`event_finalize`) of the caller's event `event`, run
+    /// through [`crate::base::Dispatch::finalize`], or handed back by
+    /// [`crate::base::Base::shut_down`] if the base goes first.
+    Finalize {
+        event: Key,
+        finalizer: Callback,
+    },
 }
 
 /// Whether an event re-arms its timeout on every call (libevent's persist

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::active::ActiveQueues;
 use super::backend::{Backend, Method, Ready};
 use super::error::Error;
-use super::event::{ev, evlist, owned_by_caller, rearms, Action, Callback, Hooks, Spec};
+use super::event::{ev, evlist, owned_by_caller, rearms, Action, Callback, Hooks, Key, Spec};
 use super::evmap::EvMap;
 use super::signals::{self, NSIG};
 use super::slots::{Counts, Slots, NIL};
@@ -333,13 +333,28 @@ impl Registry {
         Ok(())
     }
 
-    /// Deletes the finalizers still queued and hands them over.
-    pub fn take_finalizers(&mut self) -> Vec<Callback> {
-        let found = self.slots.finalizers();
-        for &(s, _) in &found {
+    /// Lets go of everything before the base is freed: the caller's events
+    /// leave every list and are detached (so later calls on them are
+    /// refused instead of reaching freed memory), and the finalizers still
+    /// queued are deleted and handed over, each with its event.
+    pub fn shut_down(&mut self) -> Vec<(Key, Callback)> {
+        let caller: Vec<(u32, Key)> = self
+            .slots
+            .caller_events()
+            .map(|(s, h)| (s, h.key()))
+            .collect();
+        for (s, key) in caller {
+            self.delete(s);
+            self.slots.detach(key);
+        }
+        let finalizers = self.slots.finalizers();
+        for &(s, ..) in &finalizers {
             self.delete(s);
         }
-        found.into_iter().map(|(_, cb)| cb).collect()
+        finalizers
+            .into_iter()
+            .map(|(_, event, f)| (event, f))
+            .collect()
     }
 
     /// Gives up every signal this base watches (when the base is freed).

@@ -245,14 +245,24 @@ impl Slots {
         (self.hooks.last_deadline)(self.hot[s as usize].key)
     }
 
-    /// The finalizers among the base's own events.
-    pub fn finalizers(&self) -> Vec<(u32, Callback)> {
+    /// The finalizers among the base's own events: slot, event, finalizer.
+    pub fn finalizers(&self) -> Vec<(u32, Key, Callback)> {
         self.live()
             .filter_map(|(s, h)| match self.owned_actions.get(&h.key) {
-                Some(&Action::Finalize(cb)) => Some((s, cb)),
+                Some(&Action::Finalize { event, finalizer }) => Some((s, event, finalizer)),
                 _ => None,
             })
             .collect()
+    }
+
+    /// Marks a caller's event, in no list now, as given to its finalizer.
+    pub fn mark_finalizing(&self, key: Key) {
+        (self.hooks.mirror)(key, evlist::FINALIZING, None, None);
+    }
+
+    /// The base goes away: the caller's events stop naming it.
+    pub fn detach(&self, key: Key) {
+        (self.hooks.detach)(key);
     }
 
     /// A slot for a caller-owned event.
