@@ -5,11 +5,10 @@
 //!
 //! ```ignore
 //! #[no_mangle]
-//! pub unsafe extern "C" fn event_add(ev: *mut event, tv: *const timeval) -> c_int {
-//!     entry("event_add", || {
-//!         let e: AssignedEvent = arg!(ev)?;
-//!         let Timeout(timeout) = arg!(tv)?;
-//!         e.add(timeout)?;
+//! pub unsafe extern "C" fn event_reinit(base: *mut event_base) -> c_int {
+//!     entry("event_reinit", || {
+//!         let b: &event_base = arg!(base)?;
+//!         b.core.reinit()?;
 //!         Ok(0)
 //!     })
 //! }
@@ -17,7 +16,8 @@
 //!
 //! [`entry`] is the only place that catches a panic or logs a refusal. The
 //! log line reads `"{function}: {why}"` and C gets the return type's
-//! [`Fallback`]: -1 for `int`, NULL for pointers, nothing for `void`.
+//! [`Fallback`]: -1 for `int`, NULL for pointers, 0 for `short`, nothing
+//! for `void`.
 //!
 //! # The contract every entry point relies on
 //!
