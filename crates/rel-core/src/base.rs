@@ -670,6 +670,22 @@ impl Base {
         (g, ran)
     }
 
+    /// Runs a finalizer with the lock released; kept out of the queue loop,
+    /// which runs far more callbacks than finalizers.
+    #[cold]
+    #[inline(never)]
+    fn run_finalizer<'a>(
+        &'a self,
+        g: MutexGuard<'a, Shared>,
+        d: &mut dyn Dispatch,
+        event: Key,
+        finalizer: Callback,
+    ) -> MutexGuard<'a, Shared> {
+        drop(g);
+        d.finalize(event, finalizer);
+        self.lock()
+    }
+
     fn process_queue<'a>(
         &'a self,
         mut g: MutexGuard<'a, Shared>,
@@ -708,9 +724,7 @@ impl Base {
             match action {
                 Action::LoopExit => g.exit_flag = true,
                 Action::Finalize { event, finalizer } => {
-                    drop(g);
-                    d.finalize(event, finalizer);
-                    g = self.lock();
+                    g = self.run_finalizer(g, d, event, finalizer);
                 }
                 Action::Call(cb) => {
                     let calls = if events & ev::SIGNAL != 0 {
