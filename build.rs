@@ -30,6 +30,7 @@ const HEADERS: &[Header] = &[
             "sys/types.h",
             "sys/time.h",
             "sys/socket.h",
+            "stdarg.h",
         ],
         includes: &[],
         macros: Some("headers/util.h"),
@@ -169,6 +170,12 @@ fn main() {
             std::fs::write(&dest, text).unwrap();
         }
     }
+    // The C-variadic entry points: C shims forwarding to Rust twins.
+    println!("cargo:rerun-if-changed=src/variadic.c");
+    cc::Build::new()
+        .file("src/variadic.c")
+        .warnings_into_errors(true)
+        .compile("relvariadic");
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,librel.so.1");
     }

@@ -14,3 +14,10 @@
 	(((tvp)->tv_sec == (uvp)->tv_sec) ? \
 	 ((tvp)->tv_usec cmp (uvp)->tv_usec) : \
 	 ((tvp)->tv_sec cmp (uvp)->tv_sec))
+
+/* C-variadic; the va_list twin is declared below (src/variadic.rs). */
+int evutil_snprintf(char *buf, size_t buflen, const char *format, ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;

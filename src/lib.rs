@@ -9,6 +9,7 @@
 //!   [`layout`] (`#[repr(C)]` structs), [`objects`] (what C points at);
 //! - [`legacy`]: the 1.4 API's process-wide state;
 //! - [`dispatch`]: how the loop calls C;
+//! - [`variadic`]: the exported names of the C-variadic calls;
 //! - the headers: [`util`], [`log_api`], [`event_api`], [`base_api`],
 //!   [`compat`], [`thread`], [`hosted`].
 
@@ -20,6 +21,7 @@ mod objects;
 
 mod dispatch;
 mod legacy;
+mod variadic;
 
 pub mod base_api;
 pub mod compat;

@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::raw::{c_char, c_int, c_void};
 
 use crate::boundary::{arg, entry, Refusal};
+use crate::variadic::{rel_c_vsnprintf_copy, va_list};
 
 pub type evutil_socket_t = c_int;
 pub type ev_uint8_t = u8;
@@ -326,4 +327,32 @@ mod tests {
         assert_eq!(EV_SIZE_MAX, usize::MAX as u64);
         assert_eq!(EV_SSIZE_MAX, isize::MAX as i64);
     }
+}
+
+/// `va_list` twin of `evutil_snprintf` (whose C shim is in variadic.c):
+/// the result is always NUL-terminated; the return is the length the whole
+/// output needs, as C99 `vsnprintf`, except that a zero `buflen` formats
+/// nothing and answers 0, as libevent does.
+#[no_mangle]
+pub unsafe extern "C" fn evutil_vsnprintf(
+    buf: *mut c_char,
+    buflen: usize,
+    format: *const c_char,
+    ap: va_list,
+) -> c_int {
+    entry("evutil_vsnprintf", || {
+        if buflen == 0 {
+            return Ok(0);
+        }
+        let format: &CStr = arg!(format)?;
+        if buf.is_null() {
+            return Err(Refusal::Missing("buffer"));
+        }
+        // SAFETY: `buf` has `buflen` bytes (or is unused when 0) and `ap`
+        // is the caller's argument list for `format`.
+        let r = unsafe { rel_c_vsnprintf_copy(buf, buflen, format.as_ptr(), ap) };
+        // SAFETY: in bounds; C99 already terminates, older libcs did not.
+        unsafe { *buf.add(buflen - 1) = 0 };
+        Ok(r)
+    })
 }

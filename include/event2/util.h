@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <sys/time.h>
 #include <sys/socket.h>
+#include <stdarg.h>
 struct event_base;
 struct event_config;
 struct event;
@@ -34,6 +35,13 @@ struct event;
 	(((tvp)->tv_sec == (uvp)->tv_sec) ? \
 	 ((tvp)->tv_usec cmp (uvp)->tv_usec) : \
 	 ((tvp)->tv_sec cmp (uvp)->tv_sec))
+
+/* C-variadic; the va_list twin is declared below (src/variadic.rs). */
+int evutil_snprintf(char *buf, size_t buflen, const char *format, ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
 
 
 #define EV_UINT64_MAX 18446744073709551615ull
@@ -125,6 +133,14 @@ const char *evutil_inet_ntop(int af, const void *src, char *dst, size_t len);
  * does not fit in `*outlen` bytes; `*outlen` gets the size used.
  */
 int evutil_parse_sockaddr_port(const char *ip_as_string, struct sockaddr *out, int *outlen);
+
+/**
+ * `va_list` twin of `evutil_snprintf` (whose C shim is in variadic.c):
+ * the result is always NUL-terminated; the return is the length the whole
+ * output needs, as C99 `vsnprintf`, except that a zero `buflen` formats
+ * nothing and answers 0, as libevent does.
+ */
+int evutil_vsnprintf(char *buf, size_t buflen, const char *format, va_list ap);
 
 #ifdef __cplusplus
 }  // extern "C"
