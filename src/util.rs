@@ -308,27 +308,6 @@ fn sockaddr_of(addr: SocketAddr) -> (libc::sockaddr_storage, usize) {
     (storage, len)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limits_match_the_types() {
-        assert_eq!(EV_UINT64_MAX, u64::MAX);
-        assert_eq!((EV_INT64_MIN, EV_INT64_MAX), (i64::MIN, i64::MAX));
-        assert_eq!(EV_UINT32_MAX, u32::MAX);
-        assert_eq!((EV_INT32_MIN, EV_INT32_MAX), (i32::MIN, i32::MAX));
-        assert_eq!(EV_UINT16_MAX, u16::MAX);
-        assert_eq!((EV_INT16_MIN, EV_INT16_MAX), (i16::MIN, i16::MAX));
-        assert_eq!(
-            (EV_UINT8_MAX, EV_INT8_MIN, EV_INT8_MAX),
-            (u8::MAX, i8::MIN, i8::MAX)
-        );
-        assert_eq!(EV_SIZE_MAX, usize::MAX as u64);
-        assert_eq!(EV_SSIZE_MAX, isize::MAX as i64);
-    }
-}
-
 /// `va_list` twin of `evutil_snprintf` (whose C shim is in variadic.c):
 /// the result is always NUL-terminated; the return is the length the whole
 /// output needs, as C99 `vsnprintf`, except that a zero `buflen` formats
@@ -355,4 +334,25 @@ pub unsafe extern "C" fn evutil_vsnprintf(
         unsafe { *buf.add(buflen - 1) = 0 };
         Ok(r)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_match_the_types() {
+        assert_eq!(EV_UINT64_MAX, u64::MAX);
+        assert_eq!((EV_INT64_MIN, EV_INT64_MAX), (i64::MIN, i64::MAX));
+        assert_eq!(EV_UINT32_MAX, u32::MAX);
+        assert_eq!((EV_INT32_MIN, EV_INT32_MAX), (i32::MIN, i32::MAX));
+        assert_eq!(EV_UINT16_MAX, u16::MAX);
+        assert_eq!((EV_INT16_MIN, EV_INT16_MAX), (i16::MIN, i16::MAX));
+        assert_eq!(
+            (EV_UINT8_MAX, EV_INT8_MIN, EV_INT8_MAX),
+            (u8::MAX, i8::MIN, i8::MAX)
+        );
+        assert_eq!(EV_SIZE_MAX, usize::MAX as u64);
+        assert_eq!(EV_SSIZE_MAX, isize::MAX as i64);
+    }
 }
