@@ -15,6 +15,8 @@ struct Header {
     macros: Option<&'static str>,
     /// Enums no function mentions but programs use.
     extra: &'static [&'static str],
+    /// Items another header declares.
+    exclude: &'static [&'static str],
 }
 
 const HEADERS: &[Header] = &[
@@ -48,6 +50,7 @@ const HEADERS: &[Header] = &[
             "ev_ssize_t",
             "ev_off_t",
         ],
+        exclude: &[],
     },
     Header {
         path: "event2/event_struct.h",
@@ -57,6 +60,7 @@ const HEADERS: &[Header] = &[
         includes: &["event2/util.h"],
         macros: None,
         extra: &["event"],
+        exclude: &[],
     },
     Header {
         path: "event2/event.h",
@@ -66,6 +70,7 @@ const HEADERS: &[Header] = &[
         includes: &["event2/util.h", "event2/event_struct.h"],
         macros: Some("headers/event.h"),
         extra: &["event_method_feature", "event_base_config_flag"],
+        exclude: &[],
     },
     Header {
         path: "event2/event_compat.h",
@@ -75,6 +80,42 @@ const HEADERS: &[Header] = &[
         includes: &["event2/event.h"],
         macros: Some("headers/event_compat.h"),
         extra: &[],
+        exclude: &[],
+    },
+    Header {
+        path: "event2/bufferevent.h",
+        sources: &["src/bufferevent_api.rs", "src/ratelimit_api.rs"],
+        guard: "EVENT2_BUFFEREVENT_H_INCLUDED_",
+        sys_includes: &["sys/types.h", "sys/time.h"],
+        includes: &["event2/util.h"],
+        macros: Some("headers/bufferevent.h"),
+        extra: &[
+            "bufferevent_options",
+            "bufferevent_trigger_options",
+            "bufferevent_flush_mode",
+            "bufferevent_filter_result",
+        ],
+        exclude: &["bufferevent_data_cb", "bufferevent_event_cb"],
+    },
+    Header {
+        path: "event2/bufferevent_struct.h",
+        sources: &["src/layout/bufferevent_struct.rs"],
+        guard: "EVENT2_BUFFEREVENT_STRUCT_H_INCLUDED_",
+        sys_includes: &["sys/types.h", "sys/time.h"],
+        includes: &["event2/util.h", "event2/event_struct.h", "event2/bufferevent.h"],
+        macros: None,
+        extra: &["bufferevent", "event_watermark"],
+        exclude: &["bufferevent_data_cb", "bufferevent_event_cb"],
+    },
+    Header {
+        path: "event2/bufferevent_compat.h",
+        sources: &["src/bufferevent_compat.rs"],
+        guard: "EVENT2_BUFFEREVENT_COMPAT_H_INCLUDED_",
+        sys_includes: &[],
+        includes: &["event2/bufferevent.h"],
+        macros: Some("headers/bufferevent_compat.h"),
+        extra: &[],
+        exclude: &[],
     },
     Header {
         path: "event2/thread.h",
@@ -84,6 +125,7 @@ const HEADERS: &[Header] = &[
         includes: &["event2/util.h"],
         macros: Some("headers/thread.h"),
         extra: &[],
+        exclude: &[],
     },
     Header {
         path: "event2/rel.h",
@@ -93,6 +135,7 @@ const HEADERS: &[Header] = &[
         includes: &["event2/event.h"],
         macros: None,
         extra: &[],
+        exclude: &[],
     },
 ];
 
@@ -105,10 +148,20 @@ const TAGGED: &[(&str, &str)] = &[
     ("event_config", ""),
     ("event", "event2/event_struct.h"),
     ("event_callback", "event2/event_struct.h"),
+    ("bufferevent", "event2/bufferevent_struct.h"),
+    ("event_watermark", "event2/bufferevent_struct.h"),
+    ("bufferevent_ops", ""),
+    ("evdns_base", ""),
+    ("ev_token_bucket_cfg", ""),
+    ("bufferevent_rate_limit_group", ""),
 ];
 
 /// Types spelled differently in C than Rust can say.
-const SPELLED: &[(&str, &str)] = &[("sig_atomic_t", "volatile sig_atomic_t")];
+const SPELLED: &[(&str, &str)] = &[
+    ("sig_atomic_t", "volatile sig_atomic_t"),
+    ("FlushMode", "enum bufferevent_flush_mode"),
+    ("FilterResult", "enum bufferevent_filter_result"),
+];
 
 fn generate(h: &Header) -> String {
     let mut cfg = cbindgen::Config {
@@ -131,6 +184,7 @@ fn generate(h: &Header) -> String {
         ..Default::default()
     };
     cfg.export.include = h.extra.iter().map(|s| s.to_string()).collect();
+    cfg.export.exclude = h.exclude.iter().map(|s| s.to_string()).collect();
     for (name, home) in TAGGED {
         if *home != h.path {
             cfg.export
