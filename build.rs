@@ -86,6 +86,24 @@ const HEADERS: &[Header] = &[
         extra: &[],
     },
     Header {
+        path: "event2/buffer.h",
+        sources: &["src/buffer_api.rs"],
+        guard: "EVENT2_BUFFER_H_INCLUDED_",
+        sys_includes: &["stdarg.h", "sys/types.h", "sys/uio.h"],
+        includes: &["event2/util.h"],
+        macros: Some("headers/buffer.h"),
+        extra: &[],
+    },
+    Header {
+        path: "event2/buffer_compat.h",
+        sources: &["src/buffer_compat.rs"],
+        guard: "EVENT2_BUFFER_COMPAT_H_INCLUDED_",
+        sys_includes: &[],
+        includes: &["event2/buffer.h"],
+        macros: Some("headers/buffer_compat.h"),
+        extra: &[],
+    },
+    Header {
         path: "event2/rel.h",
         sources: &["src/hosted.rs"],
         guard: "EVENT2_REL_H_INCLUDED_",
@@ -105,10 +123,21 @@ const TAGGED: &[(&str, &str)] = &[
     ("event_config", ""),
     ("event", "event2/event_struct.h"),
     ("event_callback", "event2/event_struct.h"),
+    ("evbuffer", ""),
+    ("evbuffer_cb_entry", ""),
+    ("evbuffer_file_segment", ""),
+    ("iovec", ""),
+    ("evbuffer_ptr", "event2/buffer.h"),
+    ("evbuffer_ptr_internal", "event2/buffer.h"),
+    ("evbuffer_cb_info", "event2/buffer.h"),
 ];
 
 /// Types spelled differently in C than Rust can say.
-const SPELLED: &[(&str, &str)] = &[("sig_atomic_t", "volatile sig_atomic_t")];
+const SPELLED: &[(&str, &str)] = &[
+    ("sig_atomic_t", "volatile sig_atomic_t"),
+    ("evbuffer_eol_style", "enum evbuffer_eol_style"),
+    ("evbuffer_ptr_how", "enum evbuffer_ptr_how"),
+];
 
 fn generate(h: &Header) -> String {
     let mut cfg = cbindgen::Config {
