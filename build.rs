@@ -128,6 +128,26 @@ const HEADERS: &[Header] = &[
         exclude: &[],
     },
     Header {
+        path: "event2/buffer.h",
+        sources: &["src/buffer_api.rs"],
+        guard: "EVENT2_BUFFER_H_INCLUDED_",
+        sys_includes: &["stdarg.h", "sys/types.h", "sys/uio.h"],
+        includes: &["event2/util.h"],
+        macros: Some("headers/buffer.h"),
+        extra: &[],
+        exclude: &[],
+    },
+    Header {
+        path: "event2/buffer_compat.h",
+        sources: &["src/buffer_compat.rs"],
+        guard: "EVENT2_BUFFER_COMPAT_H_INCLUDED_",
+        sys_includes: &[],
+        includes: &["event2/buffer.h"],
+        macros: Some("headers/buffer_compat.h"),
+        extra: &[],
+        exclude: &[],
+    },
+    Header {
         path: "event2/rel.h",
         sources: &["src/hosted.rs"],
         guard: "EVENT2_REL_H_INCLUDED_",
@@ -154,6 +174,13 @@ const TAGGED: &[(&str, &str)] = &[
     ("evdns_base", ""),
     ("ev_token_bucket_cfg", ""),
     ("bufferevent_rate_limit_group", ""),
+    ("evbuffer", ""),
+    ("evbuffer_cb_entry", ""),
+    ("evbuffer_file_segment", ""),
+    ("iovec", ""),
+    ("evbuffer_ptr", "event2/buffer.h"),
+    ("evbuffer_ptr_internal", "event2/buffer.h"),
+    ("evbuffer_cb_info", "event2/buffer.h"),
 ];
 
 /// Types spelled differently in C than Rust can say.
@@ -161,6 +188,8 @@ const SPELLED: &[(&str, &str)] = &[
     ("sig_atomic_t", "volatile sig_atomic_t"),
     ("FlushMode", "enum bufferevent_flush_mode"),
     ("FilterResult", "enum bufferevent_filter_result"),
+    ("evbuffer_eol_style", "enum evbuffer_eol_style"),
+    ("evbuffer_ptr_how", "enum evbuffer_ptr_how"),
 ];
 
 fn generate(h: &Header) -> String {

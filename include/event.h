@@ -5,4 +5,6 @@
 #include <event2/event_struct.h>
 #include <event2/event.h>
 #include <event2/event_compat.h>
+#include <event2/buffer.h>
+#include <event2/buffer_compat.h>
 #endif

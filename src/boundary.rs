@@ -103,6 +103,11 @@ impl Fallback for i64 {
     const FALLBACK: i64 = 0;
 }
 
+/// `ev_ssize_t`, the sizes of the buffer layer: -1, as `ssize_t` errors.
+impl Fallback for isize {
+    const FALLBACK: isize = -1;
+}
+
 impl Fallback for () {
     const FALLBACK: () = ();
 }

@@ -218,23 +218,25 @@ pub unsafe extern "C" fn bufferevent_getcb(
 ) {
     entry("bufferevent_getcb", || {
         let b: BevRef = arg!(bufev)?;
-        b.locked(|| {
-            // SAFETY: out-pointers are NULL or writable (boundary contract).
-            unsafe {
-                if !readcb.is_null() {
-                    *readcb = crate::bufferevent::get!(b, readcb);
-                }
-                if !writecb.is_null() {
-                    *writecb = crate::bufferevent::get!(b, writecb);
-                }
-                if !eventcb.is_null() {
-                    *eventcb = crate::bufferevent::get!(b, errorcb);
-                }
-                if !cbarg.is_null() {
-                    *cbarg = crate::bufferevent::get!(b, cbarg);
-                }
-            }
+        let (r, w, e, a) = b.locked(|| {
+            use crate::bufferevent::get;
+            (get!(b, readcb), get!(b, writecb), get!(b, errorcb), get!(b, cbarg))
         });
+        // SAFETY: out-pointers are NULL or writable (boundary contract).
+        unsafe {
+            if !readcb.is_null() {
+                *readcb = r;
+            }
+            if !writecb.is_null() {
+                *writecb = w;
+            }
+            if !eventcb.is_null() {
+                *eventcb = e;
+            }
+            if !cbarg.is_null() {
+                *cbarg = a;
+            }
+        }
         Ok(())
     })
 }

@@ -16,6 +16,7 @@
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
 mod boundary;
+mod buffer_obj;
 pub mod layout;
 mod objects;
 
@@ -24,6 +25,8 @@ mod legacy;
 mod variadic;
 
 pub mod base_api;
+pub mod buffer_api;
+pub mod buffer_compat;
 pub mod compat;
 pub mod event_api;
 pub mod hosted;
@@ -31,4 +34,10 @@ pub mod log_api;
 pub mod thread;
 pub mod util;
 
+mod bufferevent;
+pub mod bufferevent_api;
+pub mod bufferevent_compat;
+pub mod ratelimit_api;
+
+pub use buffer_obj::evbuffer;
 pub use objects::{event_base, event_config};

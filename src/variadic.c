@@ -8,12 +8,23 @@
 #include <stdio.h>
 
 int evutil_vsnprintf(char *buf, size_t buflen, const char *format, va_list ap);
+struct evbuffer;
+int evbuffer_add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap);
 
 int rel_c_evutil_snprintf(char *buf, size_t buflen, const char *format, ...)
 {
 	va_list ap;
 	va_start(ap, format);
 	int r = evutil_vsnprintf(buf, buflen, format, ap);
+	va_end(ap);
+	return r;
+}
+
+int rel_c_evbuffer_add_printf(struct evbuffer *buf, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = evbuffer_add_vprintf(buf, fmt, ap);
 	va_end(ap);
 	return r;
 }

@@ -44,4 +44,5 @@ macro_rules! trampoline {
 
 trampoline! {
     evutil_snprintf => rel_c_evutil_snprintf,
+    evbuffer_add_printf => rel_c_evbuffer_add_printf,
 }

@@ -14,7 +14,7 @@ use super::pair::BEV_NORMAL;
 use super::{get, suspend, with_live, BevRef, Kind, BEV_OPT_CLOSE_ON_FREE, BEV_OPT_THREADSAFE};
 
 #[no_mangle]
-pub static bufferevent_ops_filter: bufferevent_ops = bufferevent_ops { kind: "filter" };
+pub static bufferevent_ops_filter: bufferevent_ops = bufferevent_ops { name: "filter" };
 
 pub(crate) const BEV_OK: c_int = 0;
 pub(crate) const BEV_NEED_MORE: c_int = 1;
@@ -57,7 +57,8 @@ impl Filter {
         if b.is(BEV_OPT_CLOSE_ON_FREE) {
             u.free();
         } else {
-            if get!(u, errorcb) == Some(filter_event as _) {
+            // Still ours (the program may have set its own since).
+            if get!(u, cbarg) == b.as_ptr().cast::<c_void>() {
                 u.locked(|| {
                     super::set!(u, readcb = None);
                     super::set!(u, writecb = None);

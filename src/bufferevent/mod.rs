@@ -26,10 +26,10 @@ use std::ptr::{addr_of_mut, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicI16, AtomicI32, AtomicPtr, AtomicU64, AtomicU8};
 use std::sync::atomic::{AtomicUsize, Ordering::*};
 
-use rel_core::buffer::lock::RecLock;
+use rel_core::buffer::RecLock;
 
 use crate::boundary::{FromC, Refusal};
-use crate::buffer_api::evbuffer;
+use crate::buffer_api::{evbuffer, evbuffer_cb_info};
 use crate::event_api::{
     event_active, event_add, event_assign, event_del, event_finalize, event_get_base,
     event_get_priority,
@@ -153,7 +153,7 @@ macro_rules! public {
     ($b:expr, $f:ident) => {
         // SAFETY: a live Bev (BevRef's invariant); only the field's address
         // is taken, never a reference to the program-visible struct.
-        unsafe { addr_of_mut!((*$b.public_ptr()).$f) }
+        unsafe { ::std::ptr::addr_of_mut!((*$b.public_ptr()).$f) }
     };
 }
 pub(crate) use public;
@@ -253,7 +253,7 @@ impl BevRef {
         self.0.as_ptr().cast()
     }
 
-    fn public_ptr(self) -> *mut bufferevent {
+    pub(crate) fn public_ptr(self) -> *mut bufferevent {
         self.bev().public.get()
     }
 
@@ -747,24 +747,28 @@ impl BevRef {
                 unsafe { cb(self.as_ptr(), BEV_EVENT_CONNECTED, arg) };
             }
         }
+        // Each callback may change the callbacks: read them afresh.
         if let Some(cb) = get!(self, readcb) {
             if b.readcb_pending.swap(false, AcqRel) {
+                let arg = get!(self, cbarg);
                 // SAFETY: as above.
-                unsafe { cb(self.as_ptr(), get!(self, cbarg)) };
+                unsafe { cb(self.as_ptr(), arg) };
             }
         }
         if let Some(cb) = get!(self, writecb) {
             if b.writecb_pending.swap(false, AcqRel) {
+                let arg = get!(self, cbarg);
                 // SAFETY: as above.
-                unsafe { cb(self.as_ptr(), get!(self, cbarg)) };
+                unsafe { cb(self.as_ptr(), arg) };
             }
         }
         if let Some(cb) = get!(self, errorcb) {
             let what = b.eventcb_pending.swap(0, AcqRel);
             if what != 0 {
                 set_errno(b.errno_pending.swap(0, AcqRel));
+                let arg = get!(self, cbarg);
                 // SAFETY: as above.
-                unsafe { cb(self.as_ptr(), what, get!(self, cbarg)) };
+                unsafe { cb(self.as_ptr(), what, arg) };
             }
         }
     }
@@ -867,7 +871,7 @@ unsafe extern "C" fn generic_write_timeout(_fd: c_int, _what: c_short, arg: *mut
 }
 
 /// The input buffer changed while a read high watermark is set.
-unsafe extern "C" fn inbuf_wm_cb(_buf: *mut evbuffer, _info: *const c_void, arg: *mut c_void) {
+unsafe extern "C" fn inbuf_wm_cb(_buf: *mut evbuffer, _info: *const evbuffer_cb_info, arg: *mut c_void) {
     with_live(arg, |b| {
         let high = b.wm_read().high;
         if high == 0 {

@@ -15,7 +15,7 @@ use super::{with_live, Bev, BevRef, Kind, BEV_EVENT_EOF, BEV_EVENT_READING, BEV_
 use super::{BEV_OPT_DEFER_CALLBACKS, BEV_OPT_THREADSAFE};
 
 #[no_mangle]
-pub static bufferevent_ops_pair: bufferevent_ops = bufferevent_ops { kind: "pair" };
+pub static bufferevent_ops_pair: bufferevent_ops = bufferevent_ops { name: "pair" };
 
 /// `bufferevent_flush` modes.
 pub(crate) const BEV_NORMAL: c_int = 0;

@@ -18,7 +18,7 @@ use super::{
 };
 
 #[no_mangle]
-pub static bufferevent_ops_socket: bufferevent_ops = bufferevent_ops { kind: "socket" };
+pub static bufferevent_ops_socket: bufferevent_ops = bufferevent_ops { name: "socket" };
 
 pub(crate) fn new(base: *mut event_base, fd: c_int, options: c_int) -> Result<BevRef, Refusal> {
     let b = BevRef::create(base, options, &bufferevent_ops_socket, Kind::Socket)?;

@@ -25,10 +25,12 @@ pub struct event_watermark {
     pub high: usize,
 }
 
-/// What kind of bufferevent this is; opaque to C, as in libevent, where
-/// only the exported `bufferevent_ops_*` objects' addresses matter.
+/// What kind of bufferevent this is (`be_ops` points at one of the exported
+/// `bufferevent_ops_socket`, `_pair`, `_filter`); opaque to C, as in
+/// libevent.
 pub struct bufferevent_ops {
-    pub(crate) kind: &'static str,
+    /// libevent's name for the kind.
+    pub name: &'static str,
 }
 
 #[repr(C)]

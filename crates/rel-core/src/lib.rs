@@ -13,6 +13,7 @@ mod active;
 pub mod assign;
 pub mod backend;
 pub mod base;
+pub mod buffer;
 pub mod bufferevent;
 pub mod clock;
 mod dump;

@@ -1,0 +1,143 @@
+//! The recursive lock each buffer carries (`evbuffer_lock`).
+//!
+//! Uncontended, a lock and an unlock are one compare-and-swap and one
+//! swap; the owning thread re-enters with plain loads and stores. A
+//! contended lock sleeps on a futex (Linux) or yields (elsewhere).
+
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+/// Free, held, held with sleepers.
+const FREE: u32 = 0;
+const HELD: u32 = 1;
+const WAITED: u32 = 2;
+
+pub struct RecLock {
+    state: AtomicU32,
+    /// The holder's [`me`] token; 0 when free.
+    owner: AtomicUsize,
+    /// How many times the holder has locked; only the holder touches it.
+    depth: AtomicU32,
+}
+
+thread_local! {
+    static TOKEN: u8 = const { 0 };
+}
+
+/// A word unique to the calling thread while it runs.
+#[inline(always)]
+fn me() -> usize {
+    TOKEN.with(|t| t as *const u8 as usize)
+}
+
+impl Default for RecLock {
+    fn default() -> Self {
+        RecLock::new()
+    }
+}
+
+impl RecLock {
+    pub const fn new() -> RecLock {
+        RecLock {
+            state: AtomicU32::new(FREE),
+            owner: AtomicUsize::new(0),
+            depth: AtomicU32::new(0),
+        }
+    }
+
+    #[inline]
+    pub fn lock(&self) {
+        let me = me();
+        // Only this thread ever stores its own token, so a match is ours.
+        if self.owner.load(Ordering::Relaxed) == me {
+            let d = self.depth.load(Ordering::Relaxed);
+            self.depth.store(d + 1, Ordering::Relaxed);
+            return;
+        }
+        if self
+            .state
+            .compare_exchange(FREE, HELD, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.lock_contended();
+        }
+        self.owner.store(me, Ordering::Relaxed);
+        self.depth.store(1, Ordering::Relaxed);
+    }
+
+    #[cold]
+    fn lock_contended(&self) {
+        for _ in 0..64 {
+            if self.state.load(Ordering::Relaxed) == FREE
+                && self
+                    .state
+                    .compare_exchange(FREE, HELD, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+        while self.state.swap(WAITED, Ordering::Acquire) != FREE {
+            wait(&self.state, WAITED);
+        }
+    }
+
+    /// Releases one level; false (and nothing done) if the calling thread
+    /// does not hold the lock.
+    #[inline]
+    pub fn unlock(&self) -> bool {
+        if self.owner.load(Ordering::Relaxed) != me() {
+            return false;
+        }
+        let d = self.depth.load(Ordering::Relaxed) - 1;
+        self.depth.store(d, Ordering::Relaxed);
+        if d == 0 {
+            self.owner.store(0, Ordering::Relaxed);
+            if self.state.swap(FREE, Ordering::Release) == WAITED {
+                wake_one(&self.state);
+            }
+        }
+        true
+    }
+
+    /// Whether the calling thread holds the lock.
+    pub fn is_mine(&self) -> bool {
+        self.owner.load(Ordering::Relaxed) == me()
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn wait(word: &AtomicU32, expected: u32) {
+    // SAFETY: FUTEX_WAIT reads the aligned u32 behind `word`, which lives
+    // for the call; a spurious return is handled by the caller's loop.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            std::ptr::null::<libc::timespec>(),
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn wake_one(word: &AtomicU32) {
+    // SAFETY: FUTEX_WAKE only uses the address as a key.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+            1,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn wait(_word: &AtomicU32, _expected: u32) {
+    std::thread::yield_now();
+}
+
+#[cfg(not(target_os = "linux"))]
+fn wake_one(_word: &AtomicU32) {}

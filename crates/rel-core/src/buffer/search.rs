@@ -1,0 +1,122 @@
+//! Finding bytes across chains (`evbuffer_search*`, `evbuffer_ptr_set`).
+
+use memchr::{memchr, memchr2, memchr_iter, memmem};
+
+use super::Buffer;
+
+impl Buffer {
+    /// The chain holding byte `pos` and the offset in it; `None` at or
+    /// past the end.
+    pub fn locate(&self, pos: usize) -> Option<(usize, usize)> {
+        if pos >= self.len {
+            return None;
+        }
+        let mut left = pos;
+        for (i, c) in self.chains.iter().enumerate() {
+            if left < c.len() {
+                return Some((i, left));
+            }
+            left -= c.len();
+        }
+        None
+    }
+
+    pub fn byte_at(&self, pos: usize) -> Option<u8> {
+        self.locate(pos).map(|(i, off)| self.chains[i].data()[off])
+    }
+
+    /// Whether `what` is at chain `i`, offset `off` (possibly running on
+    /// into later chains).
+    fn matches_at(&self, mut i: usize, mut off: usize, mut what: &[u8]) -> bool {
+        while !what.is_empty() {
+            let Some(c) = self.chains.get(i) else {
+                return false;
+            };
+            let d = &c.data()[off..];
+            let k = d.len().min(what.len());
+            if d[..k] != what[..k] {
+                return false;
+            }
+            what = &what[k..];
+            i += 1;
+            off = 0;
+        }
+        true
+    }
+
+    /// The first occurrence of `what` at or after `start`. With `end`, an
+    /// occurrence that does not end by `end` counts as none (libevent stops
+    /// at the first occurrence). An empty `what` is found at `start`.
+    pub fn search(&self, what: &[u8], start: usize, end: Option<usize>) -> Option<usize> {
+        if what.is_empty() {
+            return Some(start);
+        }
+        let m = what.len();
+        let (mut i, mut off) = self.locate(start)?;
+        let mut base = start - off;
+        let found = 'scan: loop {
+            let d = self.chains.get(i)?.data();
+            let hay = &d[off..];
+            if hay.len() >= m {
+                let q = if m == 1 {
+                    memchr(what[0], hay)
+                } else {
+                    memmem::find(hay, what)
+                };
+                if let Some(q) = q {
+                    break 'scan base + off + q;
+                }
+            }
+            // Occurrences that start here and run into the next chains.
+            let w0 = off.max(d.len().saturating_sub(m - 1));
+            for c in memchr_iter(what[0], &d[w0..]) {
+                if self.matches_at(i, w0 + c, what) {
+                    break 'scan base + w0 + c;
+                }
+            }
+            base += d.len();
+            i += 1;
+            off = 0;
+        };
+        match end {
+            Some(e) if found + m > e => None,
+            _ => Some(found),
+        }
+    }
+
+    /// The first byte at or after `start` equal to `a` or `b`.
+    pub(crate) fn find_either(&self, start: usize, a: u8, b: u8) -> Option<usize> {
+        let (i0, mut off) = self.locate(start)?;
+        let mut base = start - off;
+        for c in self.chains.iter().skip(i0) {
+            let d = &c.data()[off..];
+            let hit = if a == b {
+                memchr(a, d)
+            } else {
+                memchr2(a, b, d)
+            };
+            if let Some(q) = hit {
+                return Some(base + off + q);
+            }
+            base += c.len();
+            off = 0;
+        }
+        None
+    }
+
+    /// How many bytes from `pos` on are CR or LF.
+    pub(crate) fn crlf_run(&self, pos: usize) -> usize {
+        let mut n = 0;
+        for part in self.chunks_from(pos) {
+            let k = part
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+            n += k;
+            if k < part.len() {
+                break;
+            }
+        }
+        n
+    }
+}

@@ -1,0 +1,277 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use super::*;
+
+struct Counted(Vec<u8>, Arc<AtomicUsize>);
+
+impl Bytes for Counted {
+    fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn filled(parts: &[&[u8]]) -> Buffer {
+    let mut b = Buffer::new();
+    for p in parts {
+        b.add(p);
+    }
+    b
+}
+
+#[test]
+fn add_drain_keep_order_and_reuse_the_chain() {
+    let mut b = Buffer::new();
+    for i in 0..1000u32 {
+        b.add(&i.to_le_bytes());
+        assert_eq!(b.drain(4), 4);
+        assert!(b.is_empty());
+    }
+    assert_eq!(b.chains.len(), 1, "the drained chain is kept for reuse");
+    b.add(b"abc");
+    b.prepend(b"xy");
+    assert_eq!(b.to_vec(), b"xyabc");
+    assert_eq!(b.drain(100), 5);
+}
+
+#[test]
+fn big_adds_make_few_chains() {
+    let mut b = Buffer::new();
+    for _ in 0..1000 {
+        b.add(&[7u8; 100]);
+    }
+    assert_eq!(b.len(), 100_000);
+    assert!(b.chain_count() <= 9, "{} chains", b.chain_count());
+}
+
+#[test]
+fn pullup_gathers_across_shared_chains() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let mut b = filled(&[b"ab"]);
+    b.add_shared(
+        Arc::new(Counted(b"cdef".to_vec(), dropped.clone())),
+        Kind::Memory,
+        0,
+        4,
+    );
+    b.add(b"gh");
+    assert_eq!(b.pullup(5).unwrap(), b"abcde");
+    assert_eq!(b.to_vec(), b"abcdefgh");
+    assert_eq!(b.pullup(8).unwrap(), b"abcdefgh");
+    drop(b.take_released());
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        1,
+        "the reference was released once"
+    );
+    assert!(b.pullup(9).is_none());
+    assert!(b.pullup(0).is_none());
+}
+
+#[test]
+fn search_finds_matches_that_cross_chains() {
+    let mut b = filled(&[b"xxab"]);
+    b.add_shared(
+        Arc::new(Counted(b"cdab".to_vec(), Default::default())),
+        Kind::Memory,
+        0,
+        4,
+    );
+    b.add_shared(
+        Arc::new(Counted(b"c".to_vec(), Default::default())),
+        Kind::Memory,
+        0,
+        1,
+    );
+    assert_eq!(b.search(b"abc", 0, None), Some(2));
+    assert_eq!(b.search(b"abc", 3, None), Some(6));
+    assert_eq!(b.search(b"abc", 7, None), None);
+    assert_eq!(b.search(b"abc", 0, Some(4)), None, "ends past the limit");
+    assert_eq!(b.search(b"abc", 0, Some(5)), Some(2));
+    assert_eq!(b.search(b"d", 0, None), Some(5));
+}
+
+#[test]
+fn eol_styles() {
+    let b = filled(&[b"one\r\ntwo\nthree\r\r\n\0"]);
+    assert_eq!(b.search_eol(0, Eol::Crlf), Some((3, 2)));
+    assert_eq!(b.search_eol(0, Eol::Lf), Some((4, 1)));
+    assert_eq!(b.search_eol(5, Eol::CrlfStrict), Some((15, 2)));
+    assert_eq!(b.search_eol(9, Eol::Any), Some((14, 3)));
+    assert_eq!(b.search_eol(0, Eol::Nul), Some((17, 1)));
+    assert_eq!(
+        b.search_eol(4, Eol::Crlf),
+        Some((4, 1)),
+        "no backing up past start"
+    );
+}
+
+#[test]
+fn move_between_buffers_moves_chains() {
+    let mut a = Buffer::new();
+    a.add(&vec![1u8; 5000]);
+    a.add_shared(
+        Arc::new(Counted(vec![2u8; 3000], Default::default())),
+        Kind::Memory,
+        0,
+        3000,
+    );
+    let mut b = Buffer::new();
+    assert_eq!(a.move_to(&mut b, 6000), 6000);
+    assert_eq!(a.len(), 2000);
+    assert_eq!(b.len(), 6000);
+    let mut want = vec![1u8; 5000];
+    want.extend(vec![2u8; 1000]);
+    assert_eq!(b.to_vec(), want);
+    b.append_buffer(&mut a);
+    assert_eq!(b.len(), 8000);
+    assert!(a.is_empty());
+    let mut c = filled(&[b"head"]);
+    c.prepend_buffer(&mut b);
+    assert_eq!(c.len(), 8004);
+    assert_eq!(&c.to_vec()[8000..], b"head");
+}
+
+#[test]
+fn reserve_commit_round_trip() {
+    let mut b = filled(&[b"abc"]);
+    let ext = b.reserve(10_000, 2);
+    assert!(ext.n >= 1);
+    let total: usize = ext.ext[..ext.n].iter().map(|e| e.1).sum();
+    assert!(total >= 10_000);
+    let commits: Vec<_> = ext.ext[..ext.n].iter().map(|&(a, _)| (a, 0)).collect();
+    assert_eq!(b.commit(&commits), Some(0));
+    assert_eq!(b.commit(&[(1, 1)]), None);
+    assert_eq!(b.to_vec(), b"abc");
+}
+
+#[test]
+fn references_share_and_release_once() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let mut src = Buffer::new();
+    src.add_shared(
+        Arc::new(Counted(b"shared".to_vec(), dropped.clone())),
+        Kind::Memory,
+        0,
+        6,
+    );
+    let mut dst = Buffer::new();
+    assert!(dst.reference(&mut src));
+    assert_eq!(dst.to_vec(), b"shared");
+    src.drain(6);
+    drop(src.take_released());
+    assert_eq!(dropped.load(Ordering::SeqCst), 0, "dst still refers to it");
+    dst.drain(6);
+    drop(dst.take_released());
+    assert_eq!(dropped.load(Ordering::SeqCst), 1);
+    let mut again = Buffer::new();
+    let mut multicast = filled(&[b"x"]);
+    multicast.reference(&mut filled(&[b"y"]));
+    assert!(
+        !again.reference(&mut multicast),
+        "references of references are refused"
+    );
+}
+
+#[test]
+fn sync_buffer_callbacks_see_changes_and_may_reenter() {
+    let sb = Arc::new(SyncBuffer::new());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (s2, seen2) = (sb.clone(), seen.clone());
+    sb.add_cb(
+        (1, 1),
+        Box::new(move |i: &CbInfo| {
+            seen2.lock().unwrap().push(*i);
+            if s2.len() > 4 {
+                s2.drain(2).unwrap();
+            }
+        }),
+    );
+    sb.add(b"abcdef").unwrap();
+    assert_eq!(sb.len(), 4);
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        seen[0],
+        CbInfo {
+            orig_size: 0,
+            n_added: 6,
+            n_deleted: 0
+        }
+    );
+    assert_eq!(
+        seen[1],
+        CbInfo {
+            orig_size: 6,
+            n_added: 0,
+            n_deleted: 2
+        }
+    );
+}
+
+#[test]
+fn frozen_ends_refuse() {
+    let sb = SyncBuffer::new();
+    sb.add(b"abc").unwrap();
+    sb.set_frozen(true, true);
+    assert!(matches!(sb.drain(1), Err(Refused::Frozen)));
+    assert!(sb.add(b"d").is_ok());
+    sb.set_frozen(false, true);
+    assert!(matches!(sb.add(b"e"), Err(Refused::Frozen)));
+    sb.set_frozen(true, false);
+    assert!(sb.drain(1).is_ok());
+}
+
+#[test]
+fn recursive_lock_excludes_other_threads() {
+    let l = Arc::new(RecLock::new());
+    let counter = Arc::new(AtomicUsize::new(0));
+    let hs: Vec<_> = (0..4)
+        .map(|_| {
+            let (l, c) = (l.clone(), counter.clone());
+            std::thread::spawn(move || {
+                for _ in 0..10_000 {
+                    l.lock();
+                    l.lock();
+                    let v = c.load(Ordering::Relaxed);
+                    c.store(v + 1, Ordering::Relaxed);
+                    assert!(l.unlock());
+                    assert!(l.unlock());
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    assert_eq!(counter.load(Ordering::SeqCst), 40_000);
+    assert!(!l.unlock(), "not held");
+}
+
+#[test]
+fn fd_read_takes_more_than_4k_and_write_drains() {
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two fds into the array.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    let mut out = Buffer::new();
+    out.add(&vec![9u8; 60_000]);
+    assert_eq!(out.write_to(fds[1], 60_000).unwrap(), 60_000);
+    assert!(out.is_empty());
+    let mut inb = Buffer::new();
+    let n = inb.read_from(fds[0], None).unwrap();
+    assert!(n > 4096, "read {n}");
+    while inb.len() < 60_000 {
+        inb.read_from(fds[0], None).unwrap();
+    }
+    assert_eq!(inb.to_vec(), vec![9u8; 60_000]);
+    // SAFETY: closing our own fds.
+    unsafe {
+        libc::close(fds[0]);
+        libc::close(fds[1]);
+    }
+}
