@@ -95,7 +95,7 @@ const HEADERS: &[Header] = &[
             "bufferevent_flush_mode",
             "bufferevent_filter_result",
         ],
-        exclude: &["bufferevent_data_cb", "bufferevent_event_cb"],
+        exclude: &["bufferevent_data_cb", "bufferevent_event_cb", "evdns_base"],
     },
     Header {
         path: "event2/bufferevent_struct.h",
@@ -105,7 +105,7 @@ const HEADERS: &[Header] = &[
         includes: &["event2/util.h", "event2/event_struct.h", "event2/bufferevent.h"],
         macros: None,
         extra: &["bufferevent", "event_watermark"],
-        exclude: &["bufferevent_data_cb", "bufferevent_event_cb"],
+        exclude: &["bufferevent_data_cb", "bufferevent_event_cb", "bufferevent_ops"],
     },
     Header {
         path: "event2/bufferevent_compat.h",

@@ -1,6 +1,7 @@
 /* Declarations of event2/bufferevent.h that cbindgen cannot place: the
  * opaque types and the callback types (shared with bufferevent_struct.h). */
 struct bufferevent;
+struct bufferevent_ops;
 struct evbuffer;
 struct sockaddr;
 struct evdns_base;

@@ -7,4 +7,7 @@
 #include <event2/event_compat.h>
 #include <event2/buffer.h>
 #include <event2/buffer_compat.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
+#include <event2/bufferevent_compat.h>
 #endif

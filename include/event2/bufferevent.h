@@ -17,6 +17,7 @@ struct event;
 /* Declarations of event2/bufferevent.h that cbindgen cannot place: the
  * opaque types and the callback types (shared with bufferevent_struct.h). */
 struct bufferevent;
+struct bufferevent_ops;
 struct evbuffer;
 struct sockaddr;
 struct evdns_base;
@@ -78,12 +79,6 @@ enum bufferevent_filter_result {
 };
 
 /**
- * Opaque; librel resolves host names with the system resolver until it
- * has evdns.
- */
-struct struct evdns_base;
-
-/**
  * A filter: moves (and transforms) data from `src` to `dst`, writing at
  * most `dst_limit` bytes when that is not negative.
  */
@@ -104,7 +99,7 @@ struct bufferevent *bufferevent_socket_new(struct event_base *base,
 int bufferevent_socket_connect(struct bufferevent *bev, const struct sockaddr *addr, int socklen);
 
 int bufferevent_socket_connect_hostname(struct bufferevent *bev,
-                                        struct struct evdns_base *_evdns_base,
+                                        struct evdns_base *_evdns_base,
                                         int family,
                                         const char *hostname,
                                         int port);

@@ -18,13 +18,6 @@ struct event;
 
 
 /**
- * What kind of bufferevent this is (`be_ops` points at one of the exported
- * `bufferevent_ops_socket`, `_pair`, `_filter`); opaque to C, as in
- * libevent.
- */
-struct struct bufferevent_ops;
-
-/**
  * A low and a high watermark; 0 means "none".
  */
 struct event_watermark {
@@ -34,7 +27,7 @@ struct event_watermark {
 
 struct bufferevent {
   struct event_base *ev_base;
-  const struct struct bufferevent_ops *be_ops;
+  const struct bufferevent_ops *be_ops;
   struct event ev_read;
   struct event ev_write;
   struct evbuffer *input;
