@@ -16,7 +16,10 @@ check() {
 	local name=$1
 	shift
 	why=
-	if "$@"; then pass "$name"; else fail "$name" "${why:-$1 failed}"; fi
+	if "$@"; then pass "$name"; else
+		fail "$name" "${why:-$1 failed}"
+		return 1
+	fi
 }
 
 # The program under test runs as "${ON_LIB[@]}" PROGRAM ARGS: on librel
@@ -63,15 +66,19 @@ wait_for() {
 
 alive() { kill -0 "$1" 2>/dev/null; }
 
-# PID and its descendants.
+# PID and its descendants running the same executable (a server's workers,
+# not the shells it starts).
 tree() {
-	local c
+	local c exe
+	exe=$(readlink "/proc/$1/exe")
 	echo "$1"
-	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree "$c"; done
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		[ "$(readlink "/proc/$c/exe")" = "$exe" ] && tree "$c"
+	done
 }
 
-# maps_ok PID: PID and every process below it mapped librel from PREFIX and
-# no other libevent (reference mode: Debian's libevent and no librel).
+# maps_ok PID: PID and its worker processes mapped librel from PREFIX and no
+# other libevent (reference mode: Debian's libevent and no librel).
 maps_ok() {
 	local pid libs
 	[ -r "/proc/$1/maps" ] || { why="no process $1"; return 1; }
