@@ -13,9 +13,13 @@ tm() { timeout 20 "${ON_LIB[@]}" tmux -S "$S" "$@"; }
 
 # The session (and server) start; history big enough for the flood below.
 started() {
-	local err
-	err=$(tm -f /dev/null new-session -d -s main -x 80 -y 24 sh \; set -g history-limit 400000 2>&1) ||
-		{ why="new-session failed: $(tail -n 1 <<<"$err")"; return 1; }
+	local err rc p
+	err=$(tm -f /dev/null new-session -d -s main -x 80 -y 24 sh \; set -g history-limit 400000 2>&1)
+	rc=$?
+	# The server daemonized: recorded by its socket (our own temp path)
+	# before anything else can hang, so it dies with the script.
+	for p in $(pgrep -f -- "tmux -S $S "); do record "$p" tmux; done
+	[ $rc = 0 ] || { why="new-session failed: $(tail -n 1 <<<"$err")"; return 1; }
 	pid=$(tm display -p '#{pid}') && alive "$pid" || { why="no server pid"; return 1; }
 	record "$pid" tmux
 }
