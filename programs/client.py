@@ -3,7 +3,8 @@
 
   client.py port                            a free loopback port
   client.py mc PORT CHECK                   memcached checks: setget incr delete large parallel
-  client.py dns PORT NAME [tcp]             A records of NAME, one a line, or the rcode
+  client.py dns PORT [tcp] NAME...          per NAME one line: its A records
+                                            (comma-separated) or the rcode
   client.py pg PORT USER DB SQL             rows of a simple query, tab-separated
   client.py pgfake PORT                     a fake PostgreSQL backend for pgbouncer
 
@@ -330,7 +331,9 @@ def main(argv):
                       "large": mc_large, "parallel": mc_parallel}
             print(checks[argv[3]](int(argv[2])))
         elif cmd == "dns":
-            print("\n".join(dns_query(int(argv[2]), argv[3], argv[4:] == ["tcp"])))
+            tcp = argv[3] == "tcp"
+            for name in argv[4 if tcp else 3 :]:
+                print(",".join(dns_query(int(argv[2]), name, tcp)))
         elif cmd == "pg":
             print("\n".join(pg_query(int(argv[2]), argv[3], argv[4], argv[5])))
         elif cmd == "pgfake":
