@@ -83,7 +83,8 @@ maps_ok() {
 	local pid libs
 	[ -r "/proc/$1/maps" ] || { why="no process $1"; return 1; }
 	for pid in $(tree "$1"); do
-		libs=$(awk '$6 ~ /lib(event|rel)/ { print $6 }' "/proc/$pid/maps" 2>/dev/null | sort -u)
+		libs=$(awk '{ n = split($6, part, "/") } part[n] ~ /^lib(event|rel)[-_.]/ { print $6 }' \
+			"/proc/$pid/maps" 2>/dev/null | sort -u)
 		if [ "$PROG_MODE" = librel ]; then
 			grep -qxF "$PROG_LIBREL" <<<"$libs" ||
 				{ why="pid $pid did not map $PROG_LIBREL (mapped: ${libs:-no libevent})"; return 1; }
