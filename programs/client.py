@@ -5,7 +5,8 @@
   client.py mc PORT CHECK                   memcached checks: setget incr delete large parallel
   client.py dns PORT [tcp] NAME...          per NAME one line: its A records
                                             (comma-separated) or the rcode
-  client.py pg PORT USER DB SQL             rows of a simple query, tab-separated
+  client.py pg PORT USER DB SQL...          rows of simple queries (one connection),
+                                            tab-separated
   client.py pgfake PORT                     a fake PostgreSQL backend for pgbouncer
 
 Failures end with status 1 and one line saying why.
@@ -249,12 +250,12 @@ def pg_read(s, buf):
     return buf[:1], buf[5:n], buf[n:]
 
 
-def pg_query(port, user, db, sql):
+def pg_query(port, user, db, queries):
     s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
     params = b"user\0%s\0database\0%s\0\0" % (user.encode(), db.encode())
     body = struct.pack(">I", 196608) + params
     s.sendall(struct.pack(">I", len(body) + 4) + body)
-    buf, rows, sent = b"", [], False
+    buf, rows, todo = b"", [], list(queries)
     while True:
         tag, body, buf = pg_read(s, buf)
         if tag == b"E":
@@ -272,15 +273,14 @@ def pg_query(port, user, db, sql):
                 pos += max(ln, 0)
             rows.append("\t".join(row))
         if tag == b"Z":
-            if sent:
+            if not todo:
                 s.sendall(pg_msg(b"X", b""))
                 return rows
-            s.sendall(pg_msg(b"Q", sql.encode() + b"\0"))
-            sent = True
+            s.sendall(pg_msg(b"Q", todo.pop(0).encode() + b"\0"))
 
 
 def pg_fake(port):
-    """Answers every simple query with one row: the query text, reversed."""
+    """Answers every simple query with one row: "fake:" and the query in capitals."""
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", port))
@@ -308,7 +308,8 @@ def pg_fake(port):
                     continue
                 sql = body.rstrip(b"\0")
                 col = b"answer\0" + struct.pack(">IhIhih", 0, 0, 25, -1, -1, 0)
-                row = struct.pack(">Hi", 1, len(sql)) + sql[::-1]
+                val = b"fake:" + sql.upper()
+                row = struct.pack(">Hi", 1, len(val)) + val
                 c.sendall(pg_msg(b"T", struct.pack(">H", 1) + col) + pg_msg(b"D", row)
                           + pg_msg(b"C", b"SELECT 1\0") + pg_msg(b"Z", b"I"))
         except (SystemExit, OSError):
@@ -335,7 +336,7 @@ def main(argv):
             for name in argv[4 if tcp else 3 :]:
                 print(",".join(dns_query(int(argv[2]), name, tcp)))
         elif cmd == "pg":
-            print("\n".join(pg_query(int(argv[2]), argv[3], argv[4], argv[5])))
+            print("\n".join(pg_query(int(argv[2]), argv[3], argv[4], argv[5:])))
         elif cmd == "pgfake":
             pg_fake(int(argv[2]))
         else:
