@@ -6,6 +6,8 @@ set -u
 W=$PROG_WORK
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export LC_ALL=C
+# The daemons live in sbin, which a user's PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
@@ -28,9 +30,9 @@ check() {
 ON_LIB=(env)
 [ -z "$PROG_LIBDIR" ] || ON_LIB=(env "LD_LIBRARY_PATH=$PROG_LIBDIR")
 
-# record PID COMM: the runner (and our exit trap) kill PID while its
-# /proc/PID/comm is still COMM.
-record() { echo "$1 $2" >>"$W/pids"; }
+# record PID [COMM]: the runner (and our exit trap) kill PID while its
+# /proc/PID/comm is still COMM (default: what it is now).
+record() { echo "$1 ${2:-$(cat "/proc/$1/comm")}" >>"$W/pids"; }
 kill_recorded() {
 	local pid comm
 	[ -f "$W/pids" ] || return 0
@@ -40,6 +42,11 @@ kill_recorded() {
 	return 0
 }
 trap kill_recorded EXIT
+# Killed by a signal, the script still runs its EXIT trap.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
 
 # need PROGRAM...: all present, else one FAIL line and the script ends.
 need() {

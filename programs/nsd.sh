@@ -43,7 +43,7 @@ record "$pid" nsd
 # nsd's forks, recorded as soon as they exist.
 record_children() {
 	local c
-	for c in $(tree "$pid"); do record "$c" nsd; done
+	for c in $(tree "$pid"); do record "$c"; done
 }
 
 answers() { [ "$(client dns "$port" "$1")" = "$2" ]; }

@@ -27,12 +27,12 @@ default_pool_size = 4
 logfile = $W/pgbouncer.log
 pidfile = $W/pgbouncer.pid
 CONF
-chmod 644 "$W"/pgbouncer.ini "$W"/users.txt
 
-# pgbouncer refuses to run as root.
+# pgbouncer refuses to run as root: -u drops to nobody once it is loaded
+# (so PREFIX need not be readable by nobody).
 as=()
-[ "$(id -u)" != 0 ] || as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
-"${as[@]}" "${ON_LIB[@]}" pgbouncer "$W/pgbouncer.ini" 2>>"$W/pgbouncer.stderr" &
+[ "$(id -u)" != 0 ] || as=(-u nobody)
+"${ON_LIB[@]}" pgbouncer "${as[@]}" "$W/pgbouncer.ini" 2>>"$W/pgbouncer.stderr" &
 pid=$!
 record "$pid" pgbouncer
 

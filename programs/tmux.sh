@@ -9,7 +9,7 @@ export SHELL=/bin/sh TERM=xterm-256color
 unset TMUX TMUX_PANE
 cd "$W"
 pid=
-tm() { timeout 20 "${ON_LIB[@]}" tmux -S "$S" "$@"; }
+tm() { timeout 10 "${ON_LIB[@]}" tmux -S "$S" "$@"; }
 
 # The session (and server) start; history big enough for the flood below.
 started() {
