@@ -76,6 +76,31 @@ run_shell() {
 }
 check tmux.run-shell run_shell
 
+# A client attached on a terminal (script(1)'s pty): keys typed on it reach
+# the pane, it draws the pane, and detach-client ends it.
+one_client() { [ "$(tm list-clients | wc -l)" = 1 ]; }
+drawn() { grep -aq typed-42 "$W/typescript"; }
+attached() {
+	local cpid spid
+	mkfifo "$W/keys"
+	timeout 30 "${ON_LIB[@]}" script -qfec "tmux -S $S attach -t main:0" "$W/typescript" \
+		<"$W/keys" >/dev/null 2>&1 &
+	spid=$!
+	# Read-write: opening never blocks, even if script(1) never started.
+	exec 3<>"$W/keys"
+	wait_for 10 one_client || { why="no client attached"; exec 3>&-; return 1; }
+	cpid=$(tm list-clients -F '#{client_pid}')
+	record "$cpid" tmux
+	printf 'echo typed-$((6*7))\r' >&3
+	wait_for 10 screen_has main:0 typed-42 || { why="typed-42 never showed in the pane"; exec 3>&-; return 1; }
+	wait_for 10 drawn || { why="the client's terminal never showed typed-42"; exec 3>&-; return 1; }
+	tm detach-client -s main
+	exec 3>&-
+	wait "$spid" || { why="script/tmux attach exit status $?"; return 1; }
+	grep -aq 'detached (from session main)' "$W/typescript" || { why="no detach message on the terminal"; return 1; }
+}
+check tmux.attached-client attached
+
 # A control-mode client: the command's reply is framed by %begin/%end with
 # the same number; stdin's end detaches it.
 control() {
