@@ -19,7 +19,7 @@ started() {
 	# The server daemonized: recorded by its socket (our own temp path)
 	# before anything else can hang, so it dies with the script.
 	for p in $(pgrep -f -- "tmux -S $S "); do record "$p" tmux; done
-	[ $rc = 0 ] || { why="new-session failed: $(tail -n 1 <<<"$err")"; return 1; }
+	[ $rc = 0 ] || { why="new-session failed (status $rc${err:+: $(tail -n 1 <<<"$err")})"; return 1; }
 	pid=$(tm display -p '#{pid}') && alive "$pid" || { why="no server pid"; return 1; }
 	record "$pid" tmux
 }
