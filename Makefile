@@ -16,7 +16,7 @@ SONAME := librel.so.1
 # Names programs and binaries look for in the drop-in layout.
 DROPIN_LIBS := libevent libevent_core libevent_pthreads
 
-.PHONY: all deps-demo deps-test install install-rel demo test test-rust test-c test-misuse test-fuzz test-python check-headers bench clean
+.PHONY: all deps-demo deps-test install install-rel demo test test-rust test-c test-misuse test-programs test-fuzz test-python check-headers bench clean
 
 all:
 	$(CARGO) build --release
@@ -63,7 +63,7 @@ demo: deps-demo install
 	./build/demo
 
 # Every test; the last line sums them up ("N passed, N failed").
-SUITES := test-rust check-headers test-c test-misuse test-fuzz test-python
+SUITES := test-rust check-headers test-c test-misuse test-programs test-fuzz test-python
 test: deps-test
 	@mkdir -p build && rm -f build/suite-*.log
 	@for s in $(SUITES); do \
@@ -94,6 +94,13 @@ test-c:
 test-misuse:
 	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
 	ctests/misuse/run $(TEST_PREFIX)
+
+# Debian's own memcached, tmux, unbound, nsd and pgbouncer on librel through
+# LD_LIBRARY_PATH alone (programs/README.md); PROGRAMS_ARGS="--skip tmux"
+# leaves one out.
+test-programs:
+	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
+	programs/run $(PROGRAMS_ARGS) $(TEST_PREFIX)
 
 # The API model under libFuzzer for a fixed budget (nightly + cargo-fuzz),
 # or under valgrind where those are missing (fuzz/run says which).
