@@ -102,10 +102,18 @@ const HEADERS: &[Header] = &[
         sources: &["src/layout/bufferevent_struct.rs"],
         guard: "EVENT2_BUFFEREVENT_STRUCT_H_INCLUDED_",
         sys_includes: &["sys/types.h", "sys/time.h"],
-        includes: &["event2/util.h", "event2/event_struct.h", "event2/bufferevent.h"],
+        includes: &[
+            "event2/util.h",
+            "event2/event_struct.h",
+            "event2/bufferevent.h",
+        ],
         macros: None,
         extra: &["bufferevent", "event_watermark"],
-        exclude: &["bufferevent_data_cb", "bufferevent_event_cb", "bufferevent_ops"],
+        exclude: &[
+            "bufferevent_data_cb",
+            "bufferevent_event_cb",
+            "bufferevent_ops",
+        ],
     },
     Header {
         path: "event2/bufferevent_compat.h",

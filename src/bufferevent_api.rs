@@ -59,7 +59,13 @@ pub enum bufferevent_filter_result {
 /// A filter: moves (and transforms) data from `src` to `dst`, writing at
 /// most `dst_limit` bytes when that is not negative.
 pub type bufferevent_filter_cb = Option<
-    unsafe extern "C" fn(*mut evbuffer, *mut evbuffer, ev_ssize_t, FlushMode, *mut c_void) -> FilterResult,
+    unsafe extern "C" fn(
+        *mut evbuffer,
+        *mut evbuffer,
+        ev_ssize_t,
+        FlushMode,
+        *mut c_void,
+    ) -> FilterResult,
 >;
 
 // The values C passes are the object layer's, unconverted.
@@ -71,7 +77,9 @@ const _: () = {
     use bufferevent_trigger_options::*;
     assert!(BEV_EVENT_READING == b::BEV_EVENT_READING && BEV_EVENT_WRITING == b::BEV_EVENT_WRITING);
     assert!(BEV_EVENT_EOF == b::BEV_EVENT_EOF && BEV_EVENT_ERROR == b::BEV_EVENT_ERROR);
-    assert!(BEV_EVENT_TIMEOUT == b::BEV_EVENT_TIMEOUT && BEV_EVENT_CONNECTED == b::BEV_EVENT_CONNECTED);
+    assert!(
+        BEV_EVENT_TIMEOUT == b::BEV_EVENT_TIMEOUT && BEV_EVENT_CONNECTED == b::BEV_EVENT_CONNECTED
+    );
     assert!(BEV_OPT_CLOSE_ON_FREE as c_int == b::BEV_OPT_CLOSE_ON_FREE);
     assert!(BEV_OPT_THREADSAFE as c_int == b::BEV_OPT_THREADSAFE);
     assert!(BEV_OPT_DEFER_CALLBACKS as c_int == b::BEV_OPT_DEFER_CALLBACKS);
@@ -142,7 +150,10 @@ pub unsafe extern "C" fn bufferevent_socket_get_dns_error(bev: *mut bufferevent)
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_base_set(base: *mut event_base, bufev: *mut bufferevent) -> c_int {
+pub unsafe extern "C" fn bufferevent_base_set(
+    base: *mut event_base,
+    bufev: *mut bufferevent,
+) -> c_int {
     entry("bufferevent_base_set", || {
         let b: BevRef = arg!(bufev)?;
         if !matches!(b.bev().kind, Kind::Socket) {
@@ -220,7 +231,12 @@ pub unsafe extern "C" fn bufferevent_getcb(
         let b: BevRef = arg!(bufev)?;
         let (r, w, e, a) = b.locked(|| {
             use crate::bufferevent::get;
-            (get!(b, readcb), get!(b, writecb), get!(b, errorcb), get!(b, cbarg))
+            (
+                get!(b, readcb),
+                get!(b, writecb),
+                get!(b, errorcb),
+                get!(b, cbarg),
+            )
         });
         // SAFETY: out-pointers are NULL or writable (boundary contract).
         unsafe {
@@ -276,7 +292,11 @@ pub unsafe extern "C" fn bufferevent_get_underlying(bufev: *mut bufferevent) -> 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_write(bufev: *mut bufferevent, data: *const c_void, size: usize) -> c_int {
+pub unsafe extern "C" fn bufferevent_write(
+    bufev: *mut bufferevent,
+    data: *const c_void,
+    size: usize,
+) -> c_int {
     entry("bufferevent_write", || {
         let b: BevRef = arg!(bufev)?;
         // SAFETY: `data` has `size` bytes (boundary contract).
@@ -286,7 +306,10 @@ pub unsafe extern "C" fn bufferevent_write(bufev: *mut bufferevent, data: *const
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_write_buffer(bufev: *mut bufferevent, buf: *mut evbuffer) -> c_int {
+pub unsafe extern "C" fn bufferevent_write_buffer(
+    bufev: *mut bufferevent,
+    buf: *mut evbuffer,
+) -> c_int {
     entry("bufferevent_write_buffer", || {
         let b: BevRef = arg!(bufev)?;
         // SAFETY: `buf` is the caller's evbuffer; evbuffer checks it.
@@ -296,7 +319,11 @@ pub unsafe extern "C" fn bufferevent_write_buffer(bufev: *mut bufferevent, buf: 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_read(bufev: *mut bufferevent, data: *mut c_void, size: usize) -> usize {
+pub unsafe extern "C" fn bufferevent_read(
+    bufev: *mut bufferevent,
+    data: *mut c_void,
+    size: usize,
+) -> usize {
     entry_or("bufferevent_read", 0, || {
         let b: BevRef = arg!(bufev)?;
         // SAFETY: `data` has room for `size` bytes (boundary contract).
@@ -306,7 +333,10 @@ pub unsafe extern "C" fn bufferevent_read(bufev: *mut bufferevent, data: *mut c_
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_read_buffer(bufev: *mut bufferevent, buf: *mut evbuffer) -> c_int {
+pub unsafe extern "C" fn bufferevent_read_buffer(
+    bufev: *mut bufferevent,
+    buf: *mut evbuffer,
+) -> c_int {
     entry("bufferevent_read_buffer", || {
         let b: BevRef = arg!(bufev)?;
         // SAFETY: `buf` is the caller's evbuffer; evbuffer checks it.
@@ -387,7 +417,10 @@ pub unsafe extern "C" fn bufferevent_setwatermark(
 ) {
     entry("bufferevent_setwatermark", || {
         let b: BevRef = arg!(bufev)?;
-        let marks = crate::layout::event_watermark { low: lowmark, high: highmark };
+        let marks = crate::layout::event_watermark {
+            low: lowmark,
+            high: highmark,
+        };
         b.locked(|| {
             if events & EV_WRITE != 0 {
                 crate::bufferevent::set!(b, wm_write = marks);
@@ -444,7 +477,9 @@ pub unsafe extern "C" fn bufferevent_unlock(bufev: *mut bufferevent) {
     entry("bufferevent_unlock", || {
         let b: BevRef = arg!(bufev)?;
         if !b.unlock() {
-            return Err(Refusal::Misuse("the bufferevent is not locked by this thread"));
+            return Err(Refusal::Misuse(
+                "the bufferevent is not locked by this thread",
+            ));
         }
         Ok(())
     })
@@ -468,7 +503,11 @@ pub unsafe extern "C" fn bufferevent_decref(bufev: *mut bufferevent) -> c_int {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_flush(bufev: *mut bufferevent, iotype: c_short, mode: c_int) -> c_int {
+pub unsafe extern "C" fn bufferevent_flush(
+    bufev: *mut bufferevent,
+    iotype: c_short,
+    mode: c_int,
+) -> c_int {
     entry("bufferevent_flush", || {
         let b: BevRef = arg!(bufev)?;
         Ok(b.flush(iotype, mode))
@@ -476,7 +515,11 @@ pub unsafe extern "C" fn bufferevent_flush(bufev: *mut bufferevent, iotype: c_sh
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_trigger(bufev: *mut bufferevent, iotype: c_short, options: c_int) {
+pub unsafe extern "C" fn bufferevent_trigger(
+    bufev: *mut bufferevent,
+    iotype: c_short,
+    options: c_int,
+) {
     entry("bufferevent_trigger", || {
         let b: BevRef = arg!(bufev)?;
         let options = options & (BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
@@ -486,7 +529,11 @@ pub unsafe extern "C" fn bufferevent_trigger(bufev: *mut bufferevent, iotype: c_
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_trigger_event(bufev: *mut bufferevent, what: c_short, options: c_int) {
+pub unsafe extern "C" fn bufferevent_trigger_event(
+    bufev: *mut bufferevent,
+    what: c_short,
+    options: c_int,
+) {
     entry("bufferevent_trigger_event", || {
         let b: BevRef = arg!(bufev)?;
         let options = options & (BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);

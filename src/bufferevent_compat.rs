@@ -40,10 +40,21 @@ pub unsafe extern "C" fn bufferevent_settimeout(
 ) {
     entry("bufferevent_settimeout", || {
         let _: BevRef = arg!(bufev)?;
-        let tv = |s: c_int| libc::timeval { tv_sec: s.into(), tv_usec: 0 };
+        let tv = |s: c_int| libc::timeval {
+            tv_sec: s.into(),
+            tv_usec: 0,
+        };
         let (r, w) = (tv(timeout_read), tv(timeout_write));
-        let rp = if timeout_read != 0 { &r as *const _ } else { std::ptr::null() };
-        let wp = if timeout_write != 0 { &w as *const _ } else { std::ptr::null() };
+        let rp = if timeout_read != 0 {
+            &r as *const _
+        } else {
+            std::ptr::null()
+        };
+        let wp = if timeout_write != 0 {
+            &w as *const _
+        } else {
+            std::ptr::null()
+        };
         // SAFETY: a checked bufferevent and two timevals on our stack.
         unsafe { crate::bufferevent_api::bufferevent_set_timeouts(bufev, rp, wp) };
         Ok(())

@@ -29,7 +29,9 @@ pub unsafe extern "C" fn ev_token_bucket_cfg_new(
         let tick = if tick_len.is_null() {
             Duration::from_secs(1)
         } else {
-            arg!(tick_len).map(|t: Timeout| t.0)?.unwrap_or(Duration::ZERO)
+            arg!(tick_len)
+                .map(|t: Timeout| t.0)?
+                .unwrap_or(Duration::ZERO)
         };
         let cfg = BucketConfig::new(read_rate, read_burst, write_rate, write_burst, tick)
             .ok_or(Refusal::Quiet)?;
@@ -83,7 +85,9 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_new(
 }
 
 /// The group (or configuration) arguments: NULL or from their `_new`.
-fn group<'a>(g: *mut bufferevent_rate_limit_group) -> Result<&'a bufferevent_rate_limit_group, Refusal> {
+fn group<'a>(
+    g: *mut bufferevent_rate_limit_group,
+) -> Result<&'a bufferevent_rate_limit_group, Refusal> {
     // SAFETY: the boundary contract: NULL or a live group.
     unsafe { g.as_ref() }.ok_or(Refusal::Missing("rate-limit group"))
 }
@@ -130,7 +134,9 @@ pub unsafe extern "C" fn bufferevent_add_to_rate_limit_group(
         let b: BevRef = arg!(bev)?;
         let g = group(g)?;
         if g.base() != b.base() && !b.base().is_null() {
-            return Err(Refusal::Misuse("the group and the bufferevent have different bases"));
+            return Err(Refusal::Misuse(
+                "the group and the bufferevent have different bases",
+            ));
         }
         g.add(b);
         Ok(0)
@@ -148,19 +154,29 @@ pub unsafe extern "C" fn bufferevent_remove_from_rate_limit_group(bev: *mut buff
 
 /// 0 (or more than ssize_t holds) restores the default, 16384.
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_set_max_single_read(bev: *mut bufferevent, size: usize) -> c_int {
+pub unsafe extern "C" fn bufferevent_set_max_single_read(
+    bev: *mut bufferevent,
+    size: usize,
+) -> c_int {
     entry("bufferevent_set_max_single_read", || {
         let b: BevRef = arg!(bev)?;
-        b.bev().max_single_read.store(single(size), std::sync::atomic::Ordering::Relaxed);
+        b.bev()
+            .max_single_read
+            .store(single(size), std::sync::atomic::Ordering::Relaxed);
         Ok(0)
     })
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_set_max_single_write(bev: *mut bufferevent, size: usize) -> c_int {
+pub unsafe extern "C" fn bufferevent_set_max_single_write(
+    bev: *mut bufferevent,
+    size: usize,
+) -> c_int {
     entry("bufferevent_set_max_single_write", || {
         let b: BevRef = arg!(bev)?;
-        b.bev().max_single_write.store(single(size), std::sync::atomic::Ordering::Relaxed);
+        b.bev()
+            .max_single_write
+            .store(single(size), std::sync::atomic::Ordering::Relaxed);
         Ok(0)
     })
 }
@@ -177,7 +193,9 @@ fn single(size: usize) -> usize {
 pub unsafe extern "C" fn bufferevent_get_max_single_read(bev: *mut bufferevent) -> ev_ssize_t {
     entry("bufferevent_get_max_single_read", || {
         let b: BevRef = arg!(bev)?;
-        Ok(b.bev().max_single_read.load(std::sync::atomic::Ordering::Relaxed) as ev_ssize_t)
+        Ok(b.bev()
+            .max_single_read
+            .load(std::sync::atomic::Ordering::Relaxed) as ev_ssize_t)
     })
 }
 
@@ -185,7 +203,9 @@ pub unsafe extern "C" fn bufferevent_get_max_single_read(bev: *mut bufferevent) 
 pub unsafe extern "C" fn bufferevent_get_max_single_write(bev: *mut bufferevent) -> ev_ssize_t {
     entry("bufferevent_get_max_single_write", || {
         let b: BevRef = arg!(bev)?;
-        Ok(b.bev().max_single_write.load(std::sync::atomic::Ordering::Relaxed) as ev_ssize_t)
+        Ok(b.bev()
+            .max_single_write
+            .load(std::sync::atomic::Ordering::Relaxed) as ev_ssize_t)
     })
 }
 
@@ -222,7 +242,10 @@ pub unsafe extern "C" fn bufferevent_get_max_to_write(bev: *mut bufferevent) -> 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_decrement_read_limit(bev: *mut bufferevent, decr: ev_ssize_t) -> c_int {
+pub unsafe extern "C" fn bufferevent_decrement_read_limit(
+    bev: *mut bufferevent,
+    decr: ev_ssize_t,
+) -> c_int {
     entry("bufferevent_decrement_read_limit", || {
         let b: BevRef = arg!(bev)?;
         match ratelimit::decrement(b, false, decr) {
@@ -233,7 +256,10 @@ pub unsafe extern "C" fn bufferevent_decrement_read_limit(bev: *mut bufferevent,
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_decrement_write_limit(bev: *mut bufferevent, decr: ev_ssize_t) -> c_int {
+pub unsafe extern "C" fn bufferevent_decrement_write_limit(
+    bev: *mut bufferevent,
+    decr: ev_ssize_t,
+) -> c_int {
     entry("bufferevent_decrement_write_limit", || {
         let b: BevRef = arg!(bev)?;
         match ratelimit::decrement(b, true, decr) {
@@ -247,14 +273,18 @@ pub unsafe extern "C" fn bufferevent_decrement_write_limit(bev: *mut bufferevent
 pub unsafe extern "C" fn bufferevent_rate_limit_group_get_read_limit(
     g: *mut bufferevent_rate_limit_group,
 ) -> ev_ssize_t {
-    entry("bufferevent_rate_limit_group_get_read_limit", || Ok(group(g)?.limit(false)))
+    entry("bufferevent_rate_limit_group_get_read_limit", || {
+        Ok(group(g)?.limit(false))
+    })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_rate_limit_group_get_write_limit(
     g: *mut bufferevent_rate_limit_group,
 ) -> ev_ssize_t {
-    entry("bufferevent_rate_limit_group_get_write_limit", || Ok(group(g)?.limit(true)))
+    entry("bufferevent_rate_limit_group_get_write_limit", || {
+        Ok(group(g)?.limit(true))
+    })
 }
 
 #[no_mangle]
@@ -301,7 +331,9 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_get_totals(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn bufferevent_rate_limit_group_reset_totals(g: *mut bufferevent_rate_limit_group) {
+pub unsafe extern "C" fn bufferevent_rate_limit_group_reset_totals(
+    g: *mut bufferevent_rate_limit_group,
+) {
     entry("bufferevent_rate_limit_group_reset_totals", || {
         group(g)?.reset_totals();
         Ok(())

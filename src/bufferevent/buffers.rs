@@ -6,12 +6,13 @@ use std::os::raw::{c_int, c_void};
 use crate::boundary::Refusal;
 use crate::buffer_api::{
     evbuffer, evbuffer_add_buffer, evbuffer_add_cb, evbuffer_cb_clear_flags, evbuffer_cb_entry,
-    evbuffer_cb_info, evbuffer_cb_set_flags, evbuffer_free, evbuffer_freeze,
-    evbuffer_get_length, evbuffer_new, evbuffer_read, evbuffer_remove_buffer,
-    evbuffer_remove_cb_entry, evbuffer_unfreeze, evbuffer_write_atmost, EVBUFFER_CB_ENABLED,
+    evbuffer_cb_info, evbuffer_cb_set_flags, evbuffer_free, evbuffer_freeze, evbuffer_get_length,
+    evbuffer_new, evbuffer_read, evbuffer_remove_buffer, evbuffer_remove_cb_entry,
+    evbuffer_unfreeze, evbuffer_write_atmost, EVBUFFER_CB_ENABLED,
 };
 
-pub(crate) type BufferCb = unsafe extern "C" fn(*mut evbuffer, *const evbuffer_cb_info, *mut c_void);
+pub(crate) type BufferCb =
+    unsafe extern "C" fn(*mut evbuffer, *const evbuffer_cb_info, *mut c_void);
 
 /// An evbuffer a bufferevent owns (or one a filter callback was handed).
 /// Every call below relies on one fact: the pointer is a live evbuffer,

@@ -24,7 +24,13 @@ pub(crate) const BEV_ERROR: c_int = 2;
 /// plain ints (C may pass any value); build.rs spells them as the enums.
 pub type FlushMode = c_int;
 pub type FilterResult = c_int;
-type FilterFn = unsafe extern "C" fn(*mut evbuffer, *mut evbuffer, isize, FlushMode, *mut c_void) -> FilterResult;
+type FilterFn = unsafe extern "C" fn(
+    *mut evbuffer,
+    *mut evbuffer,
+    isize,
+    FlushMode,
+    *mut c_void,
+) -> FilterResult;
 pub(crate) type FreeContextFn = Option<unsafe extern "C" fn(*mut c_void)>;
 
 /// What a filtering bufferevent holds besides the common state.
@@ -119,7 +125,12 @@ pub(crate) fn new(
         inbuf_cb: AtomicPtr::new(std::ptr::null_mut()),
         outbuf_cb: AtomicPtr::new(std::ptr::null_mut()),
     });
-    let b = BevRef::create(underlying.base(), options & !BEV_OPT_THREADSAFE, &bufferevent_ops_filter, kind)?;
+    let b = BevRef::create(
+        underlying.base(),
+        options & !BEV_OPT_THREADSAFE,
+        &bufferevent_ops_filter,
+        kind,
+    )?;
     let f = filter(b);
     let arg: *mut c_void = b.as_ptr().cast();
     underlying.locked(|| {
@@ -131,7 +142,8 @@ pub(crate) fn new(
     let inbuf = b.input().add_cb(inbuf_cb, arg);
     b.input().cb_enable(inbuf, false);
     f.inbuf_cb.store(inbuf, Release);
-    f.outbuf_cb.store(b.output().add_cb(outbuf_cb, arg), Release);
+    f.outbuf_cb
+        .store(b.output().add_cb(outbuf_cb, arg), Release);
     b.assign_generic_timeouts();
     underlying.incref();
     underlying.enable(EV_READ | EV_WRITE);
@@ -290,7 +302,11 @@ unsafe extern "C" fn filter_event(_u: *mut bufferevent, what: c_short, arg: *mut
 }
 
 /// Our input drained: if it has room again, filter what waits below.
-unsafe extern "C" fn inbuf_cb(_buf: *mut evbuffer, _info: *const evbuffer_cb_info, arg: *mut c_void) {
+unsafe extern "C" fn inbuf_cb(
+    _buf: *mut evbuffer,
+    _info: *const evbuffer_cb_info,
+    arg: *mut c_void,
+) {
     with_live(arg, |b| {
         if !readbuf_full(b, BEV_NORMAL) {
             b.input().cb_enable(filter(b).inbuf_cb.load(Acquire), false);
@@ -302,7 +318,11 @@ unsafe extern "C" fn inbuf_cb(_buf: *mut evbuffer, _info: *const evbuffer_cb_inf
 }
 
 /// The program wrote to us: filter it down.
-unsafe extern "C" fn outbuf_cb(_buf: *mut evbuffer, info: *const evbuffer_cb_info, arg: *mut c_void) {
+unsafe extern "C" fn outbuf_cb(
+    _buf: *mut evbuffer,
+    info: *const evbuffer_cb_info,
+    arg: *mut c_void,
+) {
     // SAFETY: evbuffer passes a valid info record for the call.
     if unsafe { (*info).n_added } == 0 {
         return;

@@ -32,8 +32,7 @@ use crate::boundary::{FromC, Refusal};
 use crate::buffer_api::{evbuffer, evbuffer_cb_info};
 use crate::event_api::{
     event_active, event_add, event_assign, event_del, event_finalize, event_get_base,
-    event_get_priority,
-    event_priority_set, EV_FINALIZE, EV_READ, EV_TIMEOUT, EV_WRITE,
+    event_get_priority, event_priority_set, EV_FINALIZE, EV_READ, EV_TIMEOUT, EV_WRITE,
 };
 use crate::layout::{bufferevent, bufferevent_ops, event, event_watermark, EVLIST_INIT};
 use crate::legacy::or_current;
@@ -383,7 +382,12 @@ impl BevRef {
         }
         self.bev().rate.release(self);
         let refill = self.bev().rate.refill_event();
-        let events = [Some(self.ev_read()), Some(self.ev_write()), Some(self.deferred_ev()), refill];
+        let events = [
+            Some(self.ev_read()),
+            Some(self.ev_write()),
+            Some(self.deferred_ev()),
+            refill,
+        ];
         let n = events.iter().flatten().count() as u8;
         self.bev().finalizers_left.store(n, Release);
         for ev in events.into_iter().flatten() {
@@ -552,8 +556,22 @@ impl BevRef {
         let base = self.base();
         // SAFETY: events inside this live object, callbacks of the right type.
         unsafe {
-            event_assign(self.ev_read(), base, -1, EV_FINALIZE, Some(generic_read_timeout), self.as_ptr().cast());
-            event_assign(self.ev_write(), base, -1, EV_FINALIZE, Some(generic_write_timeout), self.as_ptr().cast());
+            event_assign(
+                self.ev_read(),
+                base,
+                -1,
+                EV_FINALIZE,
+                Some(generic_read_timeout),
+                self.as_ptr().cast(),
+            );
+            event_assign(
+                self.ev_write(),
+                base,
+                -1,
+                EV_FINALIZE,
+                Some(generic_write_timeout),
+                self.as_ptr().cast(),
+            );
         }
     }
 
@@ -658,7 +676,9 @@ impl BevRef {
     }
 
     pub(crate) fn run_writecb(self, options: c_int) {
-        let Some(cb) = get!(self, writecb) else { return };
+        let Some(cb) = get!(self, writecb) else {
+            return;
+        };
         if self.defers(options) {
             self.bev().writecb_pending.store(true, Release);
             self.schedule_deferred();
@@ -670,7 +690,9 @@ impl BevRef {
     }
 
     pub(crate) fn run_eventcb(self, what: c_short, options: c_int) {
-        let Some(cb) = get!(self, errorcb) else { return };
+        let Some(cb) = get!(self, errorcb) else {
+            return;
+        };
         if self.defers(options) {
             self.bev().eventcb_pending.fetch_or(what, AcqRel);
             self.bev().errno_pending.store(errno(), Release);
@@ -686,7 +708,14 @@ impl BevRef {
         let base = or_current(base);
         // SAFETY: this object's own event; a callback of the right type.
         unsafe {
-            event_assign(self.deferred_ev(), base, -1, EV_FINALIZE, Some(run_deferred), self.as_ptr().cast());
+            event_assign(
+                self.deferred_ev(),
+                base,
+                -1,
+                EV_FINALIZE,
+                Some(run_deferred),
+                self.as_ptr().cast(),
+            );
             let npri = if base.is_null() {
                 1
             } else {
@@ -820,7 +849,8 @@ pub(crate) fn pending_io_or_timer(ev: *mut event) -> bool {
     // SAFETY: an event of a live bufferevent; flags are read atomically.
     let flags = unsafe { AtomicI16::from_ptr(addr_of_mut!((*ev).ev_evcallback.evcb_flags)) }
         .load(Relaxed) as c_int;
-    flags & EVLIST_INIT != 0 && flags & (crate::layout::EVLIST_INSERTED | crate::layout::EVLIST_TIMEOUT) != 0
+    flags & EVLIST_INIT != 0
+        && flags & (crate::layout::EVLIST_INSERTED | crate::layout::EVLIST_TIMEOUT) != 0
 }
 
 pub(crate) fn errno() -> c_int {
@@ -871,7 +901,11 @@ unsafe extern "C" fn generic_write_timeout(_fd: c_int, _what: c_short, arg: *mut
 }
 
 /// The input buffer changed while a read high watermark is set.
-unsafe extern "C" fn inbuf_wm_cb(_buf: *mut evbuffer, _info: *const evbuffer_cb_info, arg: *mut c_void) {
+unsafe extern "C" fn inbuf_wm_cb(
+    _buf: *mut evbuffer,
+    _info: *const evbuffer_cb_info,
+    arg: *mut c_void,
+) {
     with_live(arg, |b| {
         let high = b.wm_read().high;
         if high == 0 {

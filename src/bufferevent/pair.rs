@@ -74,7 +74,12 @@ pub(crate) fn new(base: *mut event_base, options: c_int) -> Result<[BevRef; 2], 
 }
 
 fn side(base: *mut event_base, options: c_int) -> Result<BevRef, Refusal> {
-    let b = BevRef::create(base, options, &bufferevent_ops_pair, Kind::Pair(Link::default()))?;
+    let b = BevRef::create(
+        base,
+        options,
+        &bufferevent_ops_pair,
+        Kind::Pair(Link::default()),
+    )?;
     b.output().add_cb(outbuf_cb, b.as_ptr().cast());
     b.assign_generic_timeouts();
     Ok(b)
@@ -177,7 +182,11 @@ pub(crate) fn flush(b: BevRef, iotype: c_short, mode: c_int) -> c_int {
     0
 }
 
-unsafe extern "C" fn outbuf_cb(_buf: *mut evbuffer, info: *const evbuffer_cb_info, arg: *mut c_void) {
+unsafe extern "C" fn outbuf_cb(
+    _buf: *mut evbuffer,
+    info: *const evbuffer_cb_info,
+    arg: *mut c_void,
+) {
     // SAFETY: evbuffer passes a valid info record for the call.
     let grew = unsafe { (*info).n_added > (*info).n_deleted };
     if !grew {

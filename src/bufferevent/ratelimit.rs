@@ -95,8 +95,13 @@ pub(crate) fn max_to_move(b: BevRef, write: bool, max: usize) -> usize {
         let Some(l) = l else { return };
         // SAFETY: the program keeps the configuration alive while in use.
         if let Some(cfg) = unsafe { l.cfg.as_ref() } {
-            l.bucket.update(&cfg.cfg, cfg.cfg.tick_at(now_msec(b.base())));
-            max = if write { l.bucket.write_limit } else { l.bucket.read_limit };
+            l.bucket
+                .update(&cfg.cfg, cfg.cfg.tick_at(now_msec(b.base())));
+            max = if write {
+                l.bucket.write_limit
+            } else {
+                l.bucket.read_limit
+            };
         }
         // SAFETY: as in `release`.
         if let Some(g) = unsafe { l.group.as_ref() } {
@@ -117,7 +122,11 @@ pub(crate) fn spend(b: BevRef, write: bool, n: usize) {
         let l = l.as_mut()?;
         // SAFETY: the program keeps the configuration alive while in use.
         if let Some(cfg) = unsafe { l.cfg.as_ref() } {
-            let limit = if write { &mut l.bucket.write_limit } else { &mut l.bucket.read_limit };
+            let limit = if write {
+                &mut l.bucket.write_limit
+            } else {
+                &mut l.bucket.read_limit
+            };
             *limit -= n;
             if *limit <= 0 {
                 suspend_side(b, write);
@@ -151,7 +160,11 @@ fn unsuspend_side(b: BevRef, write: bool) {
 }
 
 fn side_suspended(b: BevRef, write: bool) -> bool {
-    let flags = if write { b.write_suspended_flags() } else { b.read_suspended_flags() };
+    let flags = if write {
+        b.write_suspended_flags()
+    } else {
+        b.read_suspended_flags()
+    };
     flags & suspend::BW != 0
 }
 
@@ -171,34 +184,42 @@ pub(crate) fn set(b: BevRef, cfg: *const ev_token_bucket_cfg) -> c_int {
         return 0;
     };
     let tick = c.cfg.tick_at(now_msec(b.base()));
-    let (read, write) = rl.with(|l| {
-        if let Some(l) = l.as_ref() {
-            if l.cfg == cfg {
-                return None;
+    let (read, write) = rl
+        .with(|l| {
+            if let Some(l) = l.as_ref() {
+                if l.cfg == cfg {
+                    return None;
+                }
             }
-        }
-        let l = l.get_or_insert_with(|| Limits {
-            cfg: std::ptr::null(),
-            bucket: Bucket::default(),
-            // SAFETY: all-zero bytes are a valid, unassigned struct event.
-            refill: Box::new(UnsafeCell::new(unsafe { std::mem::zeroed() })),
-            group: std::ptr::null(),
-        });
-        if l.cfg.is_null() {
-            l.bucket = Bucket::new(&c.cfg, tick);
-        } else {
-            l.bucket.clip(&c.cfg);
-            del(l.refill.get());
-        }
-        l.cfg = cfg;
-        // SAFETY: the event above, owned by these limits; the callback's
-        // argument is the bufferevent that owns them.
-        unsafe {
-            event_assign(l.refill.get(), b.base(), -1, EV_FINALIZE, Some(refill), b.as_ptr().cast());
-        }
-        Some((l.bucket.read_limit > 0, l.bucket.write_limit > 0))
-    })
-    .map_or((None, None), |(r, w)| (Some(r), Some(w)));
+            let l = l.get_or_insert_with(|| Limits {
+                cfg: std::ptr::null(),
+                bucket: Bucket::default(),
+                // SAFETY: all-zero bytes are a valid, unassigned struct event.
+                refill: Box::new(UnsafeCell::new(unsafe { std::mem::zeroed() })),
+                group: std::ptr::null(),
+            });
+            if l.cfg.is_null() {
+                l.bucket = Bucket::new(&c.cfg, tick);
+            } else {
+                l.bucket.clip(&c.cfg);
+                del(l.refill.get());
+            }
+            l.cfg = cfg;
+            // SAFETY: the event above, owned by these limits; the callback's
+            // argument is the bufferevent that owns them.
+            unsafe {
+                event_assign(
+                    l.refill.get(),
+                    b.base(),
+                    -1,
+                    EV_FINALIZE,
+                    Some(refill),
+                    b.as_ptr().cast(),
+                );
+            }
+            Some((l.bucket.read_limit > 0, l.bucket.write_limit > 0))
+        })
+        .map_or((None, None), |(r, w)| (Some(r), Some(w)));
     rl.on.store(true, Release);
     let mut dry = false;
     for (ok, write) in [(read, false), (write, true)] {
@@ -225,16 +246,27 @@ pub(crate) fn set(b: BevRef, cfg: *const ev_token_bucket_cfg) -> c_int {
 /// ssize_t without limits.
 pub(crate) fn limit(b: BevRef, write: bool) -> isize {
     b.bev().rate.with(|l| {
-        let Some(l) = l.as_mut() else { return isize::MAX };
+        let Some(l) = l.as_mut() else {
+            return isize::MAX;
+        };
         // SAFETY: the program keeps the configuration alive while in use.
-        let Some(cfg) = (unsafe { l.cfg.as_ref() }) else { return isize::MAX };
-        l.bucket.update(&cfg.cfg, cfg.cfg.tick_at(now_msec(b.base())));
-        (if write { l.bucket.write_limit } else { l.bucket.read_limit }) as isize
+        let Some(cfg) = (unsafe { l.cfg.as_ref() }) else {
+            return isize::MAX;
+        };
+        l.bucket
+            .update(&cfg.cfg, cfg.cfg.tick_at(now_msec(b.base())));
+        (if write {
+            l.bucket.write_limit
+        } else {
+            l.bucket.read_limit
+        }) as isize
     })
 }
 
 pub(crate) fn cfg(b: BevRef) -> *const ev_token_bucket_cfg {
-    b.bev().rate.with(|l| l.as_ref().map_or(std::ptr::null(), |l| l.cfg))
+    b.bev()
+        .rate
+        .with(|l| l.as_ref().map_or(std::ptr::null(), |l| l.cfg))
 }
 
 /// `bufferevent_decrement_{read,write}_limit`: -1 without a configuration.
@@ -242,8 +274,14 @@ pub(crate) fn decrement(b: BevRef, write: bool, decr: isize) -> c_int {
     b.bev().rate.with(|l| {
         let Some(l) = l.as_mut() else { return -1 };
         // SAFETY: the program keeps the configuration alive while in use.
-        let Some(cfg) = (unsafe { l.cfg.as_ref() }) else { return -1 };
-        let limit = if write { &mut l.bucket.write_limit } else { &mut l.bucket.read_limit };
+        let Some(cfg) = (unsafe { l.cfg.as_ref() }) else {
+            return -1;
+        };
+        let limit = if write {
+            &mut l.bucket.write_limit
+        } else {
+            &mut l.bucket.read_limit
+        };
         let old = *limit;
         *limit -= decr as i64;
         if old > 0 && *limit <= 0 {
@@ -263,14 +301,19 @@ pub(crate) fn decrement(b: BevRef, write: bool, decr: isize) -> c_int {
 unsafe extern "C" fn refill(_fd: c_int, _what: c_short, arg: *mut c_void) {
     super::with_live(arg, |b| {
         let again = b.bev().rate.with(|l| {
-            let Some(l) = l.as_mut() else { return None };
+            let l = l.as_mut()?;
             // SAFETY: the program keeps the configuration alive while in use.
             let cfg = unsafe { l.cfg.as_ref() }?;
-            l.bucket.update(&cfg.cfg, cfg.cfg.tick_at(now_msec(b.base())));
+            l.bucket
+                .update(&cfg.cfg, cfg.cfg.tick_at(now_msec(b.base())));
             let mut again = false;
             for write in [false, true] {
                 if side_suspended(b, write) {
-                    let left = if write { l.bucket.write_limit } else { l.bucket.read_limit };
+                    let left = if write {
+                        l.bucket.write_limit
+                    } else {
+                        l.bucket.read_limit
+                    };
                     if left > 0 {
                         unsuspend_side(b, write);
                     } else {
@@ -316,7 +359,10 @@ unsafe impl Sync for bufferevent_rate_limit_group {}
 unsafe impl Send for bufferevent_rate_limit_group {}
 
 impl bufferevent_rate_limit_group {
-    pub(crate) fn new(base: *mut event_base, cfg: &ev_token_bucket_cfg) -> *mut bufferevent_rate_limit_group {
+    pub(crate) fn new(
+        base: *mut event_base,
+        cfg: &ev_token_bucket_cfg,
+    ) -> *mut bufferevent_rate_limit_group {
         let tick = cfg.cfg.tick_at(now_msec(base));
         let g = Box::into_raw(Box::new(bufferevent_rate_limit_group {
             base,
@@ -341,7 +387,14 @@ impl bufferevent_rate_limit_group {
         gr.set_min_share(DEFAULT_MIN_SHARE as usize);
         // SAFETY: the group's own event, its callback's argument the group.
         unsafe {
-            event_assign(gr.refill.get(), base, -1, EV_PERSIST | EV_FINALIZE, Some(group_refill), g.cast());
+            event_assign(
+                gr.refill.get(),
+                base,
+                -1,
+                EV_PERSIST | EV_FINALIZE,
+                Some(group_refill),
+                g.cast(),
+            );
         }
         add_timer(gr.refill.get(), &cfg.cfg);
         g
@@ -433,7 +486,11 @@ impl bufferevent_rate_limit_group {
             if (write && s.write_suspended) || (!write && s.read_suspended) {
                 return 0;
             }
-            let limit = if write { s.bucket.write_limit } else { s.bucket.read_limit };
+            let limit = if write {
+                s.bucket.write_limit
+            } else {
+                s.bucket.read_limit
+            };
             (limit / s.members.len().max(1) as i64).max(s.min_share)
         })
     }
@@ -479,7 +536,13 @@ impl bufferevent_rate_limit_group {
     }
 
     pub(crate) fn limit(&self, write: bool) -> isize {
-        self.with(|s| if write { s.bucket.write_limit } else { s.bucket.read_limit }) as isize
+        self.with(|s| {
+            if write {
+                s.bucket.write_limit
+            } else {
+                s.bucket.read_limit
+            }
+        }) as isize
     }
 
     pub(crate) fn decrement(&self, write: bool, decr: isize) {

@@ -7,7 +7,9 @@ use std::os::raw::{c_int, c_short, c_void};
 
 use crate::boundary::Refusal;
 use crate::buffer_api::{evbuffer, evbuffer_cb_info};
-use crate::event_api::{event_assign, event_get_fd, EV_FINALIZE, EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE};
+use crate::event_api::{
+    event_assign, event_get_fd, EV_FINALIZE, EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE,
+};
 use crate::layout::bufferevent_ops;
 use crate::objects::event_base;
 
@@ -34,8 +36,22 @@ fn assign(b: BevRef, fd: c_int) {
     let flags = EV_PERSIST | EV_FINALIZE;
     // SAFETY: events inside a live bufferevent, callbacks of the C type.
     unsafe {
-        event_assign(b.ev_read(), b.base(), fd, EV_READ | flags, Some(ready_to_read), arg);
-        event_assign(b.ev_write(), b.base(), fd, EV_WRITE | flags, Some(ready_to_write), arg);
+        event_assign(
+            b.ev_read(),
+            b.base(),
+            fd,
+            EV_READ | flags,
+            Some(ready_to_read),
+            arg,
+        );
+        event_assign(
+            b.ev_write(),
+            b.base(),
+            fd,
+            EV_WRITE | flags,
+            Some(ready_to_write),
+            arg,
+        );
     }
 }
 
@@ -59,7 +75,13 @@ pub(crate) fn disable(b: BevRef, what: c_short) -> c_int {
         return -1;
     }
     // A connect in progress keeps watching for writability.
-    if what & EV_WRITE != 0 && !b.bev().connecting.load(std::sync::atomic::Ordering::Acquire) && BevRef::del_event(b.ev_write()) < 0 {
+    if what & EV_WRITE != 0
+        && !b
+            .bev()
+            .connecting
+            .load(std::sync::atomic::Ordering::Acquire)
+        && BevRef::del_event(b.ev_write()) < 0
+    {
         return -1;
     }
     0
@@ -129,7 +151,9 @@ unsafe extern "C" fn ready_to_read(fd: c_int, what: c_short, arg: *mut c_void) {
                     return;
                 }
                 if err == libc::ECONNREFUSED {
-                    b.bev().connection_refused.store(true, std::sync::atomic::Ordering::Release);
+                    b.bev()
+                        .connection_refused
+                        .store(true, std::sync::atomic::Ordering::Release);
                     return;
                 }
                 event |= BEV_EVENT_ERROR;
@@ -149,7 +173,15 @@ fn connect_finished(fd: c_int) -> Option<bool> {
     let mut e: c_int = 0;
     let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
     // SAFETY: an int-sized out-parameter for SO_ERROR.
-    let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ERROR, (&raw mut e).cast(), &mut len) };
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&raw mut e).cast(),
+            &mut len,
+        )
+    };
     if r < 0 {
         return Some(false);
     }
@@ -215,7 +247,11 @@ unsafe extern "C" fn ready_to_write(fd: c_int, what: c_short, arg: *mut c_void) 
                 return;
             }
             if res <= 0 {
-                event |= if res < 0 { BEV_EVENT_ERROR } else { BEV_EVENT_EOF };
+                event |= if res < 0 {
+                    BEV_EVENT_ERROR
+                } else {
+                    BEV_EVENT_EOF
+                };
                 super::set_errno(err);
                 b.disable(EV_WRITE);
                 b.run_eventcb(event, 0);
@@ -243,14 +279,19 @@ fn stop_writing_if_empty(b: BevRef) {
 }
 
 /// Data was added to the output: start writing if enabled and idle.
-unsafe extern "C" fn outbuf_cb(_buf: *mut evbuffer, info: *const evbuffer_cb_info, arg: *mut c_void) {
+unsafe extern "C" fn outbuf_cb(
+    _buf: *mut evbuffer,
+    info: *const evbuffer_cb_info,
+    arg: *mut c_void,
+) {
     // SAFETY: evbuffer passes a valid info record for the call.
     let added = unsafe { (*info).n_added };
     if added == 0 {
         return;
     }
     with_live(arg, |b| {
-        if b.enabled() & EV_WRITE != 0 && !b.write_suspended() && !pending_io_or_timer(b.ev_write()) {
+        if b.enabled() & EV_WRITE != 0 && !b.write_suspended() && !pending_io_or_timer(b.ev_write())
+        {
             BevRef::add_event(b.ev_write(), b.timeout_write());
         }
     });
@@ -341,7 +382,9 @@ pub(crate) fn connect_hostname(b: BevRef, family: c_int, host: &CStr, port: c_in
     if !(1..=65535).contains(&port) {
         return -1;
     }
-    b.bev().dns_error.store(0, std::sync::atomic::Ordering::Relaxed);
+    b.bev()
+        .dns_error
+        .store(0, std::sync::atomic::Ordering::Relaxed);
     b.hold(|| {
         b.suspend_write(suspend::LOOKUP);
         b.suspend_read(suspend::LOOKUP);
@@ -357,7 +400,9 @@ pub(crate) fn connect_hostname(b: BevRef, family: c_int, host: &CStr, port: c_in
         b.unsuspend_write(suspend::LOOKUP);
         b.unsuspend_read(suspend::LOOKUP);
         if rc != 0 {
-            b.bev().dns_error.store(rc, std::sync::atomic::Ordering::Relaxed);
+            b.bev()
+                .dns_error
+                .store(rc, std::sync::atomic::Ordering::Relaxed);
             b.run_eventcb(BEV_EVENT_ERROR, 0);
             return 0;
         }

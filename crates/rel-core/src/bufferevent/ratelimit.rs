@@ -146,7 +146,8 @@ mod tests {
 
     #[test]
     fn time_going_back_adds_nothing_and_huge_gaps_do_not_overflow() {
-        let c = BucketConfig::new(RATE_LIMIT_MAX, RATE_LIMIT_MAX, 1, 1, Duration::from_secs(1)).unwrap();
+        let c = BucketConfig::new(RATE_LIMIT_MAX, RATE_LIMIT_MAX, 1, 1, Duration::from_secs(1))
+            .unwrap();
         let mut b = Bucket::new(&c, 10);
         assert!(!b.update(&c, 9));
         assert!(b.update(&c, 10 + 1_000_000));

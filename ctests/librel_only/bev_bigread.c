@@ -1,0 +1,74 @@
+/* A socket bufferevent reads more than 4096 bytes per call when more is
+ * waiting, up to its max single read (16384 by default, settable); libevent reads at most
+ * 4096 bytes per call whatever the setting (EVBUFFER_MAX_READ). */
+#include <event2/event.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include "../common.h"
+
+static size_t first_len;
+static int reads;
+
+static void
+readcb(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	if (reads++ == 0)
+		first_len = evbuffer_get_length(bufferevent_get_input(bev));
+}
+
+static void
+run(struct event_base *base, struct bufferevent *b, int fd, size_t n)
+{
+	static char data[200000];
+	size_t off = 0;
+	int i;
+	reads = 0;
+	first_len = 0;
+	evbuffer_drain(bufferevent_get_input(b), evbuffer_get_length(bufferevent_get_input(b)));
+	while (off < n) {
+		ssize_t w = write(fd, data + off, n - off);
+		if (w <= 0)
+			DIE("write");
+		off += (size_t)w;
+	}
+	for (i = 0; i < 50 && reads == 0; i++)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+}
+
+int
+main(void)
+{
+	struct event_base *base;
+	struct bufferevent *b;
+	int sv[2], size = 200000;
+
+	t_begin("bev_bigread");
+	base = event_base_new();
+	t_pair(sv);
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	b = bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(b, readcb, NULL, NULL, NULL);
+	bufferevent_enable(b, EV_READ);
+	EXPECT_INT("default max single read", bufferevent_get_max_single_read(b), 16384);
+
+	run(base, b, sv[1], 60000);
+	EXPECT_INT("first read takes the default maximum", first_len, 16384);
+
+	EXPECT_INT("set_max_single_read", bufferevent_set_max_single_read(b, 65536), 0);
+	run(base, b, sv[1], 60000);
+	/* evbuffer sizes its reads to the traffic (no FIONREAD): more than
+	 * the old cap, though not necessarily all in one go */
+	CHECK("with 64 KiB allowed: one read takes more than 16384", first_len > 16384);
+
+	bufferevent_set_max_single_read(b, 1000);
+	run(base, b, sv[1], 5000);
+	EXPECT_INT("a smaller maximum is honoured", first_len, 1000);
+
+	bufferevent_free(b);
+	close(sv[1]);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	event_base_free(base);
+	return t_end();
+}
