@@ -91,6 +91,10 @@ static inline void emit_array(const char *key, const uint64_t *v, int n)
     putchar(']');
 }
 static inline void emit_num(const char *key, double v) { printf(", \"%s\": %.6g", key, v); }
+static inline void emit_u64(const char *key, uint64_t v)
+{
+    printf(", \"%s\": %llu", key, (unsigned long long)v);
+}
 static inline void emit_end(void) { puts("}"); fflush(stdout); }
 
 /* ---- loop adapter ---------------------------------------------------- */
