@@ -58,13 +58,15 @@ static inline long raise_nofile(void)
 }
 
 /* Command line: -n N -a A -w W -i ITERS -t (timeouts) -m MODE -r ROUNDS
- * -T CAP_MS (give up on a warm-up slower than this; 0: never). */
-struct opts { int n, a, w, iters, timeouts, rounds; long cap_ms; const char *mode; };
+ * -T CAP_MS (give up on a warm-up slower than this; 0: never) -p (pipes,
+ * not socketpairs) -e (re-register with the 1.4 calls: see chain.c). */
+struct opts { int n, a, w, iters, timeouts, rounds; long cap_ms; const char *mode;
+              int pipes, rereg; };
 static inline struct opts parse_opts(int argc, char **argv)
 {
-    struct opts o = { 100, 1, 100, 5, 0, 1000, 0, "" };
+    struct opts o = { 100, 1, 100, 5, 0, 1000, 0, "", 0, 0 };
     int c;
-    while ((c = getopt(argc, argv, "n:a:w:i:tm:r:T:")) != -1) {
+    while ((c = getopt(argc, argv, "n:a:w:i:tm:r:T:pe")) != -1) {
         switch (c) {
         case 'n': o.n = atoi(optarg); break;
         case 'a': o.a = atoi(optarg); break;
@@ -74,6 +76,8 @@ static inline struct opts parse_opts(int argc, char **argv)
         case 'm': o.mode = optarg; break;
         case 'r': o.rounds = atoi(optarg); break;
         case 'T': o.cap_ms = atol(optarg); break;
+        case 'p': o.pipes = 1; break;
+        case 'e': o.rereg = 1; break;
         default: DIE("bad option");
         }
     }
@@ -207,14 +211,16 @@ static inline void lp_run(lp_base *b)
 #define EV_PERSIST 0x10
 #endif
 
-/* Socketpairs for the chained workloads: pairs[i] = {read end, write end}. */
-static inline int (*make_pairs(int n))[2]
+/* Socketpairs (or pipes) for the chained workloads:
+ * pairs[i] = {read end, write end}. */
+static inline int (*make_fd_pairs(int n, int pipes))[2]
 {
     int (*p)[2] = calloc((size_t)n, sizeof *p);
     for (int i = 0; i < n; i++)
-        if (socketpair(AF_UNIX, SOCK_STREAM, 0, p[i]) != 0)
-            DIE("socketpair %d of %d: %s", i, n, strerror(errno));
+        if ((pipes ? pipe(p[i]) : socketpair(AF_UNIX, SOCK_STREAM, 0, p[i])) != 0)
+            DIE("%s %d of %d: %s", pipes ? "pipe" : "socketpair", i, n, strerror(errno));
     return p;
 }
+static inline int (*make_pairs(int n))[2] { return make_fd_pairs(n, 0); }
 
 #endif /* BENCH_HARNESS_H */
