@@ -2,7 +2,9 @@
  * evconnlistener_new_bind on 127.0.0.1 port 0, a bufferevent_socket_new per
  * accepted connection, and a read callback that moves the whole input to
  * the output (bufferevent_write_buffer). With BK_RAW it is a hand-written
- * level-triggered epoll echo server instead (the floor). Both set
+ * level-triggered epoll echo server instead (the floor): one read of up to
+ * 64 KiB per readiness, written straight back (reads paused while a write
+ * waits for EPOLLOUT). Both set
  * TCP_NODELAY on accepted sockets, so no contender waits on Nagle.
  *
  * The load generator is forked off after the listener is bound: a
@@ -203,6 +205,8 @@ static void server_run(int ctl)
 
 #else /* BK_RAW: the floor */
 
+#define SBUF (64 * 1024) /* the floor's buffer: one read's worth, then echoed */
+
 struct rconn { int fd; char *buf; size_t off, len; };
 
 static int ep, lfd;
@@ -244,7 +248,7 @@ static void raw_accept(void)
     while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
         nodelay(fd);
         struct rconn *c = calloc(1, sizeof *c);
-        c->fd = fd, c->buf = malloc(RBUF);
+        c->fd = fd, c->buf = malloc(SBUF);
         struct epoll_event e = { .events = EPOLLIN, .data.ptr = c };
         epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
     }
@@ -260,7 +264,7 @@ static void raw_event(struct rconn *c, uint32_t events)
             set_events(c, EPOLLIN);
         return;
     }
-    ssize_t n = read(c->fd, c->buf, RBUF);
+    ssize_t n = read(c->fd, c->buf, SBUF);
     if (n < 0 && errno == EAGAIN)
         return;
     if (n <= 0) {
