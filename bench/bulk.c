@@ -68,9 +68,11 @@ static uint64_t run_once(void)
     bufferevent_enable(r, EV_READ);
     queued = received = 0;
     uint64_t t0 = now_ns();
+    watchdog(60, "bulk: the transfer did not end within 60 s");
     refill(w, NULL);
     event_base_dispatch(base);
     uint64_t t = now_ns() - t0;
+    alarm(0);
     if (received != total)
         DIE("bulk: %llu of %llu bytes", (unsigned long long)received,
             (unsigned long long)total);

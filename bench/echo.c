@@ -32,6 +32,13 @@
 
 struct eopts { int conns, size, msgs, depth, iters; };
 
+/* In the server: the client has exited, so the loop must return soon. */
+static void on_sigchld(int sig)
+{
+    (void)sig;
+    alarm(5);
+}
+
 static void nodelay(int fd)
 {
     int one = 1;
@@ -346,6 +353,8 @@ int main(int argc, char **argv)
         _exit(0);
     }
     close(ctl[1]);
+    watchdog(0, "echo: the server's loop ran on 5 s after the client exited");
+    signal(SIGCHLD, on_sigchld);
     server_run(ctl[0]);
     int status;
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))

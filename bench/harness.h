@@ -10,6 +10,7 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,24 @@ static inline void emit_u64(const char *key, uint64_t v)
     printf(", \"%s\": %llu", key, (unsigned long long)v);
 }
 static inline void emit_end(void) { puts("}"); fflush(stdout); }
+
+/* A watchdog for workloads a broken library could leave waiting forever:
+ * unless disarmed (alarm(0)) within `seconds`, the process exits 2 with
+ * `what` on stderr, which the runner shows as the cell's error. */
+static const char *watchdog_what = "";
+static void watchdog_fire(int sig)
+{
+    (void)sig;
+    if (write(2, watchdog_what, strlen(watchdog_what)) < 0 || write(2, "\n", 1) < 0)
+        _exit(3);
+    _exit(2);
+}
+static inline void watchdog(unsigned seconds, const char *what)
+{
+    watchdog_what = what;
+    signal(SIGALRM, watchdog_fire);
+    alarm(seconds);
+}
 
 /* ---- loop adapter ---------------------------------------------------- */
 
