@@ -10,8 +10,8 @@
  * The load generator is forked off after the listener is bound: a
  * library-free epoll client, the same code for every contender. Per
  * iteration it connects C connections, sends K messages of S bytes on each
- * with at most D messages in flight per connection, checks every echoed
- * byte, and closes. The whole exchange, connects included, is timed.
+ * with at most D whole messages in flight per connection, checks every
+ * echoed byte, and closes. The whole exchange, connects included, is timed.
  * The client ends the server's loop by exiting (a control pipe reaches EOF).
  *
  *   -c C -s S -k K -d D -i ITERS   (one untimed warm-up iteration first)
@@ -54,12 +54,15 @@ static unsigned char *pattern; /* RBUF + PATTERN bytes of the sequence */
 
 struct conn { int fd; uint64_t sent, rcvd; int want_out; };
 
-static void client_send(int ep, struct conn *c, uint64_t total, uint64_t window)
+/* Sends what the window allows, in whole messages: a message goes out
+ * only once the one D messages before it has been fully echoed. */
+static void client_send(int ep, struct conn *c, uint64_t total, uint64_t window, uint64_t size)
 {
-    while (c->sent < total && c->sent - c->rcvd < window) {
-        uint64_t n = window - (c->sent - c->rcvd);
-        if (n > total - c->sent)
-            n = total - c->sent;
+    uint64_t limit = (c->rcvd + window) / size * size;
+    if (limit > total)
+        limit = total;
+    while (c->sent < limit) {
+        uint64_t n = limit - c->sent;
         ssize_t w = write(c->fd, pattern + c->sent % PATTERN, n > RBUF ? RBUF : n);
         if (w < 0 && errno == EAGAIN) {
             if (!c->want_out) {
@@ -99,7 +102,7 @@ static uint64_t client_iteration(const struct eopts *o, int port, struct conn *c
         fcntl(c->fd, F_SETFL, O_NONBLOCK);
         struct epoll_event e = { .events = EPOLLIN, .data.ptr = c };
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e);
-        client_send(ep, c, total, window);
+        client_send(ep, c, total, window, (uint64_t)o->size);
     }
     int done = 0;
     struct epoll_event evs[128];
@@ -122,7 +125,7 @@ static uint64_t client_iteration(const struct eopts *o, int port, struct conn *c
                 if (c->rcvd == total)
                     done++;
             }
-            client_send(ep, c, total, window);
+            client_send(ep, c, total, window, (uint64_t)o->size);
         }
     }
     uint64_t t = now_ns() - t0;
