@@ -14,11 +14,18 @@
  * echoed byte, and closes. The whole exchange, connects included, is timed.
  * The client ends the server's loop by exiting (a control pipe reaches EOF).
  *
- *   -c C -s S -k K -d D -i ITERS   (one untimed warm-up iteration first)
+ * With -1 the server and the client share one CPU (the one the program
+ * starts on). A ping-pong left to the scheduler is bimodal: each round trip
+ * costs about twice as much when the two processes sit on different CPUs
+ * (a cross-CPU wake-up each way) as when they share one, and which it gets
+ * varies from process to process. Sharing one makes it repeatable.
+ *
+ *   -c C -s S -k K -d D -i ITERS -1   (one untimed warm-up iteration first)
  * Output (the client's): {"method", "bytes", "warmup_ns", "ns": [...]}. */
 #include "harness.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -30,7 +37,7 @@
 #include <event2/listener.h>
 #endif
 
-struct eopts { int conns, size, msgs, depth, iters; };
+struct eopts { int conns, size, msgs, depth, iters, one_cpu; };
 
 /* In the server: the client has exited, so the loop must return soon. */
 static void on_sigchld(int sig)
@@ -326,21 +333,29 @@ static void server_run(int ctl)
 
 int main(int argc, char **argv)
 {
-    struct eopts o = { 1, 64, 1000, 1, 5 };
+    struct eopts o = { 1, 64, 1000, 1, 5, 0 };
     int c;
-    while ((c = getopt(argc, argv, "c:s:k:d:i:")) != -1) {
+    while ((c = getopt(argc, argv, "c:s:k:d:i:1")) != -1) {
         switch (c) {
         case 'c': o.conns = atoi(optarg); break;
         case 's': o.size = atoi(optarg); break;
         case 'k': o.msgs = atoi(optarg); break;
         case 'd': o.depth = atoi(optarg); break;
         case 'i': o.iters = atoi(optarg); break;
+        case '1': o.one_cpu = 1; break;
         default: DIE("bad option");
         }
     }
     if (o.conns < 1 || o.size < 1 || o.msgs < 1 || o.depth < 1 || o.iters < 0)
         DIE("bad sizes");
     raise_nofile();
+    if (o.one_cpu) { /* before the fork: the client inherits it */
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(sched_getcpu(), &one);
+        if (sched_setaffinity(0, sizeof one, &one) != 0)
+            DIE("sched_setaffinity: %s", strerror(errno));
+    }
     const char *method;
     int port = server_setup(&method);
     int ctl[2];
