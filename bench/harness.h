@@ -10,6 +10,7 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,13 +59,15 @@ static inline long raise_nofile(void)
 }
 
 /* Command line: -n N -a A -w W -i ITERS -t (timeouts) -m MODE -r ROUNDS
- * -T CAP_MS (give up on a warm-up slower than this; 0: never). */
-struct opts { int n, a, w, iters, timeouts, rounds; long cap_ms; const char *mode; };
+ * -T CAP_MS (give up on a warm-up slower than this; 0: never) -p (pipes,
+ * not socketpairs) -e (re-register with the 1.4 calls: see chain.c). */
+struct opts { int n, a, w, iters, timeouts, rounds; long cap_ms; const char *mode;
+              int pipes, rereg; };
 static inline struct opts parse_opts(int argc, char **argv)
 {
-    struct opts o = { 100, 1, 100, 5, 0, 1000, 0, "" };
+    struct opts o = { 100, 1, 100, 5, 0, 1000, 0, "", 0, 0 };
     int c;
-    while ((c = getopt(argc, argv, "n:a:w:i:tm:r:T:")) != -1) {
+    while ((c = getopt(argc, argv, "n:a:w:i:tm:r:T:pe")) != -1) {
         switch (c) {
         case 'n': o.n = atoi(optarg); break;
         case 'a': o.a = atoi(optarg); break;
@@ -74,6 +77,8 @@ static inline struct opts parse_opts(int argc, char **argv)
         case 'm': o.mode = optarg; break;
         case 'r': o.rounds = atoi(optarg); break;
         case 'T': o.cap_ms = atol(optarg); break;
+        case 'p': o.pipes = 1; break;
+        case 'e': o.rereg = 1; break;
         default: DIE("bad option");
         }
     }
@@ -91,7 +96,29 @@ static inline void emit_array(const char *key, const uint64_t *v, int n)
     putchar(']');
 }
 static inline void emit_num(const char *key, double v) { printf(", \"%s\": %.6g", key, v); }
+static inline void emit_u64(const char *key, uint64_t v)
+{
+    printf(", \"%s\": %llu", key, (unsigned long long)v);
+}
 static inline void emit_end(void) { puts("}"); fflush(stdout); }
+
+/* A watchdog for workloads a broken library could leave waiting forever:
+ * unless disarmed (alarm(0)) within `seconds`, the process exits 2 with
+ * `what` on stderr, which the runner shows as the cell's error. */
+static const char *watchdog_what = "";
+static void watchdog_fire(int sig)
+{
+    (void)sig;
+    if (write(2, watchdog_what, strlen(watchdog_what)) < 0 || write(2, "\n", 1) < 0)
+        _exit(3);
+    _exit(2);
+}
+static inline void watchdog(unsigned seconds, const char *what)
+{
+    watchdog_what = what;
+    signal(SIGALRM, watchdog_fire);
+    alarm(seconds);
+}
 
 /* ---- loop adapter ---------------------------------------------------- */
 
@@ -203,14 +230,16 @@ static inline void lp_run(lp_base *b)
 #define EV_PERSIST 0x10
 #endif
 
-/* Socketpairs for the chained workloads: pairs[i] = {read end, write end}. */
-static inline int (*make_pairs(int n))[2]
+/* Socketpairs (or pipes) for the chained workloads:
+ * pairs[i] = {read end, write end}. */
+static inline int (*make_fd_pairs(int n, int pipes))[2]
 {
     int (*p)[2] = calloc((size_t)n, sizeof *p);
     for (int i = 0; i < n; i++)
-        if (socketpair(AF_UNIX, SOCK_STREAM, 0, p[i]) != 0)
-            DIE("socketpair %d of %d: %s", i, n, strerror(errno));
+        if ((pipes ? pipe(p[i]) : socketpair(AF_UNIX, SOCK_STREAM, 0, p[i])) != 0)
+            DIE("%s %d of %d: %s", pipes ? "pipe" : "socketpair", i, n, strerror(errno));
     return p;
 }
+static inline int (*make_pairs(int n))[2] { return make_fd_pairs(n, 0); }
 
 #endif /* BENCH_HARNESS_H */

@@ -141,6 +141,85 @@ def other_figure(res):
     fig.savefig(os.path.join(RESULTS, "other.png"), dpi=110)
 
 
+def rel_to_libevent(results, libs):
+    """{lib: median ÷ libevent's median or None} for one cell."""
+    base = results.get("libevent", {}).get("median")
+    return {l: (results[l]["median"] / base if base and "median" in results.get(l, {})
+                else None) for l in libs}
+
+
+def ratio_panel(ax, groups, cells, libs, targets=None):
+    """Bars of each contender's time ÷ libevent's per group; targets: one
+    per group (None: none), drawn as red dashes over their group."""
+    vals = {l: [] for l in libs}
+    for results in cells:
+        r = rel_to_libevent(results, libs)
+        for l in libs:
+            vals[l].append(r[l])
+    shown = [l for l in libs if any(v is not None for v in vals[l])]
+    bars(ax, groups, shown, {l: vals[l] for l in shown},
+         ylabel="time ÷ libevent's (lower is better)")
+    ax.axhline(1.0, color=COLORS["libevent"], lw=1, label="libevent")
+    for g, t in enumerate(targets or []):
+        if t is not None:
+            ax.hlines(t, g - 0.4, g + 0.4, color="red", lw=1.2, ls="--",
+                      label="target" if g == 0 else None)
+    ax.legend(fontsize=8)
+
+
+def buffers_figure(res):
+    """Echo server, bulk transfer, evbuffer operations, bufferevent memory
+    and issue #14's loop shapes."""
+    panels = [p for p in ("echo", "evbuf", "bevmem", "shapes") if res.get(p)]
+    if not panels:
+        return
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
+    for ax, p in zip(axes[0], panels):
+        if p == "echo":
+            short = {"pingpong": "ping-pong\n1 × 64 B", "pipelined": "pipelined\n100 × 1 KiB",
+                     "large": "10 × 64 KiB"}
+            groups = [short.get(r["shape"], r["shape"]) for r in res["echo"]]
+            cells = [r["results"] for r in res["echo"]]
+            targets = [1.0 if r["shape"] == "pingpong" else 0.8 for r in res["echo"]]
+            if res.get("bulk"):
+                groups.append(f"bulk\n{res['bulk']['mib']} MiB")
+                cells.append(res["bulk"]["results"])
+                targets.append(0.8)
+            ratio_panel(ax, groups, cells, ["librel", "raw"], targets)
+            ax.set_title("echo server and bulk transfer, epoll")
+        elif p == "evbuf":
+            order = ["add_drain", "readln", "move", "pullup", "search", "printf"]
+            ops = sorted(res["evbuf"], key=lambda o: order.index(o) if o in order else 99)
+            libs = [l for l in LIBS if any("median" in res["evbuf"][o].get(l, {}) for o in ops)]
+            vals = {l: [res["evbuf"][o].get(l, {}).get("median") for o in ops] for l in libs}
+            bars(ax, ops, libs, vals, ylabel="ns per operation (median)")
+            ax.set_yscale("log")
+            ax.set_title("evbuffer operations")
+            ax.legend(fontsize=8)
+        elif p == "bevmem":
+            mem = res["bevmem"]
+            libs = [l for l in LIBS if "bev_heap_b" in mem.get(l, {})]
+            vals = {l: [mem[l]["evbuffer_heap_b"], mem[l]["bev_heap_b"]] for l in libs}
+            bars(ax, ["empty evbuffer", "idle bufferevent"], libs, vals, ylabel="heap bytes each")
+            ax.set_title("memory per buffer object")
+            ax.legend(fontsize=8)
+        else:
+            sh = res["shapes"]
+            groups, cells = [], []
+            for wl, label in (("pipes", "pipes"), ("rereg", "1.4 re-add")):
+                for r in sh.get(wl, []):
+                    groups.append(f"{label}\n{size_label(r)}")
+                    cells.append(r["results"])
+            if sh.get("timers"):
+                groups.append("evtimer_*\nchurn")
+                cells.append({l: v["total"] for l, v in sh["timers"].items() if "total" in v})
+            ratio_panel(ax, groups, cells, ["librel", "libev", "raw"])
+            ax.set_title("issue #14 loop shapes, epoll")
+            ax.tick_params(axis="x", labelsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(RESULTS, "buffers.png"), dpi=110)
+
+
 def python_figure(res):
     py = res.get("python", {}).get("results")
     if not py:
@@ -171,7 +250,7 @@ def python_figure(res):
 def main():
     res = load_results()
     os.makedirs(RESULTS, exist_ok=True)
-    for fig in (chain_figure, ratio_figure, other_figure, python_figure):
+    for fig in (chain_figure, ratio_figure, other_figure, buffers_figure, python_figure):
         fig(res)
         plt.close("all")
     print(f"plots: {', '.join(sorted(f for f in os.listdir(RESULTS) if f.endswith('.png')))}")
