@@ -20,7 +20,7 @@ pub unsafe extern "C" fn bufferevent_new(
 ) -> *mut bufferevent {
     entry("bufferevent_new", || {
         if or_current(std::ptr::null_mut()).is_null() {
-            return Err(Refusal::Missing("current event_base (event_init)"));
+            return Err(Refusal::Misuse("no event_base: event_init was not called"));
         }
         let b = sock::new(std::ptr::null_mut(), fd, 0)?;
         set!(b, readcb = readcb);
