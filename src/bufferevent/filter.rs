@@ -116,7 +116,7 @@ pub(crate) fn new(
     free_context: FreeContextFn,
     context: *mut c_void,
 ) -> Result<BevRef, crate::boundary::Refusal> {
-    let kind = Kind::Filter(Filter {
+    let kind = Kind::Filter(Box::new(Filter {
         underlying,
         process_in: input.unwrap_or(null_filter),
         process_out: output.unwrap_or(null_filter),
@@ -124,7 +124,7 @@ pub(crate) fn new(
         context,
         inbuf_cb: AtomicPtr::new(std::ptr::null_mut()),
         outbuf_cb: AtomicPtr::new(std::ptr::null_mut()),
-    });
+    }));
     let b = BevRef::create(
         underlying.base(),
         options & !BEV_OPT_THREADSAFE,

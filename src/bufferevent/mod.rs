@@ -25,6 +25,7 @@ use std::os::raw::{c_int, c_short, c_void};
 use std::ptr::{addr_of_mut, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicI16, AtomicI32, AtomicPtr, AtomicU64, AtomicU8};
 use std::sync::atomic::{AtomicUsize, Ordering::*};
+use std::sync::OnceLock;
 
 use rel_core::buffer::RecLock;
 
@@ -76,7 +77,7 @@ const MAGIC: u64 = 0x7265_6c5f_6265_7621;
 pub(crate) enum Kind {
     Socket,
     Pair(pair::Link),
-    Filter(filter::Filter),
+    Filter(Box<filter::Filter>),
 }
 
 /// A bufferevent: the public struct first (a `struct bufferevent *` is a
@@ -103,8 +104,9 @@ pub(crate) struct Bev {
     pub(crate) dns_error: AtomicI32,
     pub(crate) max_single_read: AtomicUsize,
     pub(crate) max_single_write: AtomicUsize,
-    /// The event that runs deferred callbacks from the loop.
-    deferred: UnsafeCell<event>,
+    /// The event that runs deferred callbacks from the loop, made on first
+    /// use (most bufferevents never defer).
+    deferred: OnceLock<Box<UnsafeCell<event>>>,
     deferred_scheduled: AtomicBool,
     readcb_pending: AtomicBool,
     writecb_pending: AtomicBool,
@@ -194,9 +196,9 @@ impl BevRef {
         }
         let input = Buffer::new()?;
         let output = Buffer::new().inspect_err(|_| input.free())?;
-        // SAFETY: all-zero bytes are a valid `struct bufferevent` and
-        // `struct event` (NULL pointers, no callbacks, cleared times).
-        let (public, deferred) = unsafe { (std::mem::zeroed(), std::mem::zeroed()) };
+        // SAFETY: all-zero bytes are a valid `struct bufferevent` (NULL
+        // pointers, no callbacks, cleared times).
+        let public = unsafe { std::mem::zeroed() };
         let bev = Box::new(Bev {
             public: UnsafeCell::new(public),
             magic: AtomicU64::new(MAGIC),
@@ -213,7 +215,7 @@ impl BevRef {
             dns_error: AtomicI32::new(0),
             max_single_read: AtomicUsize::new(DEFAULT_MAX_SINGLE),
             max_single_write: AtomicUsize::new(DEFAULT_MAX_SINGLE),
-            deferred: UnsafeCell::new(deferred),
+            deferred: OnceLock::new(),
             deferred_scheduled: AtomicBool::new(false),
             readcb_pending: AtomicBool::new(false),
             writecb_pending: AtomicBool::new(false),
@@ -228,7 +230,6 @@ impl BevRef {
         set!(b, input = input.as_ptr());
         set!(b, output = output.as_ptr());
         set!(b, enabled = EV_WRITE);
-        b.assign_deferred(base);
         Ok(b)
     }
 
@@ -280,8 +281,23 @@ impl BevRef {
         public!(self, ev_write)
     }
 
+    /// The deferred-callback event, assigned on first use to the
+    /// bufferevent's base at the priority of its read event (libevent's
+    /// default: the middle one).
     fn deferred_ev(self) -> *mut event {
-        self.bev().deferred.get()
+        self.bev()
+            .deferred
+            .get_or_init(|| {
+                // SAFETY: all-zero bytes are a valid, unassigned struct event.
+                let ev = Box::new(UnsafeCell::new(unsafe { std::mem::zeroed() }));
+                self.assign_deferred(ev.get());
+                ev
+            })
+            .get()
+    }
+
+    fn deferred_if_made(self) -> Option<*mut event> {
+        self.bev().deferred.get().map(|d| d.get())
     }
 
     pub(crate) fn base(self) -> *mut event_base {
@@ -385,7 +401,7 @@ impl BevRef {
         let events = [
             Some(self.ev_read()),
             Some(self.ev_write()),
-            Some(self.deferred_ev()),
+            self.deferred_if_made(),
             refill,
         ];
         let n = events.iter().flatten().count() as u8;
@@ -704,31 +720,21 @@ impl BevRef {
         }
     }
 
-    fn assign_deferred(self, base: *mut event_base) {
-        let base = or_current(base);
-        // SAFETY: this object's own event; a callback of the right type.
+    fn assign_deferred(self, ev: *mut event) {
+        let base = or_current(self.base());
+        // SAFETY: this object's own events; a callback of the right type.
         unsafe {
-            event_assign(
-                self.deferred_ev(),
-                base,
-                -1,
-                EV_FINALIZE,
-                Some(run_deferred),
-                self.as_ptr().cast(),
-            );
-            let npri = if base.is_null() {
-                1
-            } else {
-                crate::base_api::event_base_get_npriorities(base)
-            };
-            event_priority_set(self.deferred_ev(), npri / 2);
+            event_assign(ev, base, -1, EV_FINALIZE, Some(run_deferred), self.as_ptr().cast());
+            event_priority_set(ev, event_get_priority(self.ev_read()));
         }
     }
 
     /// Moves the object's events to `base` (`bufferevent_base_set`).
     pub(crate) fn move_to_base(self, base: *mut event_base) -> c_int {
         set!(self, ev_base = base);
-        self.assign_deferred(base);
+        if let Some(ev) = self.deferred_if_made() {
+            self.assign_deferred(ev);
+        }
         let mut r = 0;
         for ev in [self.ev_read(), self.ev_write()] {
             // SAFETY: this object's own events.
@@ -741,7 +747,8 @@ impl BevRef {
 
     pub(crate) fn set_priority(self, pri: c_int) -> c_int {
         let mut r = 0;
-        for ev in [self.ev_read(), self.ev_write(), self.deferred_ev()] {
+        let deferred = self.deferred_if_made();
+        for ev in [Some(self.ev_read()), Some(self.ev_write()), deferred].into_iter().flatten() {
             // SAFETY: this object's own events.
             if unsafe { event_priority_set(ev, pri) } < 0 {
                 r = -1;
@@ -943,3 +950,4 @@ unsafe extern "C" fn finalized(_ev: *mut event, arg: *mut c_void) {
         u.decref();
     }
 }
+

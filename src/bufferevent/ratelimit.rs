@@ -52,11 +52,25 @@ pub(crate) struct Limits {
     group: *const bufferevent_rate_limit_group,
 }
 
+impl Limits {
+    /// No configuration, no group yet; allocated on first use, so a
+    /// bufferevent without limits pays one pointer.
+    fn new() -> Box<Limits> {
+        Box::new(Limits {
+            cfg: std::ptr::null(),
+            bucket: Bucket::default(),
+            // SAFETY: all-zero bytes are a valid, unassigned struct event.
+            refill: Box::new(UnsafeCell::new(unsafe { std::mem::zeroed() })),
+            group: std::ptr::null(),
+        })
+    }
+}
+
 /// What a bufferevent holds for rate limiting.
 #[derive(Default)]
 pub(crate) struct RateLimit {
     on: AtomicBool,
-    limits: Mutex<Option<Limits>>,
+    limits: Mutex<Option<Box<Limits>>>,
 }
 
 // SAFETY: the pointers inside are the program's configuration and a group
@@ -65,7 +79,7 @@ pub(crate) struct RateLimit {
 unsafe impl Send for Limits {}
 
 impl RateLimit {
-    fn with<R>(&self, f: impl FnOnce(&mut Option<Limits>) -> R) -> R {
+    fn with<R>(&self, f: impl FnOnce(&mut Option<Box<Limits>>) -> R) -> R {
         f(&mut self.limits.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -191,13 +205,7 @@ pub(crate) fn set(b: BevRef, cfg: *const ev_token_bucket_cfg) -> c_int {
                     return None;
                 }
             }
-            let l = l.get_or_insert_with(|| Limits {
-                cfg: std::ptr::null(),
-                bucket: Bucket::default(),
-                // SAFETY: all-zero bytes are a valid, unassigned struct event.
-                refill: Box::new(UnsafeCell::new(unsafe { std::mem::zeroed() })),
-                group: std::ptr::null(),
-            });
+            let l = l.get_or_insert_with(Limits::new);
             if l.cfg.is_null() {
                 l.bucket = Bucket::new(&c.cfg, tick);
             } else {
@@ -435,13 +443,7 @@ impl bufferevent_rate_limit_group {
     pub(crate) fn add(&self, b: BevRef) {
         let me = self.me.load(Acquire).cast_const();
         let old = b.bev().rate.with(|l| {
-            let l = l.get_or_insert_with(|| Limits {
-                cfg: std::ptr::null(),
-                bucket: Bucket::default(),
-                // SAFETY: all-zero bytes are a valid, unassigned event.
-                refill: Box::new(UnsafeCell::new(unsafe { std::mem::zeroed() })),
-                group: std::ptr::null(),
-            });
+            let l = l.get_or_insert_with(Limits::new);
             std::mem::replace(&mut l.group, me)
         });
         if old == me {
