@@ -14,6 +14,7 @@ pub mod assign;
 pub mod backend;
 pub mod base;
 pub mod clock;
+pub mod connlistener;
 mod dump;
 pub mod error;
 pub mod event;
