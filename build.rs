@@ -86,6 +86,15 @@ const HEADERS: &[Header] = &[
         extra: &[],
     },
     Header {
+        path: "event2/listener.h",
+        sources: &["src/listener_api.rs"],
+        guard: "EVENT2_LISTENER_H_INCLUDED_",
+        sys_includes: &[],
+        includes: &["event2/event.h"],
+        macros: None,
+        extra: &[],
+    },
+    Header {
         path: "event2/rel.h",
         sources: &["src/hosted.rs"],
         guard: "EVENT2_REL_H_INCLUDED_",
@@ -103,6 +112,7 @@ const TAGGED: &[(&str, &str)] = &[
     ("sockaddr", ""),
     ("event_base", ""),
     ("event_config", ""),
+    ("evconnlistener", "event2/listener.h"),
     ("event", "event2/event_struct.h"),
     ("event_callback", "event2/event_struct.h"),
 ];

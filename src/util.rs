@@ -71,20 +71,49 @@ pub extern "C" fn evutil_make_socket_closeonexec(fd: evutil_socket_t) -> c_int {
     })
 }
 
+/// Turns on one int socket option.
+fn set_option(sock: evutil_socket_t, level: c_int, name: c_int) -> Result<c_int, Refusal> {
+    let one: c_int = 1;
+    // SAFETY: setsockopt with a pointer to a live int of the stated size.
+    sys(unsafe {
+        libc::setsockopt(
+            sock,
+            level,
+            name,
+            (&one as *const c_int).cast::<c_void>(),
+            std::mem::size_of::<c_int>() as libc::socklen_t,
+        )
+    })
+}
+
 #[no_mangle]
 pub extern "C" fn evutil_make_listen_socket_reuseable(sock: evutil_socket_t) -> c_int {
     entry("evutil_make_listen_socket_reuseable", || {
-        let one: c_int = 1;
-        // SAFETY: setsockopt with a pointer to a live int of the stated size.
-        sys(unsafe {
-            libc::setsockopt(
-                sock,
-                libc::SOL_SOCKET,
-                libc::SO_REUSEADDR,
-                (&one as *const c_int).cast::<c_void>(),
-                std::mem::size_of::<c_int>() as libc::socklen_t,
-            )
-        })
+        set_option(sock, libc::SOL_SOCKET, libc::SO_REUSEADDR)
+    })
+}
+
+/// SO_REUSEPORT: several sockets may bind the same port.
+#[no_mangle]
+pub extern "C" fn evutil_make_listen_socket_reuseable_port(sock: evutil_socket_t) -> c_int {
+    entry("evutil_make_listen_socket_reuseable_port", || {
+        set_option(sock, libc::SOL_SOCKET, libc::SO_REUSEPORT)
+    })
+}
+
+/// IPV6_V6ONLY: an IPv6 socket does not also take IPv4 connections.
+#[no_mangle]
+pub extern "C" fn evutil_make_listen_socket_ipv6only(sock: evutil_socket_t) -> c_int {
+    entry("evutil_make_listen_socket_ipv6only", || {
+        set_option(sock, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY)
+    })
+}
+
+/// TCP_DEFER_ACCEPT: a connection is accepted once it has data.
+#[no_mangle]
+pub extern "C" fn evutil_make_tcp_listen_socket_deferred(sock: evutil_socket_t) -> c_int {
+    entry("evutil_make_tcp_listen_socket_deferred", || {
+        set_option(sock, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT)
     })
 }
 

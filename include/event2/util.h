@@ -112,6 +112,21 @@ int evutil_make_socket_closeonexec(evutil_socket_t fd);
 
 int evutil_make_listen_socket_reuseable(evutil_socket_t sock);
 
+/**
+ * SO_REUSEPORT: several sockets may bind the same port.
+ */
+int evutil_make_listen_socket_reuseable_port(evutil_socket_t sock);
+
+/**
+ * IPV6_V6ONLY: an IPv6 socket does not also take IPv4 connections.
+ */
+int evutil_make_listen_socket_ipv6only(evutil_socket_t sock);
+
+/**
+ * TCP_DEFER_ACCEPT: a connection is accepted once it has data.
+ */
+int evutil_make_tcp_listen_socket_deferred(evutil_socket_t sock);
+
 int evutil_closesocket(evutil_socket_t sock);
 
 ev_int64_t evutil_strtoll(const char *s, char **endptr, int base);

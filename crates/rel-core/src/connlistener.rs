@@ -45,6 +45,14 @@ pub fn retriable(err: &io::Error) -> bool {
     ) || err.kind() == io::ErrorKind::WouldBlock
 }
 
+/// The log line for an accept error nobody handles, worded as libevent's
+/// (the system's text without Rust's "(os error N)").
+pub fn error_message(err: &io::Error) -> String {
+    let text = err.to_string();
+    let text = text.split(" (os error").next().unwrap_or_default();
+    format!("Error from accept() call: {text}")
+}
+
 /// Accepts one connection on `listener`. A connection with an empty
 /// address (old kernels answering port scans) is closed and skipped.
 pub fn accept_one(listener: RawFd, opts: AcceptOpts) -> Accepted {
@@ -145,5 +153,9 @@ mod tests {
         for e in [libc::EINVAL, libc::EMFILE, libc::EBADF, libc::ENOTSOCK] {
             assert!(!retriable(&io::Error::from_raw_os_error(e)));
         }
+        assert_eq!(
+            error_message(&io::Error::from_raw_os_error(libc::EINVAL)),
+            "Error from accept() call: Invalid argument"
+        );
     }
 }
