@@ -31,6 +31,8 @@ const HEADERS: &[Header] = &[
             "sys/time.h",
             "sys/socket.h",
             "stdarg.h",
+            "netdb.h",
+            "time.h",
         ],
         includes: &[],
         macros: Some("headers/util.h"),
@@ -110,6 +112,8 @@ const HEADERS: &[Header] = &[
 const TAGGED: &[(&str, &str)] = &[
     ("timeval", ""),
     ("sockaddr", ""),
+    ("addrinfo", ""),
+    ("tm", ""),
     ("event_base", ""),
     ("event_config", ""),
     ("evconnlistener", "event2/listener.h"),
