@@ -6,8 +6,6 @@ use std::ffi::CStr;
 use std::net::{IpAddr, SocketAddr};
 use std::os::raw::{c_char, c_int, c_void};
 
-use std::os::unix::ffi::OsStrExt;
-
 use crate::boundary::{arg, entry, entry_or, Refusal};
 use crate::variadic::{rel_c_vsnprintf_copy, va_list};
 
@@ -538,10 +536,6 @@ pub unsafe extern "C" fn evutil_sockaddr_cmp(
 
 // ---- the secure RNG: the kernel's (getrandom), which needs no seeding.
 
-/// The device `evutil_secure_rng_set_urandom_device_file` named: what
-/// `evutil_secure_rng_add_bytes` writes to (default /dev/urandom).
-static URANDOM: std::sync::Mutex<Option<std::ffi::CString>> = std::sync::Mutex::new(None);
-
 /// Fills `buf` from the kernel's generator, waiting for it only at boot.
 fn random_fill(buf: &mut [u8]) -> std::io::Result<()> {
     let mut done = 0;
@@ -585,15 +579,11 @@ pub extern "C" fn evutil_secure_rng_init() -> c_int {
     })
 }
 
-/// Names the device that `evutil_secure_rng_add_bytes` stirs. The
-/// generator itself never reads it (getrandom has no file to open).
+/// -1: the kernel's generator reads no device file that could be
+/// replaced (libevent answers the same when built on arc4random).
 #[no_mangle]
-pub unsafe extern "C" fn evutil_secure_rng_set_urandom_device_file(fname: *mut c_char) -> c_int {
-    entry("evutil_secure_rng_set_urandom_device_file", || {
-        let name: &CStr = arg!(fname.cast_const())?;
-        *URANDOM.lock().unwrap_or_else(|e| e.into_inner()) = Some(name.to_owned());
-        Ok(0)
-    })
+pub unsafe extern "C" fn evutil_secure_rng_set_urandom_device_file(_fname: *mut c_char) -> c_int {
+    -1
 }
 
 /// Mixes the bytes into the kernel's pool (a write to the urandom device,
@@ -610,12 +600,7 @@ pub unsafe extern "C" fn evutil_secure_rng_add_bytes(dat: *const c_char, datlen:
         }
         // SAFETY: the caller's `datlen` readable bytes (the contract).
         let data = unsafe { std::slice::from_raw_parts(dat.cast::<u8>(), datlen) };
-        let device = URANDOM.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let path = device.map_or_else(
-            || std::path::PathBuf::from("/dev/urandom"),
-            |c| std::path::PathBuf::from(std::ffi::OsStr::from_bytes(c.as_bytes())),
-        );
-        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(path) {
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open("/dev/urandom") {
             use std::io::Write;
             let _ = f.write_all(data);
         }

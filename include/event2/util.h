@@ -236,10 +236,10 @@ void evutil_secure_rng_get_bytes(void *buf, size_t n);
 int evutil_secure_rng_init(void);
 
 /**
- * Names the device that `evutil_secure_rng_add_bytes` stirs. The
- * generator itself never reads it (getrandom has no file to open).
+ * -1: the kernel's generator reads no device file that could be
+ * replaced (libevent answers the same when built on arc4random).
  */
-int evutil_secure_rng_set_urandom_device_file(char *fname);
+int evutil_secure_rng_set_urandom_device_file(char *_fname);
 
 /**
  * Mixes the bytes into the kernel's pool (a write to the urandom device,
