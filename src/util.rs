@@ -794,6 +794,59 @@ mod tests {
     use super::*;
 
     #[test]
+    fn zone_numbers_read_as_strtoul_to_the_end() {
+        assert_eq!(parse_ulong(b""), Some(0));
+        assert_eq!(parse_ulong(b"12"), Some(12));
+        assert_eq!(parse_ulong(b" +7"), Some(7));
+        assert_eq!(parse_ulong(b"1x"), None);
+        assert_eq!(parse_ulong(b"+"), None);
+    }
+
+    #[test]
+    fn rfc1123_dates_and_truncation() {
+        // SAFETY: all-zero is a valid tm.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_wday) = (94, 10, 6, 0);
+        (tm.tm_hour, tm.tm_min, tm.tm_sec) = (8, 49, 37);
+        let mut buf = [0 as c_char; 40];
+        // SAFETY: a buffer of the stated size and a live tm.
+        let n = unsafe { evutil_date_rfc1123(buf.as_mut_ptr(), buf.len(), &tm) };
+        assert_eq!(n, 29);
+        // SAFETY: NUL-terminated by the call.
+        let text = unsafe { CStr::from_ptr(buf.as_ptr()) };
+        assert_eq!(text.to_str().unwrap(), "Sun, 06 Nov 1994 08:49:37 GMT");
+        // SAFETY: as above, with a 5-byte buffer.
+        let n = unsafe { evutil_date_rfc1123(buf.as_mut_ptr(), 5, &tm) };
+        assert_eq!(n, 29);
+        // SAFETY: as above.
+        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_bytes(), b"Sun,");
+        tm.tm_wday = 7;
+        // SAFETY: as above.
+        assert_eq!(
+            unsafe { evutil_date_rfc1123(buf.as_mut_ptr(), buf.len(), &tm) },
+            -1
+        );
+    }
+
+    #[test]
+    fn fallback_monotonic_time_never_goes_back() {
+        let t = evutil_monotonic_timer_new();
+        // SAFETY: a timer just made, and live timevals.
+        unsafe {
+            assert_eq!(evutil_configure_monotonic_time(t, EV_MONOT_FALLBACK), 0);
+            let mut last = 0;
+            for _ in 0..1000 {
+                let mut tv: libc::timeval = std::mem::zeroed();
+                assert_eq!(evutil_gettime_monotonic(t, &mut tv), 0);
+                let now = tv.tv_sec * 1_000_000 + tv.tv_usec;
+                assert!(now >= last);
+                last = now;
+            }
+            evutil_monotonic_timer_free(t);
+        }
+    }
+
+    #[test]
     fn limits_match_the_types() {
         assert_eq!(EV_UINT64_MAX, u64::MAX);
         assert_eq!((EV_INT64_MIN, EV_INT64_MAX), (i64::MIN, i64::MAX));
