@@ -1,23 +1,19 @@
 //! `event2/listener.h`: a listening socket whose readiness accepts
 //! connections and hands each to a C callback.
 //!
-//! A listener is an `EV_READ|EV_PERSIST` event of librel's own event API
-//! plus a little state under a mutex. As in libevent, a callback in flight
-//! holds a reference: freeing the listener from its own callback (or from
-//! another thread while a callback runs) only drops the caller's reference,
-//! and whoever drops the last one deletes the event and closes the socket.
-//! No lock is held while C code runs, and the event is only ever deleted
-//! without the listener's lock, so a delete that waits for a callback on
-//! the loop thread cannot deadlock with it. Every listener is thread-safe,
-//! whatever `LEV_OPT_THREADSAFE` says.
+//! A listener is the core's [`Listener`] (state, references, the accept
+//! loop) embedded here with an `EV_READ|EV_PERSIST` event of librel's own
+//! event API and the calls into C. Freeing a listener from its own
+//! callback, or from another thread while a callback runs, is safe (see
+//! `rel_core::connlistener`); every listener is thread-safe, whatever
+//! `LEV_OPT_THREADSAFE` says.
 
-use std::os::fd::IntoRawFd;
+use std::os::fd::{IntoRawFd, OwnedFd};
 use std::os::raw::{c_int, c_short, c_uint, c_void};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
-use rel_core::connlistener::{accept_one, error_message, AcceptOpts, Accepted};
-use rel_core::log::warn;
+use rel_core::connlistener::{AcceptOpts, Embedding, Listener, PeerAddr};
 
 use crate::boundary::{arg, entry, FromC, Refusal};
 use crate::event_api::{event_add, event_del_noblock, event_free, event_new, EV_PERSIST, EV_READ};
@@ -69,146 +65,87 @@ pub type evconnlistener_errorcb = Option<unsafe extern "C" fn(*mut evconnlistene
 /// handle) stays valid for a callback that races a free.
 pub struct evconnlistener {
     magic: AtomicU64,
-    listener: Mutex<Option<Arc<Listener>>>,
+    listener: Mutex<Option<Arc<CListener>>>,
 }
 
 const LISTENER_MAGIC: u64 = 0x7265_6c5f_6c69_7374;
 
-/// What a listener is, once made.
-struct Listener {
+type CListener = Listener<Embedded>;
+
+/// A listener's C side: its handle, base and event, and how its callbacks
+/// are called.
+struct Embedded {
     /// The handle C holds (an `*mut evconnlistener`), passed to callbacks.
     handle: usize,
     /// The `*mut event_base` it was made on.
     base: usize,
-    fd: evutil_socket_t,
-    flags: c_uint,
-    /// The `*mut event` from `event_new` watching `fd`.
+    /// The `*mut event` from `event_new` watching the socket.
     ev: usize,
-    state: Mutex<State>,
+    fd: evutil_socket_t,
+    close_on_free: bool,
 }
 
-/// What changes, under the listener's lock.
-struct State {
-    cb: evconnlistener_cb,
-    errorcb: evconnlistener_errorcb,
-    /// The user's `void *`.
-    user: usize,
-    enabled: bool,
-    /// The handle's reference plus one per callback in flight.
-    refs: u32,
-    /// Torn down (the last reference went): do nothing more.
-    gone: bool,
-}
+/// A C callback as the core keeps it: the function's address.
+type AcceptFn = unsafe extern "C" fn(
+    *mut evconnlistener,
+    evutil_socket_t,
+    *mut libc::sockaddr,
+    c_int,
+    *mut c_void,
+);
+type ErrorFn = unsafe extern "C" fn(*mut evconnlistener, *mut c_void);
 
-impl Listener {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+impl Embedding for Embedded {
+    fn watch(&self) -> bool {
+        // SAFETY: the listener's own event, alive until `teardown`.
+        unsafe { event_add(self.ev as *mut event, std::ptr::null()) == 0 }
     }
 
-    fn event(&self) -> *mut event {
-        self.ev as *mut event
+    fn unwatch(&self) {
+        // SAFETY: as above.
+        unsafe { event_del_noblock(self.ev as *mut event) };
     }
 
-    fn handle(&self) -> *mut evconnlistener {
-        self.handle as *mut evconnlistener
-    }
-
-    fn accept_opts(&self) -> AcceptOpts {
-        AcceptOpts {
-            nonblocking: self.flags & LEV_OPT_LEAVE_SOCKETS_BLOCKING == 0,
-            cloexec: self.flags & LEV_OPT_CLOSE_ON_EXEC != 0,
-        }
-    }
-
-    /// Watches the socket if enabled with a callback; `st` is this
-    /// listener's guard (adding never waits, so it may be held).
-    fn arm(&self, st: &State) -> c_int {
-        if st.enabled && st.cb.is_some() && !st.gone {
-            // SAFETY: the listener's own event, alive until `destroy`.
-            unsafe { event_add(self.event(), std::ptr::null()) }
-        } else {
-            0
-        }
-    }
-
-    /// Drops one reference; the last one tears the listener down (after
-    /// the guard is released).
-    fn release(&self, mut st: MutexGuard<'_, State>) {
-        st.refs -= 1;
-        if st.refs == 0 {
-            st.gone = true;
-            drop(st);
-            self.destroy();
-        }
-    }
-
-    /// Deletes and frees the event (waiting for its callback if it runs on
-    /// another thread), then closes the socket if asked. No lock is held.
-    fn destroy(&self) {
-        // SAFETY: the listener's own event, freed once: only the holder of
-        // the last reference gets here.
-        unsafe { event_free(self.event()) };
-        if self.flags & LEV_OPT_CLOSE_ON_FREE != 0 {
+    fn teardown(&self) {
+        // SAFETY: the listener's own event, freed once: the core tears a
+        // listener down once, after its last reference.
+        unsafe { event_free(self.ev as *mut event) };
+        if self.close_on_free {
             // SAFETY: the socket the program gave this listener to close.
             unsafe { libc::close(self.fd) };
         }
     }
 
-    /// The accept loop, run when the socket is readable.
-    fn on_ready(&self) {
-        let mut st = self.lock();
-        if st.gone || !st.enabled {
-            return;
-        }
-        loop {
-            match accept_one(self.fd, self.accept_opts()) {
-                Accepted::Conn(sock, mut peer) => {
-                    let Some(cb) = st.cb else {
-                        return; // no callback (yet): the connection is closed
-                    };
-                    st.refs += 1;
-                    let user = st.user as *mut c_void;
-                    drop(st);
-                    // SAFETY: the program's callback with the C signature
-                    // it was registered with; it gets the new socket and a
-                    // live address of `peer.len` bytes.
-                    unsafe {
-                        cb(
-                            self.handle(),
-                            sock.into_raw_fd(),
-                            (&mut peer.storage as *mut libc::sockaddr_storage).cast(),
-                            peer.len as c_int,
-                            user,
-                        )
-                    };
-                    st = self.lock();
-                    if st.refs == 1 {
-                        // Freed by the callback (or meanwhile elsewhere).
-                        return self.release(st);
-                    }
-                    st.refs -= 1;
-                    if !st.enabled {
-                        return; // disabled by the callback
-                    }
-                }
-                Accepted::Retry => return,
-                Accepted::Failed(err) => {
-                    let Some(errorcb) = st.errorcb else {
-                        drop(st);
-                        return warn(&error_message(&err));
-                    };
-                    st.refs += 1;
-                    let user = st.user as *mut c_void;
-                    drop(st);
-                    set_errno(err.raw_os_error().unwrap_or(0));
-                    // SAFETY: the program's error callback, with the errno of
-                    // the failed accept for EVUTIL_SOCKET_ERROR().
-                    unsafe { errorcb(self.handle(), user) };
-                    return self.release(self.lock());
-                }
-            }
-        }
+    fn deliver(&self, cb: usize, user: usize, conn: OwnedFd, peer: &mut PeerAddr) {
+        // SAFETY: `cb` is the address of an AcceptFn (evconnlistener_new,
+        // evconnlistener_set_cb).
+        let cb = unsafe { std::mem::transmute::<usize, AcceptFn>(cb) };
+        // SAFETY: the program's callback with the signature it was set
+        // with: the new socket (now the program's) and a live address of
+        // `peer.len` bytes.
+        unsafe {
+            cb(
+                self.handle as *mut evconnlistener,
+                conn.into_raw_fd(),
+                (&mut peer.storage as *mut libc::sockaddr_storage).cast(),
+                peer.len as c_int,
+                user as *mut c_void,
+            )
+        };
     }
+
+    fn report(&self, cb: usize, user: usize, err: &std::io::Error) {
+        // SAFETY: `cb` is the address of an ErrorFn (set_error_cb).
+        let cb = unsafe { std::mem::transmute::<usize, ErrorFn>(cb) };
+        set_errno(err.raw_os_error().unwrap_or(0));
+        // SAFETY: the program's error callback, with the failed accept's
+        // errno for EVUTIL_SOCKET_ERROR().
+        unsafe { cb(self.handle as *mut evconnlistener, user as *mut c_void) };
+    }
+}
+
+fn accept_word(cb: evconnlistener_cb) -> Option<usize> {
+    cb.map(|f| f as usize)
 }
 
 fn set_errno(code: c_int) {
@@ -229,7 +166,7 @@ unsafe extern "C" fn listener_ready(_fd: evutil_socket_t, _what: c_short, arg: *
 
 impl evconnlistener {
     /// The listener, while the handle is live.
-    fn take_ref(&self) -> Option<Arc<Listener>> {
+    fn take_ref(&self) -> Option<Arc<CListener>> {
         self.listener
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -238,7 +175,7 @@ impl evconnlistener {
 
     /// Turns the handle into a tombstone, kept reachable for the process's
     /// life; returns the listener it held.
-    fn bury(&self) -> Option<Arc<Listener>> {
+    fn bury(&self) -> Option<Arc<CListener>> {
         static TOMBSTONES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
         self.magic.store(0, Ordering::Release);
         let l = self
@@ -256,7 +193,7 @@ impl evconnlistener {
     }
 }
 
-impl FromC<*mut evconnlistener> for Arc<Listener> {
+impl FromC<*mut evconnlistener> for Arc<CListener> {
     unsafe fn from_c(p: *mut evconnlistener) -> Result<Self, Refusal> {
         // SAFETY: the boundary contract: NULL or a pointer librel returned,
         // which stays readable (as a tombstone) after it is freed.
@@ -313,26 +250,29 @@ pub unsafe extern "C" fn evconnlistener_new(
             drop(unsafe { Box::from_raw(handle) });
             return Err(Refusal::Misuse("out of memory"));
         }
-        let l = Arc::new(Listener {
+        let opts = AcceptOpts {
+            nonblocking: flags & LEV_OPT_LEAVE_SOCKETS_BLOCKING == 0,
+            cloexec: flags & LEV_OPT_CLOSE_ON_EXEC != 0,
+        };
+        let embedded = Embedded {
             handle: handle as usize,
             base: base as usize,
-            fd,
-            flags,
             ev: ev as usize,
-            state: Mutex::new(State {
-                cb,
-                errorcb: None,
-                user: ptr as usize,
-                enabled: flags & LEV_OPT_DISABLED == 0,
-                refs: 1,
-                gone: false,
-            }),
-        });
-        let st = l.lock();
-        if l.arm(&st) < 0 {
+            fd,
+            close_on_free: flags & LEV_OPT_CLOSE_ON_FREE != 0,
+        };
+        let enabled = flags & LEV_OPT_DISABLED == 0;
+        let l = Arc::new(Listener::new(
+            embedded,
+            fd,
+            opts,
+            accept_word(cb),
+            ptr as usize,
+            enabled,
+        ));
+        if !l.arm() {
             // The socket cannot be watched (event_add logged why): a
             // listener that would never accept is refused.
-            drop(st);
             // SAFETY: the event made above, never added nor shared; the
             // socket stays the program's.
             unsafe { event_free(ev) };
@@ -340,7 +280,6 @@ pub unsafe extern "C" fn evconnlistener_new(
             drop(unsafe { Box::from_raw(handle) });
             return Err(Refusal::Quiet);
         }
-        drop(st);
         // SAFETY: the handle made above; C sees it only once this returns.
         *unsafe { &*handle }
             .listener
@@ -426,15 +365,12 @@ pub unsafe extern "C" fn evconnlistener_new_bind(
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_free(lev: *mut evconnlistener) {
     entry("evconnlistener_free", || {
-        let _: Arc<Listener> = arg!(lev)?;
+        let _: Arc<CListener> = arg!(lev)?;
         // SAFETY: checked live just above (the contract: C's pointer).
-        let Some(l) = unsafe { &*lev }.bury() else {
-            return Err(Refusal::Misuse("not a live evconnlistener"));
-        };
-        let mut st = l.lock();
-        st.cb = None;
-        st.errorcb = None;
-        l.release(st);
+        let l = unsafe { &*lev }
+            .bury()
+            .ok_or(Refusal::Misuse("not a live evconnlistener"))?;
+        l.free();
         Ok(())
     })
 }
@@ -442,42 +378,39 @@ pub unsafe extern "C" fn evconnlistener_free(lev: *mut evconnlistener) {
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_enable(lev: *mut evconnlistener) -> c_int {
     entry("evconnlistener_enable", || {
-        let l: Arc<Listener> = arg!(lev)?;
-        let mut st = l.lock();
-        st.enabled = true;
-        match l.arm(&st) {
-            r if r < 0 => Err(Refusal::Quiet), // event_add logged why
-            r => Ok(r),
+        let l: Arc<CListener> = arg!(lev)?;
+        if l.enable() {
+            Ok(0)
+        } else {
+            Err(Refusal::Quiet) // event_add logged why
         }
     })
 }
 
+/// A callback in flight (on the loop thread) is not waited for: it sees
+/// the listener disabled when it returns, and accepts no more.
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_disable(lev: *mut evconnlistener) -> c_int {
     entry("evconnlistener_disable", || {
-        let l: Arc<Listener> = arg!(lev)?;
-        let mut st = l.lock();
-        st.enabled = false;
-        // Not waiting for a callback in flight (which would need this lock):
-        // it sees `enabled` cleared when it returns and accepts no more.
-        // SAFETY: the listener's own event, alive while a reference is.
-        Ok(unsafe { event_del_noblock(l.event()) })
+        let l: Arc<CListener> = arg!(lev)?;
+        l.disable();
+        Ok(0)
     })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_get_base(lev: *mut evconnlistener) -> *mut event_base {
     entry("evconnlistener_get_base", || {
-        let l: Arc<Listener> = arg!(lev)?;
-        Ok(l.base as *mut event_base)
+        let l: Arc<CListener> = arg!(lev)?;
+        Ok(l.embedding.base as *mut event_base)
     })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_get_fd(lev: *mut evconnlistener) -> evutil_socket_t {
     entry("evconnlistener_get_fd", || {
-        let l: Arc<Listener> = arg!(lev)?;
-        Ok(l.fd)
+        let l: Arc<CListener> = arg!(lev)?;
+        Ok(l.fd())
     })
 }
 
@@ -490,15 +423,12 @@ pub unsafe extern "C" fn evconnlistener_set_cb(
     arg: *mut c_void,
 ) {
     entry("evconnlistener_set_cb", || {
-        let l: Arc<Listener> = arg!(lev)?;
-        let mut st = l.lock();
-        let start = st.cb.is_none() && cb.is_some();
-        st.cb = cb;
-        st.user = arg as usize;
-        if start && l.arm(&st) < 0 {
-            return Err(Refusal::Quiet); // event_add logged why
+        let l: Arc<CListener> = arg!(lev)?;
+        if l.set_cb(accept_word(cb), arg as usize) {
+            Ok(())
+        } else {
+            Err(Refusal::Quiet) // event_add logged why
         }
-        Ok(())
     })
 }
 
@@ -508,8 +438,8 @@ pub unsafe extern "C" fn evconnlistener_set_error_cb(
     errorcb: evconnlistener_errorcb,
 ) {
     entry("evconnlistener_set_error_cb", || {
-        let l: Arc<Listener> = arg!(lev)?;
-        l.lock().errorcb = errorcb;
+        let l: Arc<CListener> = arg!(lev)?;
+        l.set_error_cb(errorcb.map(|f| f as usize));
         Ok(())
     })
 }

@@ -822,10 +822,8 @@ mod tests {
         assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_bytes(), b"Sun,");
         tm.tm_wday = 7;
         // SAFETY: as above.
-        assert_eq!(
-            unsafe { evutil_date_rfc1123(buf.as_mut_ptr(), buf.len(), &tm) },
-            -1
-        );
+        let n = unsafe { evutil_date_rfc1123(buf.as_mut_ptr(), buf.len(), &tm) };
+        assert_eq!(n, -1);
     }
 
     #[test]

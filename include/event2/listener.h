@@ -97,6 +97,10 @@ void evconnlistener_free(struct evconnlistener *lev);
 
 int evconnlistener_enable(struct evconnlistener *lev);
 
+/**
+ * A callback in flight (on the loop thread) is not waited for: it sees
+ * the listener disabled when it returns, and accepts no more.
+ */
 int evconnlistener_disable(struct evconnlistener *lev);
 
 struct event_base *evconnlistener_get_base(struct evconnlistener *lev);
