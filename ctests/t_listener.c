@@ -4,6 +4,7 @@
  * from another thread while a callback runs.  Connections come from this
  * process to 127.0.0.1. */
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <event2/event.h>
@@ -217,6 +218,54 @@ flags(void)
 	}
 }
 
+/* IPv6 loopback with BIND_IPV6ONLY and DEFERRED_ACCEPT: the options are on
+ * the socket, and the peer address is an AF_INET6 one. */
+static void
+ipv6(void)
+{
+	struct sockaddr_in6 sin6, cl;
+	socklen_t len = sizeof cl;
+	int v = 0, c, port;
+	socklen_t vl = sizeof v;
+	struct evconnlistener *lev;
+	memset(&sin6, 0, sizeof sin6);
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	lev = evconnlistener_new_bind(base, accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_BIND_IPV6ONLY | LEV_OPT_DEFERRED_ACCEPT, 16,
+	    (struct sockaddr *)&sin6, sizeof sin6);
+	if (!lev) {
+		SAY("(no IPv6 loopback)");
+		return;
+	}
+	getsockopt(evconnlistener_get_fd(lev), IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl);
+	CHECK("IPV6_V6ONLY on the bound socket", v != 0);
+	vl = sizeof v;
+	v = 0;
+	getsockopt(evconnlistener_get_fd(lev), IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, &vl);
+	CHECK("TCP_DEFER_ACCEPT on the bound socket", v != 0);
+	getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&sin6, &len);
+	port = ntohs(sin6.sin6_port);
+	c = socket(AF_INET6, SOCK_STREAM, 0);
+	sin6.sin6_port = htons(port);
+	CHECK("connect over IPv6", connect(c, (struct sockaddr *)&sin6, sizeof sin6) == 0);
+	/* deferred: accepted once the client has sent something */
+	CHECK("client writes", write(c, "x", 1) == 1);
+	t_sleep_ms(20);
+	spin();
+	EXPECT_INT("accepted over IPv6", naccepted, 1);
+	if (naccepted == 1) {
+		len = sizeof cl;
+		getsockname(c, (struct sockaddr *)&cl, &len);
+		printf("IPv6 peer: AF_INET6 %s, socklen is sockaddr_in6 %s, the client's port %s\n",
+		    YN(accepted_family[0] == AF_INET6), YN(accepted_len[0] == (int)sizeof(struct sockaddr_in6)),
+		    YN(accepted_port[0] == ntohs(cl.sin6_port)));
+	}
+	reset_accepted();
+	evconnlistener_free(lev);
+	close(c);
+}
+
 static void
 null_callback(void)
 {
@@ -388,6 +437,7 @@ main(void)
 	base = event_base_new();
 	basics();
 	flags();
+	ipv6();
 	null_callback();
 	from_callback();
 	errors();
