@@ -12,6 +12,8 @@
 #include "misuse.h"
 
 static struct event_base *base;
+static struct event *keepalive;
+static pthread_t loop_th;
 static atomic_int started, finished;
 
 static void
@@ -36,6 +38,29 @@ loop_thread(void *arg)
 	(void)arg;
 	event_base_dispatch(base);
 	return NULL;
+}
+
+/* Each case gets a base dispatching on its own thread (made in the case,
+ * so that MISUSE_FORK's child has it too). */
+static void
+start_loop(void)
+{
+	struct timeval hour = {3600, 0};
+	base = m_base();
+	keepalive = event_new(base, -1, EV_PERSIST, keepalive_cb, NULL);
+	event_add(keepalive, &hour);
+	atomic_store(&started, 0);
+	atomic_store(&finished, 0);
+	pthread_create(&loop_th, NULL, loop_thread, NULL);
+}
+
+static void
+stop_loop(void)
+{
+	event_base_loopbreak(base);
+	pthread_join(loop_th, NULL);
+	event_free(keepalive);
+	event_base_free(base);
 }
 
 static struct evconnlistener *
@@ -75,6 +100,7 @@ static void
 free_races(void)
 {
 	int round, i, late = 0, worst = 0;
+	start_loop();
 	for (round = 0; round < 60; round++) {
 		int port, c[6], at_free;
 		struct evconnlistener *lev = loopback(LEV_OPT_CLOSE_ON_FREE | LEV_OPT_THREADSAFE, &port);
@@ -96,15 +122,16 @@ free_races(void)
 	OBS("60 rounds: %d callbacks; most started after a free returned: %d", atomic_load(&started), worst);
 	CHECK(late == 0, "%d rounds started more than one callback after free returned", late);
 	CHECK(atomic_load(&started) > 0, "no callback ran at all");
+	stop_loop();
 }
 
 static void
 toggle_storm(void)
 {
 	int port, i, c[40];
-	struct evconnlistener *lev = loopback(LEV_OPT_CLOSE_ON_FREE | LEV_OPT_THREADSAFE, &port);
-	atomic_store(&started, 0);
-	atomic_store(&finished, 0);
+	struct evconnlistener *lev;
+	start_loop();
+	lev = loopback(LEV_OPT_CLOSE_ON_FREE | LEV_OPT_THREADSAFE, &port);
 	for (i = 0; i < 40; i++) {
 		c[i] = connect_port(port);
 		if (i % 2)
@@ -121,30 +148,19 @@ toggle_storm(void)
 	for (i = 0; i < 40; i++)
 		if (c[i] >= 0)
 			close(c[i]);
+	stop_loop();
 }
 
 int
 main(void)
 {
-	pthread_t th;
-	struct event *keepalive;
-	struct timeval hour = {3600, 0};
-
 	m_begin("m_listener_threads");
 	m_watchdog(getenv("MISUSE_VALGRIND") ? 600 : 60);
 	srand(7);
 	evthread_use_pthreads();
-	base = m_base();
-	keepalive = event_new(base, -1, EV_PERSIST, keepalive_cb, NULL);
-	event_add(keepalive, &hour);
-	pthread_create(&th, NULL, loop_thread, NULL);
 	m_case("evconnlistener_free from another thread amid connections",
 	    "no crash; at most one callback starts after free returns", free_races);
 	m_case("enable/disable from another thread while connections arrive",
 	    "no deadlock; every connection accepted once enabled", toggle_storm);
-	event_base_loopbreak(base);
-	pthread_join(th, NULL);
-	event_free(keepalive);
-	event_base_free(base);
 	return m_end();
 }
