@@ -43,7 +43,7 @@ pub const LEV_OPT_DEFERRED_ACCEPT: c_uint = 1u32 << 6;
 /// SO_REUSEPORT on the socket `evconnlistener_new_bind` makes.
 pub const LEV_OPT_REUSEABLE_PORT: c_uint = 1u32 << 7;
 /// IPV6_V6ONLY on the socket `evconnlistener_new_bind` makes.
-pub const LEV_OPT_BIND_IPV6ONLY: c_uint = 1 << 8;
+pub const LEV_OPT_BIND_IPV6ONLY: c_uint = 1u32 << 8;
 
 /// The backlog `-1` asks for, as libevent.
 const DEFAULT_BACKLOG: c_int = 128;

@@ -56,7 +56,7 @@ struct event;
 /**
  * IPV6_V6ONLY on the socket `evconnlistener_new_bind` makes.
  */
-#define LEV_OPT_BIND_IPV6ONLY (1 << 8)
+#define LEV_OPT_BIND_IPV6ONLY (1u << 8)
 
 /**
  * Opaque to C: the handle C holds. It outlives `evconnlistener_free` as a
