@@ -16,7 +16,7 @@ SONAME := librel.so.1
 # Names programs and binaries look for in the drop-in layout.
 DROPIN_LIBS := libevent libevent_core libevent_pthreads
 
-.PHONY: all deps-demo deps-test install install-rel demo test test-rust test-c test-misuse test-programs test-fuzz test-python check-headers bench clean
+.PHONY: all deps-demo deps-test install install-rel demo test test-rust test-c test-misuse test-programs test-fuzz test-python check-headers check-symbols bench clean
 
 all:
 	$(CARGO) build --release
@@ -63,7 +63,7 @@ demo: deps-demo install
 	./build/demo
 
 # Every test; the last line sums them up ("N passed, N failed").
-SUITES := test-rust check-headers test-c test-misuse test-programs test-fuzz test-python
+SUITES := test-rust check-headers check-symbols test-c test-misuse test-programs test-fuzz test-python
 test: deps-test
 	@mkdir -p build && rm -f build/suite-*.log
 	@for s in $(SUITES); do \
@@ -81,6 +81,12 @@ check-headers: all
 	    if git diff --quiet -- include; then echo "headers: 1 passed, 0 failed"; \
 	    else git diff --stat -- include; echo "headers: 0 passed, 1 failed (include/ is stale: commit the regenerated headers)"; fi; \
 	else echo "headers: not a git checkout, skipped"; fi
+
+# Every public symbol of the system's libevent_core/libevent_pthreads 2.1
+# must be exported by the installed librel.
+check-symbols:
+	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
+	scripts/check-symbols $(TEST_PREFIX)
 
 # Differential C tests on every backend, plus memcheck runs and
 # ASan/UBSan/LSan builds (epoll) where the tools are there.

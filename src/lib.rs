@@ -11,7 +11,7 @@
 //! - [`dispatch`]: how the loop calls C;
 //! - [`variadic`]: the exported names of the C-variadic calls;
 //! - the headers: [`util`], [`log_api`], [`event_api`], [`base_api`],
-//!   [`compat`], [`thread`], [`hosted`].
+//!   [`compat`], [`thread`], [`hosted`], [`listener_api`].
 
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
@@ -30,6 +30,7 @@ pub mod buffer_compat;
 pub mod compat;
 pub mod event_api;
 pub mod hosted;
+pub mod listener_api;
 pub mod log_api;
 pub mod thread;
 pub mod util;

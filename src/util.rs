@@ -6,7 +6,7 @@ use std::ffi::CStr;
 use std::net::{IpAddr, SocketAddr};
 use std::os::raw::{c_char, c_int, c_void};
 
-use crate::boundary::{arg, entry, Refusal};
+use crate::boundary::{arg, entry, entry_or, Refusal};
 use crate::variadic::{rel_c_vsnprintf_copy, va_list};
 
 pub type evutil_socket_t = c_int;
@@ -71,20 +71,49 @@ pub extern "C" fn evutil_make_socket_closeonexec(fd: evutil_socket_t) -> c_int {
     })
 }
 
+/// Turns on one int socket option.
+fn set_option(sock: evutil_socket_t, level: c_int, name: c_int) -> Result<c_int, Refusal> {
+    let one: c_int = 1;
+    // SAFETY: setsockopt with a pointer to a live int of the stated size.
+    sys(unsafe {
+        libc::setsockopt(
+            sock,
+            level,
+            name,
+            (&one as *const c_int).cast::<c_void>(),
+            std::mem::size_of::<c_int>() as libc::socklen_t,
+        )
+    })
+}
+
 #[no_mangle]
 pub extern "C" fn evutil_make_listen_socket_reuseable(sock: evutil_socket_t) -> c_int {
     entry("evutil_make_listen_socket_reuseable", || {
-        let one: c_int = 1;
-        // SAFETY: setsockopt with a pointer to a live int of the stated size.
-        sys(unsafe {
-            libc::setsockopt(
-                sock,
-                libc::SOL_SOCKET,
-                libc::SO_REUSEADDR,
-                (&one as *const c_int).cast::<c_void>(),
-                std::mem::size_of::<c_int>() as libc::socklen_t,
-            )
-        })
+        set_option(sock, libc::SOL_SOCKET, libc::SO_REUSEADDR)
+    })
+}
+
+/// SO_REUSEPORT: several sockets may bind the same port.
+#[no_mangle]
+pub extern "C" fn evutil_make_listen_socket_reuseable_port(sock: evutil_socket_t) -> c_int {
+    entry("evutil_make_listen_socket_reuseable_port", || {
+        set_option(sock, libc::SOL_SOCKET, libc::SO_REUSEPORT)
+    })
+}
+
+/// IPV6_V6ONLY: an IPv6 socket does not also take IPv4 connections.
+#[no_mangle]
+pub extern "C" fn evutil_make_listen_socket_ipv6only(sock: evutil_socket_t) -> c_int {
+    entry("evutil_make_listen_socket_ipv6only", || {
+        set_option(sock, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY)
+    })
+}
+
+/// TCP_DEFER_ACCEPT: a connection is accepted once it has data.
+#[no_mangle]
+pub extern "C" fn evutil_make_tcp_listen_socket_deferred(sock: evutil_socket_t) -> c_int {
+    entry("evutil_make_tcp_listen_socket_deferred", || {
+        set_option(sock, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT)
     })
 }
 
@@ -308,6 +337,430 @@ fn sockaddr_of(addr: SocketAddr) -> (libc::sockaddr_storage, usize) {
     (storage, len)
 }
 
+// ---- evutil_getaddrinfo: the system's getaddrinfo, as libevent uses it
+// where there is one. `struct evutil_addrinfo` is `struct addrinfo` and the
+// EVUTIL_AI_*/EVUTIL_EAI_* codes are the system's (headers/util.h).
+
+/// Marks lists libevent built itself; never passed on to the system.
+const AI_LIBEVENT_ALLOCATED: c_int = 0x8000_0000_u32 as c_int;
+/// Only evdns answers it; kept so every code has its text.
+const EAI_CANCEL: c_int = -90001;
+/// glibc's (GNU extension; the libc crate lacks it).
+const EAI_ADDRFAMILY: c_int = -9;
+
+/// Resolves `nodename`/`servname` (either may be NULL) like getaddrinfo:
+/// NULL hints mean any family; 0 or an `EVUTIL_EAI_*` code.
+#[no_mangle]
+pub unsafe extern "C" fn evutil_getaddrinfo(
+    nodename: *const c_char,
+    servname: *const c_char,
+    hints_in: *const libc::addrinfo,
+    res: *mut *mut libc::addrinfo,
+) -> c_int {
+    entry_or("evutil_getaddrinfo", libc::EAI_SYSTEM, || {
+        if res.is_null() {
+            set_errno(libc::EINVAL);
+            return Err(Refusal::Missing("result pointer"));
+        }
+        // SAFETY: NULL or the caller's readable hints (the contract).
+        let mut hints = match unsafe { hints_in.as_ref() } {
+            Some(h) => *h,
+            // SAFETY: all-zero is a valid addrinfo (AF_UNSPEC, no flags).
+            None => unsafe { std::mem::zeroed() },
+        };
+        hints.ai_flags &= !AI_LIBEVENT_ALLOCATED;
+        // The strings are NUL-terminated or NULL and `res` writable.
+        // SAFETY: as above (the boundary contract).
+        Ok(unsafe { libc::getaddrinfo(nodename, servname, &hints, res) })
+    })
+}
+
+/// Frees a list `evutil_getaddrinfo` returned.
+#[no_mangle]
+pub unsafe extern "C" fn evutil_freeaddrinfo(ai: *mut libc::addrinfo) {
+    entry("evutil_freeaddrinfo", || {
+        if ai.is_null() {
+            return Err(Refusal::Missing("addrinfo"));
+        }
+        // SAFETY: a list from evutil_getaddrinfo, that is from the
+        // system's getaddrinfo (the contract).
+        unsafe { libc::freeaddrinfo(ai) };
+        Ok(())
+    })
+}
+
+/// libevent's own words for the codes it names; the system's for others.
+#[no_mangle]
+pub extern "C" fn evutil_gai_strerror(err: c_int) -> *const c_char {
+    let text: &'static CStr = match err {
+        EAI_CANCEL => c"Request canceled",
+        0 => c"No error",
+        EAI_ADDRFAMILY => c"address family for nodename not supported",
+        libc::EAI_AGAIN => c"temporary failure in name resolution",
+        libc::EAI_BADFLAGS => c"invalid value for ai_flags",
+        libc::EAI_FAIL => c"non-recoverable failure in name resolution",
+        libc::EAI_FAMILY => c"ai_family not supported",
+        libc::EAI_MEMORY => c"memory allocation failure",
+        libc::EAI_NODATA => c"no address associated with nodename",
+        libc::EAI_NONAME => c"nodename nor servname provided, or not known",
+        libc::EAI_SERVICE => c"servname not supported for ai_socktype",
+        libc::EAI_SOCKTYPE => c"ai_socktype not supported",
+        libc::EAI_SYSTEM => c"system error",
+        // SAFETY: gai_strerror returns a static string for any code.
+        _ => return unsafe { libc::gai_strerror(err) },
+    };
+    text.as_ptr()
+}
+
+fn set_errno(code: c_int) {
+    // SAFETY: the calling thread's errno, always valid to write.
+    unsafe { *libc::__errno_location() = code };
+}
+
+/// As `evutil_inet_pton`, but an IPv6 address may end in `%zone` (an
+/// interface name or number), whose index goes to `*indexp` (0 without).
+#[no_mangle]
+pub unsafe extern "C" fn evutil_inet_pton_scope(
+    af: c_int,
+    src: *const c_char,
+    dst: *mut c_void,
+    indexp: *mut std::os::raw::c_uint,
+) -> c_int {
+    entry("evutil_inet_pton_scope", || {
+        let text: &CStr = arg!(src)?;
+        if indexp.is_null() {
+            return Err(Refusal::Missing("index pointer"));
+        }
+        // SAFETY: a non-NULL out-pointer (the boundary contract).
+        unsafe { *indexp = 0 };
+        let bytes = text.to_bytes();
+        let split = bytes.iter().position(|&b| b == b'%');
+        let (Some(at), libc::AF_INET6) = (split, af) else {
+            // SAFETY: forwarded arguments of this entry point.
+            return Ok(unsafe { evutil_inet_pton(af, src, dst) });
+        };
+        let zone = &text.to_bytes_with_nul()[at + 1..];
+        // SAFETY: `zone` is the NUL-terminated tail of `src`.
+        let mut index = unsafe { libc::if_nametoindex(zone.as_ptr().cast()) };
+        if index == 0 {
+            let digits = &zone[..zone.len() - 1];
+            match parse_ulong(digits) {
+                Some(n) => index = n as std::os::raw::c_uint,
+                None => return Ok(0),
+            }
+        }
+        // SAFETY: as above.
+        unsafe { *indexp = index };
+        let addr = std::ffi::CString::new(&bytes[..at]).map_err(|_| Refusal::Quiet)?;
+        // SAFETY: a NUL-terminated copy of the address part; `dst` as given.
+        Ok(unsafe { evutil_inet_pton(af, addr.as_ptr(), dst) })
+    })
+}
+
+/// strtoul(s, &end, 10) accepting only when it reads to the end (so an
+/// empty zone is 0, as libevent).
+fn parse_ulong(digits: &[u8]) -> Option<u64> {
+    let s = std::str::from_utf8(digits).ok()?;
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let t = t.strip_prefix('+').unwrap_or(t);
+    if s.is_empty() {
+        return Some(0);
+    }
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(t.parse::<u64>().unwrap_or(u64::MAX))
+}
+
+fn sign(o: std::cmp::Ordering) -> c_int {
+    o as c_int
+}
+
+/// Orders two IPv4 or IPv6 addresses (then ports if asked): families
+/// first; 0 when equal. Other families are never equal (1).
+#[no_mangle]
+pub unsafe extern "C" fn evutil_sockaddr_cmp(
+    sa1: *const libc::sockaddr,
+    sa2: *const libc::sockaddr,
+    include_port: c_int,
+) -> c_int {
+    entry("evutil_sockaddr_cmp", || {
+        if sa1.is_null() || sa2.is_null() {
+            return Err(Refusal::Missing("sockaddr"));
+        }
+        // SAFETY: both point at sockaddrs of the family they name (the
+        // boundary contract), read as that family's struct.
+        let (f1, f2) = unsafe { (c_int::from((*sa1).sa_family), c_int::from((*sa2).sa_family)) };
+        if f1 != f2 {
+            return Ok(f1 - f2);
+        }
+        let port_order = |p1: u16, p2: u16| {
+            if include_port != 0 {
+                c_int::from(p1) - c_int::from(p2)
+            } else {
+                0
+            }
+        };
+        Ok(match f1 {
+            libc::AF_INET => {
+                // SAFETY: AF_INET addresses (see above).
+                let (a, b) = unsafe {
+                    (
+                        &*sa1.cast::<libc::sockaddr_in>(),
+                        &*sa2.cast::<libc::sockaddr_in>(),
+                    )
+                };
+                // As stored (network order read natively), like libevent.
+                match sign(a.sin_addr.s_addr.cmp(&b.sin_addr.s_addr)) {
+                    0 => port_order(a.sin_port, b.sin_port),
+                    r => r,
+                }
+            }
+            libc::AF_INET6 => {
+                // SAFETY: AF_INET6 addresses (see above).
+                let (a, b) = unsafe {
+                    (
+                        &*sa1.cast::<libc::sockaddr_in6>(),
+                        &*sa2.cast::<libc::sockaddr_in6>(),
+                    )
+                };
+                match sign(a.sin6_addr.s6_addr.cmp(&b.sin6_addr.s6_addr)) {
+                    0 => port_order(a.sin6_port, b.sin6_port),
+                    r => r,
+                }
+            }
+            _ => 1,
+        })
+    })
+}
+
+// ---- the secure RNG: the kernel's (getrandom), which needs no seeding.
+
+/// Fills `buf` from the kernel's generator, waiting for it only at boot.
+fn random_fill(buf: &mut [u8]) -> std::io::Result<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        let rest = &mut buf[done..];
+        // SAFETY: writes at most `rest.len()` bytes into `rest`.
+        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        done += n as usize;
+    }
+    Ok(())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn evutil_secure_rng_get_bytes(buf: *mut c_void, n: usize) {
+    entry("evutil_secure_rng_get_bytes", || {
+        if n == 0 {
+            return Ok(());
+        }
+        if buf.is_null() {
+            return Err(Refusal::Missing("buffer"));
+        }
+        // SAFETY: the caller's buffer of `n` writable bytes (the contract).
+        let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), n) };
+        random_fill(out).map_err(|_| Refusal::Misuse("the kernel's random generator failed"))
+    })
+}
+
+/// 0 when the generator answers (the kernel's needs no seed from us).
+#[no_mangle]
+pub extern "C" fn evutil_secure_rng_init() -> c_int {
+    entry("evutil_secure_rng_init", || {
+        random_fill(&mut [0u8; 16]).map_err(|_| Refusal::Quiet)?;
+        Ok(0)
+    })
+}
+
+/// -1: the kernel's generator reads no device file that could be
+/// replaced (libevent answers the same when built on arc4random).
+#[no_mangle]
+pub unsafe extern "C" fn evutil_secure_rng_set_urandom_device_file(_fname: *mut c_char) -> c_int {
+    -1
+}
+
+/// Mixes the bytes into the kernel's pool (a write to the urandom device,
+/// which any process may do; it credits no entropy). Silently nothing if
+/// the device cannot be opened, as the call has no way to fail.
+#[no_mangle]
+pub unsafe extern "C" fn evutil_secure_rng_add_bytes(dat: *const c_char, datlen: usize) {
+    entry("evutil_secure_rng_add_bytes", || {
+        if datlen == 0 {
+            return Ok(());
+        }
+        if dat.is_null() {
+            return Err(Refusal::Missing("data"));
+        }
+        // SAFETY: the caller's `datlen` readable bytes (the contract).
+        let data = unsafe { std::slice::from_raw_parts(dat.cast::<u8>(), datlen) };
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open("/dev/urandom") {
+            use std::io::Write;
+            let _ = f.write_all(data);
+        }
+        Ok(())
+    })
+}
+
+// ---- time
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` for `tm` (now if NULL) into `date`,
+/// snprintf-style: the length the whole date needs (0 for an empty buffer).
+#[no_mangle]
+pub unsafe extern "C" fn evutil_date_rfc1123(
+    date: *mut c_char,
+    datelen: usize,
+    tm: *const libc::tm,
+) -> c_int {
+    entry("evutil_date_rfc1123", || {
+        const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        // SAFETY: all-zero is a valid tm, filled by gmtime_r below.
+        let mut now: libc::tm = unsafe { std::mem::zeroed() };
+        // SAFETY: NULL or the caller's readable tm (the contract).
+        let tm = match unsafe { tm.as_ref() } {
+            Some(tm) => tm,
+            None => {
+                // SAFETY: time(NULL), then gmtime_r into a local.
+                unsafe {
+                    let t = libc::time(std::ptr::null_mut());
+                    libc::gmtime_r(&t, &mut now);
+                }
+                &now
+            }
+        };
+        let day = usize::try_from(tm.tm_wday).ok().and_then(|d| DAYS.get(d));
+        let month = usize::try_from(tm.tm_mon).ok().and_then(|m| MONTHS.get(m));
+        let (Some(day), Some(month)) = (day, month) else {
+            return Err(Refusal::Misuse("tm_wday or tm_mon out of range"));
+        };
+        let text = format!(
+            "{day}, {:02} {month} {:4} {:02}:{:02}:{:02} GMT",
+            tm.tm_mday,
+            1900 + i64::from(tm.tm_year),
+            tm.tm_hour,
+            tm.tm_min,
+            tm.tm_sec
+        );
+        if datelen == 0 {
+            return Ok(0);
+        }
+        if date.is_null() {
+            return Err(Refusal::Missing("buffer"));
+        }
+        let n = text.len().min(datelen - 1);
+        // SAFETY: `date` has `datelen` > n bytes (the contract).
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), date.cast::<u8>(), n);
+            *date.add(n) = 0;
+        }
+        Ok(text.len() as c_int)
+    })
+}
+
+/// The precise monotonic clock, not the coarse (few ms) one.
+pub const EV_MONOT_PRECISE: c_int = 1;
+/// The wall clock, held back so it never goes backwards.
+pub const EV_MONOT_FALLBACK: c_int = 2;
+
+/// Opaque to C: which clock a monotonic timer reads.
+pub struct evutil_monotonic_timer {
+    clock: std::sync::Mutex<MonoClock>,
+}
+
+enum MonoClock {
+    /// A kernel clock that never goes back (CLOCK_MONOTONIC[_COARSE]).
+    Kernel(libc::clockid_t),
+    /// gettimeofday plus an adjustment that grows whenever the wall clock
+    /// steps back, and the last time given (µs).
+    Ratchet { adjust: i64, last: i64 },
+}
+
+#[no_mangle]
+pub extern "C" fn evutil_monotonic_timer_new() -> *mut evutil_monotonic_timer {
+    Box::into_raw(Box::new(evutil_monotonic_timer {
+        clock: std::sync::Mutex::new(MonoClock::Kernel(libc::CLOCK_MONOTONIC)),
+    }))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn evutil_monotonic_timer_free(timer: *mut evutil_monotonic_timer) {
+    if !timer.is_null() {
+        // SAFETY: a timer evutil_monotonic_timer_new made, freed once.
+        drop(unsafe { Box::from_raw(timer) });
+    }
+}
+
+/// No flag: the coarse clock (a few ms, cheap); EV_MONOT_PRECISE: the
+/// precise one; EV_MONOT_FALLBACK: the ratcheted wall clock.
+#[no_mangle]
+pub unsafe extern "C" fn evutil_configure_monotonic_time(
+    timer: *mut evutil_monotonic_timer,
+    flags: c_int,
+) -> c_int {
+    entry("evutil_configure_monotonic_time", || {
+        // SAFETY: NULL or a timer from evutil_monotonic_timer_new.
+        let t = unsafe { timer.as_ref() }.ok_or(Refusal::Missing("timer"))?;
+        let clock = if flags & EV_MONOT_FALLBACK != 0 {
+            MonoClock::Ratchet { adjust: 0, last: 0 }
+        } else if flags & EV_MONOT_PRECISE != 0 {
+            MonoClock::Kernel(libc::CLOCK_MONOTONIC)
+        } else {
+            MonoClock::Kernel(libc::CLOCK_MONOTONIC_COARSE)
+        };
+        *t.clock.lock().unwrap_or_else(|e| e.into_inner()) = clock;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn evutil_gettime_monotonic(
+    timer: *mut evutil_monotonic_timer,
+    tp: *mut libc::timeval,
+) -> c_int {
+    entry("evutil_gettime_monotonic", || {
+        // SAFETY: NULL or a timer from evutil_monotonic_timer_new.
+        let t = unsafe { timer.as_ref() }.ok_or(Refusal::Missing("timer"))?;
+        if tp.is_null() {
+            return Err(Refusal::Missing("timeval"));
+        }
+        let usec = match &mut *t.clock.lock().unwrap_or_else(|e| e.into_inner()) {
+            MonoClock::Kernel(id) => {
+                // SAFETY: all-zero is a valid timespec, then filled.
+                let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+                // SAFETY: a valid clock id and a live timespec.
+                sys(unsafe { libc::clock_gettime(*id, &mut ts) })?;
+                ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000
+            }
+            MonoClock::Ratchet { adjust, last } => {
+                let wall = rel_core::clock::wall();
+                let now = wall.as_secs() as i64 * 1_000_000 + i64::from(wall.subsec_micros());
+                if now + *adjust < *last {
+                    *adjust += *last - (now + *adjust);
+                }
+                *last = now + *adjust;
+                *last
+            }
+        };
+        // SAFETY: a non-NULL out-pointer (the boundary contract).
+        unsafe {
+            *tp = libc::timeval {
+                tv_sec: usec / 1_000_000,
+                tv_usec: usec % 1_000_000,
+            }
+        };
+        Ok(0)
+    })
+}
+
 /// `va_list` twin of `evutil_snprintf` (whose C shim is in variadic.c):
 /// the result is always NUL-terminated; the return is the length the whole
 /// output needs, as C99 `vsnprintf`, except that a zero `buflen` formats
@@ -339,6 +792,57 @@ pub unsafe extern "C" fn evutil_vsnprintf(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zone_numbers_read_as_strtoul_to_the_end() {
+        assert_eq!(parse_ulong(b""), Some(0));
+        assert_eq!(parse_ulong(b"12"), Some(12));
+        assert_eq!(parse_ulong(b" +7"), Some(7));
+        assert_eq!(parse_ulong(b"1x"), None);
+        assert_eq!(parse_ulong(b"+"), None);
+    }
+
+    #[test]
+    fn rfc1123_dates_and_truncation() {
+        // SAFETY: all-zero is a valid tm.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_wday) = (94, 10, 6, 0);
+        (tm.tm_hour, tm.tm_min, tm.tm_sec) = (8, 49, 37);
+        let mut buf = [0 as c_char; 40];
+        // SAFETY: a buffer of the stated size and a live tm.
+        let n = unsafe { evutil_date_rfc1123(buf.as_mut_ptr(), buf.len(), &tm) };
+        assert_eq!(n, 29);
+        // SAFETY: NUL-terminated by the call.
+        let text = unsafe { CStr::from_ptr(buf.as_ptr()) };
+        assert_eq!(text.to_str().unwrap(), "Sun, 06 Nov 1994 08:49:37 GMT");
+        // SAFETY: as above, with a 5-byte buffer.
+        let n = unsafe { evutil_date_rfc1123(buf.as_mut_ptr(), 5, &tm) };
+        assert_eq!(n, 29);
+        // SAFETY: as above.
+        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_bytes(), b"Sun,");
+        tm.tm_wday = 7;
+        // SAFETY: as above.
+        let n = unsafe { evutil_date_rfc1123(buf.as_mut_ptr(), buf.len(), &tm) };
+        assert_eq!(n, -1);
+    }
+
+    #[test]
+    fn fallback_monotonic_time_never_goes_back() {
+        let t = evutil_monotonic_timer_new();
+        // SAFETY: a timer just made, and live timevals.
+        unsafe {
+            assert_eq!(evutil_configure_monotonic_time(t, EV_MONOT_FALLBACK), 0);
+            let mut last = 0;
+            for _ in 0..1000 {
+                let mut tv: libc::timeval = std::mem::zeroed();
+                assert_eq!(evutil_gettime_monotonic(t, &mut tv), 0);
+                let now = tv.tv_sec * 1_000_000 + tv.tv_usec;
+                assert!(now >= last);
+                last = now;
+            }
+            evutil_monotonic_timer_free(t);
+        }
+    }
 
     #[test]
     fn limits_match_the_types() {

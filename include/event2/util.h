@@ -15,6 +15,8 @@
 #include <sys/time.h>
 #include <sys/socket.h>
 #include <stdarg.h>
+#include <netdb.h>
+#include <time.h>
 struct event_base;
 struct event_config;
 struct event;
@@ -42,6 +44,37 @@ int evutil_snprintf(char *buf, size_t buflen, const char *format, ...)
 	__attribute__((format(printf, 3, 4)))
 #endif
 	;
+
+/* struct evutil_addrinfo is the system's struct addrinfo, and the
+ * getaddrinfo flags and error codes are the system's (as on Debian). */
+#define evutil_addrinfo addrinfo
+#ifdef EAI_ADDRFAMILY
+#define EVUTIL_EAI_ADDRFAMILY EAI_ADDRFAMILY
+#else
+#define EVUTIL_EAI_ADDRFAMILY -901
+#endif
+#define EVUTIL_EAI_AGAIN EAI_AGAIN
+#define EVUTIL_EAI_BADFLAGS EAI_BADFLAGS
+#define EVUTIL_EAI_FAIL EAI_FAIL
+#define EVUTIL_EAI_FAMILY EAI_FAMILY
+#define EVUTIL_EAI_MEMORY EAI_MEMORY
+#ifdef EAI_NODATA
+#define EVUTIL_EAI_NODATA EAI_NODATA
+#else
+#define EVUTIL_EAI_NODATA -907
+#endif
+#define EVUTIL_EAI_NONAME EAI_NONAME
+#define EVUTIL_EAI_SERVICE EAI_SERVICE
+#define EVUTIL_EAI_SOCKTYPE EAI_SOCKTYPE
+#define EVUTIL_EAI_SYSTEM EAI_SYSTEM
+#define EVUTIL_EAI_CANCEL -90001
+#define EVUTIL_AI_PASSIVE AI_PASSIVE
+#define EVUTIL_AI_CANONNAME AI_CANONNAME
+#define EVUTIL_AI_NUMERICHOST AI_NUMERICHOST
+#define EVUTIL_AI_NUMERICSERV AI_NUMERICSERV
+#define EVUTIL_AI_V4MAPPED AI_V4MAPPED
+#define EVUTIL_AI_ALL AI_ALL
+#define EVUTIL_AI_ADDRCONFIG AI_ADDRCONFIG
 
 
 #define EV_UINT64_MAX 18446744073709551615ull
@@ -73,6 +106,21 @@ int evutil_snprintf(char *buf, size_t buflen, const char *format, ...)
 #define EV_SSIZE_MAX EV_INT64_MAX
 
 #define EV_SSIZE_MIN EV_INT64_MIN
+
+/**
+ * The precise monotonic clock, not the coarse (few ms) one.
+ */
+#define EV_MONOT_PRECISE 1
+
+/**
+ * The wall clock, held back so it never goes backwards.
+ */
+#define EV_MONOT_FALLBACK 2
+
+/**
+ * Opaque to C: which clock a monotonic timer reads.
+ */
+struct evutil_monotonic_timer;
 
 typedef int evutil_socket_t;
 
@@ -112,6 +160,21 @@ int evutil_make_socket_closeonexec(evutil_socket_t fd);
 
 int evutil_make_listen_socket_reuseable(evutil_socket_t sock);
 
+/**
+ * SO_REUSEPORT: several sockets may bind the same port.
+ */
+int evutil_make_listen_socket_reuseable_port(evutil_socket_t sock);
+
+/**
+ * IPV6_V6ONLY: an IPv6 socket does not also take IPv4 connections.
+ */
+int evutil_make_listen_socket_ipv6only(evutil_socket_t sock);
+
+/**
+ * TCP_DEFER_ACCEPT: a connection is accepted once it has data.
+ */
+int evutil_make_tcp_listen_socket_deferred(evutil_socket_t sock);
+
 int evutil_closesocket(evutil_socket_t sock);
 
 ev_int64_t evutil_strtoll(const char *s, char **endptr, int base);
@@ -133,6 +196,75 @@ const char *evutil_inet_ntop(int af, const void *src, char *dst, size_t len);
  * does not fit in `*outlen` bytes; `*outlen` gets the size used.
  */
 int evutil_parse_sockaddr_port(const char *ip_as_string, struct sockaddr *out, int *outlen);
+
+/**
+ * Resolves `nodename`/`servname` (either may be NULL) like getaddrinfo:
+ * NULL hints mean any family; 0 or an `EVUTIL_EAI_*` code.
+ */
+int evutil_getaddrinfo(const char *nodename,
+                       const char *servname,
+                       const struct addrinfo *hints_in,
+                       struct addrinfo **res);
+
+/**
+ * Frees a list `evutil_getaddrinfo` returned.
+ */
+void evutil_freeaddrinfo(struct addrinfo *ai);
+
+/**
+ * libevent's own words for the codes it names; the system's for others.
+ */
+const char *evutil_gai_strerror(int err);
+
+/**
+ * As `evutil_inet_pton`, but an IPv6 address may end in `%zone` (an
+ * interface name or number), whose index goes to `*indexp` (0 without).
+ */
+int evutil_inet_pton_scope(int af, const char *src, void *dst, unsigned int *indexp);
+
+/**
+ * Orders two IPv4 or IPv6 addresses (then ports if asked): families
+ * first; 0 when equal. Other families are never equal (1).
+ */
+int evutil_sockaddr_cmp(const struct sockaddr *sa1, const struct sockaddr *sa2, int include_port);
+
+void evutil_secure_rng_get_bytes(void *buf, size_t n);
+
+/**
+ * 0 when the generator answers (the kernel's needs no seed from us).
+ */
+int evutil_secure_rng_init(void);
+
+/**
+ * -1: the kernel's generator reads no device file that could be
+ * replaced (libevent answers the same when built on arc4random).
+ */
+int evutil_secure_rng_set_urandom_device_file(char *_fname);
+
+/**
+ * Mixes the bytes into the kernel's pool (a write to the urandom device,
+ * which any process may do; it credits no entropy). Silently nothing if
+ * the device cannot be opened, as the call has no way to fail.
+ */
+void evutil_secure_rng_add_bytes(const char *dat, size_t datlen);
+
+/**
+ * `Sun, 06 Nov 1994 08:49:37 GMT` for `tm` (now if NULL) into `date`,
+ * snprintf-style: the length the whole date needs (0 for an empty buffer).
+ */
+int evutil_date_rfc1123(char *date, size_t datelen, const struct tm *tm);
+
+struct evutil_monotonic_timer *evutil_monotonic_timer_new(void);
+
+void evutil_monotonic_timer_free(struct evutil_monotonic_timer *timer);
+
+/**
+ * No flag: the coarse clock (a few ms, cheap); EV_MONOT_PRECISE: the
+ * precise one; EV_MONOT_FALLBACK: the ratcheted wall clock.
+ */
+int evutil_configure_monotonic_time(struct evutil_monotonic_timer *timer, int flags);
+
+int evutil_gettime_monotonic(struct evutil_monotonic_timer *timer, struct timeval *tp);
 
 /**
  * `va_list` twin of `evutil_snprintf` (whose C shim is in variadic.c):

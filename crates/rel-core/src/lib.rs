@@ -7,7 +7,8 @@
 //! in: `evmap` (evmap.c), `timer_heap` (minheap-internal.h) and `active`
 //! (the active queues). `pass` is what the loop keeps during a pass;
 //! `event` holds an event's bits and types (event_struct.h); `assign` what
-//! `event_assign` decides, `dump` what `event_base_dump_events` prints.
+//! `event_assign` decides, `dump` what `event_base_dump_events` prints;
+//! `connlistener` is listener.c's accept step.
 
 mod active;
 pub mod assign;
@@ -16,6 +17,7 @@ pub mod base;
 pub mod buffer;
 pub mod bufferevent;
 pub mod clock;
+pub mod connlistener;
 mod dump;
 pub mod error;
 pub mod event;
