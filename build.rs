@@ -165,6 +165,7 @@ const HEADERS: &[Header] = &[
         includes: &["event2/event.h"],
         macros: None,
         extra: &[],
+        exclude: &[],
     },
     Header {
         path: "event2/rel.h",
