@@ -134,7 +134,7 @@ const HEADERS: &[Header] = &[
         sys_includes: &[],
         includes: &["event2/util.h"],
         macros: Some("headers/thread.h"),
-        extra: &[],
+        extra: &["evthread_lock_callbacks", "evthread_condition_callbacks"],
         exclude: &[],
     },
     Header {

@@ -15,15 +15,63 @@ struct event;
 #define EVTHREAD_USE_PTHREADS_IMPLEMENTED 1
 
 
+#define EVTHREAD_WRITE 4
+
+#define EVTHREAD_READ 8
+
+#define EVTHREAD_TRY 16
+
+#define EVTHREAD_LOCK_API_VERSION 1
+
+#define EVTHREAD_LOCKTYPE_RECURSIVE 1
+
+#define EVTHREAD_LOCKTYPE_READWRITE 2
+
+#define EVTHREAD_CONDITION_API_VERSION 1
+
+/**
+ * A threading library's locks, for libevent; librel does not need them.
+ */
+struct evthread_lock_callbacks {
+  int lock_api_version;
+  unsigned int supported_locktypes;
+  void *(*alloc)(unsigned int);
+  void (*free)(void*, unsigned int);
+  int (*lock)(unsigned int, void*);
+  int (*unlock)(unsigned int, void*);
+};
+
+/**
+ * A threading library's condition variables; librel does not need them.
+ */
+struct evthread_condition_callbacks {
+  int condition_api_version;
+  void *(*alloc_condition)(unsigned int);
+  void (*free_condition)(void*);
+  int (*signal_condition)(void*, int);
+  int (*wait_condition)(void*, void*, const struct timeval*);
+};
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 int evthread_use_pthreads(void);
 
+int evthread_set_lock_callbacks(const struct evthread_lock_callbacks *_cbs);
+
+int evthread_set_condition_callbacks(const struct evthread_condition_callbacks *_cbs);
+
+void evthread_set_id_callback(unsigned long (*_id_fn)(void));
+
 int evthread_make_base_notifiable(struct event_base *base);
 
 void evthread_enable_lock_debugging(void);
+
+/**
+ * libevent's old, misspelled name for the call above.
+ */
+void evthread_enable_lock_debuging(void);
 
 #ifdef __cplusplus
 }  // extern "C"

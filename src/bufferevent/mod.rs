@@ -724,7 +724,14 @@ impl BevRef {
         let base = or_current(self.base());
         // SAFETY: this object's own events; a callback of the right type.
         unsafe {
-            event_assign(ev, base, -1, EV_FINALIZE, Some(run_deferred), self.as_ptr().cast());
+            event_assign(
+                ev,
+                base,
+                -1,
+                EV_FINALIZE,
+                Some(run_deferred),
+                self.as_ptr().cast(),
+            );
             event_priority_set(ev, event_get_priority(self.ev_read()));
         }
     }
@@ -748,7 +755,10 @@ impl BevRef {
     pub(crate) fn set_priority(self, pri: c_int) -> c_int {
         let mut r = 0;
         let deferred = self.deferred_if_made();
-        for ev in [Some(self.ev_read()), Some(self.ev_write()), deferred].into_iter().flatten() {
+        for ev in [Some(self.ev_read()), Some(self.ev_write()), deferred]
+            .into_iter()
+            .flatten()
+        {
             // SAFETY: this object's own events.
             if unsafe { event_priority_set(ev, pri) } < 0 {
                 r = -1;
@@ -950,4 +960,3 @@ unsafe extern "C" fn finalized(_ev: *mut event, arg: *mut c_void) {
         u.decref();
     }
 }
-
