@@ -28,28 +28,29 @@ main(void)
 	t_begin("t_timers");
 	base = event_base_new();
 
-	/* added out of order, fire in deadline order */
-	e[0] = evtimer_new(base, cb, "30");
-	e[1] = evtimer_new(base, cb, "10");
-	e[2] = evtimer_new(base, cb, "20");
+	/* added out of order, fire in deadline order (gaps of 100 ms: a slow
+	 * start under valgrind must not reorder deadlines taken at each add) */
+	e[0] = evtimer_new(base, cb, "300");
+	e[1] = evtimer_new(base, cb, "100");
+	e[2] = evtimer_new(base, cb, "200");
 	e[3] = evtimer_new(base, cb, "0");
 	e[4] = evtimer_new(base, cb, "1");
 	e[5] = evtimer_new(base, cb, "hour");
 	EXPECT_INT("evtimer_initialized", evtimer_initialized(e[0]), 1);
 	t0 = t_now_ms();
-	tv = t_tv_ms(30); evtimer_add(e[0], &tv);
-	tv = t_tv_ms(10); evtimer_add(e[1], &tv);
-	tv = t_tv_ms(20); evtimer_add(e[2], &tv);
+	tv = t_tv_ms(300); evtimer_add(e[0], &tv);
+	tv = t_tv_ms(100); evtimer_add(e[1], &tv);
+	tv = t_tv_ms(200); evtimer_add(e[2], &tv);
 	tv = t_tv_ms(0);  evtimer_add(e[3], &tv);
 	tv = t_tv_ms(1);  evtimer_add(e[4], &tv);
 	tv.tv_sec = 3600; tv.tv_usec = 0;
 	evtimer_add(e[5], &tv);
 	trace[0] = 0;
 	/* (a slow start may let several expire in the same pass) */
-	for (i = 0; i < 5 && strlen(trace) < strlen("0 1 10 20 30 "); i++)
+	for (i = 0; i < 5 && strlen(trace) < strlen("0 1 100 200 300 "); i++)
 		event_base_loop(base, EVLOOP_ONCE);
-	EXPECT_STR("order", trace, "0 1 10 20 30 ");
-	CHECK("30ms timer at >= 25ms", t_now_ms() - t0 >= 25);
+	EXPECT_STR("order", trace, "0 1 100 200 300 ");
+	CHECK("300ms timer at >= 295ms", t_now_ms() - t0 >= 295);
 	EXPECT_INT("1h timer still pending", evtimer_pending(e[5], NULL), EV_TIMEOUT);
 	/* a loopexit ends a dispatch kept alive by the 1h timer */
 	tv = t_tv_ms(5);
