@@ -151,7 +151,13 @@ pub unsafe extern "C" fn event_base_loopexit(
 ) -> c_int {
     entry("event_base_loopexit", || {
         let b: &event_base = arg!(base)?;
-        let Timeout(timeout) = arg!(tv)?;
+        let timeout = match arg!(tv) {
+            Ok(Timeout(t)) => t,
+            // A delay in the past ends the loop at the next pass, as in
+            // libevent: refusing it would leave the loop running forever.
+            Err(Refusal::Timeout { sec, usec }) if sec < 0 || usec < 0 => Some(Duration::ZERO),
+            Err(e) => return Err(e),
+        };
         b.core.loopexit(timeout)?;
         Ok(0)
     })

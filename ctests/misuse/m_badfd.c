@@ -76,6 +76,26 @@ closed_after_add(void)
 	m_close_pair(sv2);
 }
 
+/* Numbers no descriptor can have: refused at once, on every backend (a
+ * table sized by descriptor number must not grow to 2^31 entries). */
+static void
+impossible_fds(void)
+{
+	static const int fds[] = { 1 << 30, 0x7fffffff };
+	unsigned i;
+	int calls = 0;
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		struct event *ev = event_new(base, fds[i], EV_READ, m_count_cb, &calls);
+		EXPECT_RET("event_add(impossible fd)", event_add(ev, NULL), -1);
+		event_free(ev);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	CHECK(b.tv_sec - a.tv_sec < 2, "took %ld s", (long)(b.tv_sec - a.tv_sec));
+	EXPECT_LOG("event_add: ");
+}
+
 int
 main(void)
 {
@@ -85,6 +105,7 @@ main(void)
 	m_case("event_add on a closed fd", "-1, log \"Bad file descriptor\" (every backend)", closed_fd);
 	m_case("event_add on an fd never opened (900)", "-1, log (every backend)", never_opened);
 	m_case("event_add on fd -5 with EV_READ", "-1, log \"invalid fd\"", negative_fd);
+	m_case("event_add on fd 1<<30 and INT_MAX", "-1 at once, log (every backend)", impossible_fds);
 	m_case("fd closed while added, deleted, number reused",
 	    "event_del 0; a new event on the reused number works", closed_after_add);
 	event_base_free(base);

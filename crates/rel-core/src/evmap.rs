@@ -81,13 +81,10 @@ impl EvMap {
         if fd < 0 {
             return Err(Error::InvalidFd(fd));
         }
-        if self.fds.len() <= fd as usize {
-            self.fds.resize(fd as usize + 1, NO_WATCH);
-        }
         let FdWatch {
             head,
             interest: old,
-        } = self.fds[fd as usize];
+        } = self.fds.get(fd as usize).copied().unwrap_or(NO_WATCH);
         if head != NIL && (old ^ want) & bits::ET != 0 {
             return Err(Error::MixedEdgeTriggered(fd));
         }
@@ -100,6 +97,12 @@ impl EvMap {
                     fd,
                     source,
                 })?;
+        }
+        // The table grows by descriptor number only once the backend took
+        // the descriptor: it is open, so the number is a real one (never
+        // 1<<30 or INT_MAX).
+        if self.fds.len() <= fd as usize {
+            self.fds.resize(fd as usize + 1, NO_WATCH);
         }
         slots.set_fd_next(s, head);
         self.fds[fd as usize] = FdWatch {

@@ -223,13 +223,15 @@ impl Registry {
         }
     }
 
-    /// Activates the events on `fd` that want any of `bits` (READ/WRITE/CLOSED).
+    /// Activates the events on `fd` that want any of `bits` (READ/WRITE/
+    /// CLOSED); ET in `bits` (an edge-triggering backend) passes on to the
+    /// results of EV_ET events.
     fn activate_watchers(&mut self, fd: RawFd, bits: u16) {
         let mut s = self.evmap.first_on_fd(fd);
         while s != NIL {
-            let res = self.slots.hot(s).events() & bits & ev::IO;
-            if res != 0 {
-                self.activate(s, res, 1);
+            let events = self.slots.hot(s).events();
+            if events & bits & ev::IO != 0 {
+                self.activate(s, events & bits & (ev::IO | ev::ET), 1);
             }
             s = self.slots.fd_next(s);
         }

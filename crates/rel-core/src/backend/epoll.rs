@@ -183,9 +183,11 @@ impl Backend for Epoll {
         out.extend(buf[..n].iter().filter_map(|e| {
             let (events, data) = (e.events, e.u64);
             let bits = readiness(events);
+            // An edge-triggering backend marks what it reports as such, so
+            // EV_ET events get EV_ET in their result, as in libevent.
             (bits != 0).then_some(Ready {
                 fd: data as RawFd,
-                bits,
+                bits: bits | ET,
             })
         }));
         // A full buffer suggests more were ready: make room for next time.

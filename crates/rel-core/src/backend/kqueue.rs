@@ -128,9 +128,10 @@ impl Backend for Kqueue {
             } else {
                 0
             };
+            // As epoll: reported readiness is edge-capable (EV_ET results).
             (bits != 0).then_some(Ready {
                 fd: ev.ident as RawFd,
-                bits,
+                bits: bits | ET,
             })
         }));
         // A full buffer suggests more were ready: make room for next time.
