@@ -46,8 +46,10 @@
 //!
 //! `tests/model.rs` adds `REL_MODEL_ITERS` and `REL_MODEL_SEED`.
 
+mod buffer;
 mod engine;
 
+pub use buffer::run_buffer_sequence;
 pub use engine::run_sequence;
 
 /// Where a sequence's choices come from: the backend, each operation and
