@@ -1,6 +1,8 @@
 //! Model-based test engine: random (or fuzzer-chosen) sequences of librel C
 //! API calls over a small pool of events, checked against a reference model
-//! of what must be pending and what must fire.
+//! of what must be pending and what must fire; and, in [`run_buffer_sequence`],
+//! sequences of evbuffer calls checked against plain byte vectors
+//! (`tests/buffer_model.rs`, fuzz target `buffer`).
 //!
 //! A crate of its own so that its two drivers share it as a dependency:
 //! `tests/model.rs` (a seeded [`XorShift`], in `cargo test`) and the
@@ -46,8 +48,10 @@
 //!
 //! `tests/model.rs` adds `REL_MODEL_ITERS` and `REL_MODEL_SEED`.
 
+mod buffer;
 mod engine;
 
+pub use buffer::run_buffer_sequence;
 pub use engine::run_sequence;
 
 /// Where a sequence's choices come from: the backend, each operation and

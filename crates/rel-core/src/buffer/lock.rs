@@ -19,14 +19,57 @@ pub struct RecLock {
     depth: AtomicU32,
 }
 
-thread_local! {
-    static TOKEN: u8 = const { 0 };
-}
-
-/// A word unique to the calling thread while it runs.
+/// A word unique to the calling thread while it runs: its thread pointer
+/// where it can be read in one instruction (a `thread_local!` in a shared
+/// library costs a call to `__tls_get_addr` on every lock).
 #[inline(always)]
 fn me() -> usize {
-    TOKEN.with(|t| t as *const u8 as usize)
+    #[cfg(all(
+        target_arch = "x86_64",
+        any(target_os = "linux", target_os = "freebsd")
+    ))]
+    {
+        let t: usize;
+        // SAFETY: on these systems %fs points at the thread's control
+        // block, whose first word is its own address: readable in every
+        // thread, unique among live threads.
+        unsafe {
+            std::arch::asm!("mov {}, fs:0", out(reg) t, options(nostack, readonly, preserves_flags));
+        }
+        t
+    }
+    #[cfg(all(
+        target_arch = "aarch64",
+        any(target_os = "linux", target_os = "freebsd", target_os = "macos")
+    ))]
+    {
+        let t: usize;
+        // SAFETY: TPIDR_EL0 (TPIDRRO_EL0 on macOS) holds the thread's
+        // pointer, readable at EL0 and unique among live threads.
+        unsafe {
+            #[cfg(not(target_os = "macos"))]
+            std::arch::asm!("mrs {}, tpidr_el0", out(reg) t, options(nostack, nomem, preserves_flags));
+            #[cfg(target_os = "macos")]
+            std::arch::asm!("mrs {}, tpidrro_el0", out(reg) t, options(nostack, nomem, preserves_flags));
+        }
+        t
+    }
+    #[cfg(not(any(
+        all(
+            target_arch = "x86_64",
+            any(target_os = "linux", target_os = "freebsd")
+        ),
+        all(
+            target_arch = "aarch64",
+            any(target_os = "linux", target_os = "freebsd", target_os = "macos")
+        )
+    )))]
+    {
+        thread_local! {
+            static TOKEN: u8 = const { 0 };
+        }
+        TOKEN.with(|t| t as *const u8 as usize)
+    }
 }
 
 impl Default for RecLock {

@@ -48,11 +48,11 @@ pub struct Extents {
 /// The bytes of one evbuffer.
 pub struct Buffer {
     chains: VecDeque<Chain>,
-    len: usize,
+    pub(crate) len: usize,
     /// Shared chains let go during an operation. Their drop may run a
     /// program's cleanup callback, which may call back into this buffer, so
     /// [`SyncBuffer`] drops them after its borrow of the buffer ends.
-    released: Vec<Arc<dyn Bytes>>,
+    pub(crate) released: Vec<Arc<dyn Bytes>>,
     /// What the last `read` offered beyond the free space (adapts).
     read_size: usize,
     /// The last fd written to and whether it is a socket.
@@ -156,7 +156,25 @@ impl Buffer {
     }
 
     /// Appends a copy of `data` (`evbuffer_add`).
-    pub fn add(&mut self, mut data: &[u8]) {
+    #[inline]
+    pub fn add(&mut self, data: &[u8]) {
+        if let Some(Chain {
+            store: chain::Store::Own(b),
+            end,
+            ..
+        }) = self.chains.back_mut()
+        {
+            if let Some(room) = b.get_mut(*end..*end + data.len()) {
+                room.copy_from_slice(data);
+                *end += data.len();
+                self.len += data.len();
+                return;
+            }
+        }
+        self.add_slow(data);
+    }
+
+    fn add_slow(&mut self, mut data: &[u8]) {
         if data.is_empty() {
             return;
         }
@@ -208,7 +226,19 @@ impl Buffer {
 
     /// Drops up to `n` bytes from the front; returns how many
     /// (`evbuffer_drain`: more than there is drains all).
+    #[inline]
     pub fn drain(&mut self, n: usize) -> usize {
+        if let Some(front) = self.chains.front_mut() {
+            if front.len() > n {
+                front.off += n;
+                self.len -= n;
+                return n;
+            }
+        }
+        self.drain_slow(n)
+    }
+
+    fn drain_slow(&mut self, n: usize) -> usize {
         let n = n.min(self.len);
         self.len -= n;
         let mut left = n;
@@ -247,6 +277,12 @@ impl Buffer {
     /// (`evbuffer_copyout_from`).
     pub fn copy_out(&self, pos: usize, out: &mut [u8]) -> usize {
         let want = out.len().min(self.len.saturating_sub(pos));
+        if let Some(first) = self.chains.front() {
+            if let Some(part) = first.data().get(pos..pos + want) {
+                out[..want].copy_from_slice(part);
+                return want;
+            }
+        }
         let mut done = 0;
         for part in self.chunks_from(pos) {
             if done == want {
@@ -263,16 +299,24 @@ impl Buffer {
     /// (`evbuffer_pullup`); `None` if the buffer holds fewer or `n` is 0.
     /// Copies out of shared chains as it must: it never fails because
     /// chains are referenced.
+    #[inline]
     pub fn pullup(&mut self, n: usize) -> Option<&[u8]> {
         if n == 0 || n > self.len {
             return None;
         }
+        // Already contiguous (tmux asks on every read): no more work.
+        if self.chains.front().is_none_or(|c| c.end - c.off < n) {
+            self.make_contiguous(n);
+        }
+        self.chains.front()?.data().get(..n)
+    }
+
+    #[cold]
+    fn make_contiguous(&mut self, n: usize) {
         self.tidy_front();
         if self.chains[0].len() < n {
             self.gather_front(n);
         }
-        let c = &self.chains[0];
-        Some(&c.data()[..n])
     }
 
     /// Moves bytes into the first chain until it holds `n`.

@@ -1,15 +1,19 @@
 //! Finding bytes across chains (`evbuffer_search*`, `evbuffer_ptr_set`).
 
-use memchr::{memchr, memchr2, memchr_iter, memmem};
+use memchr::{memchr, memchr2};
 
 use super::Buffer;
 
 impl Buffer {
     /// The chain holding byte `pos` and the offset in it; `None` at or
     /// past the end.
+    #[inline]
     pub fn locate(&self, pos: usize) -> Option<(usize, usize)> {
         if pos >= self.len {
             return None;
+        }
+        if pos < self.chains[0].len() {
+            return Some((0, pos));
         }
         let mut left = pos;
         for (i, c) in self.chains.iter().enumerate() {
@@ -56,23 +60,16 @@ impl Buffer {
         let mut base = start - off;
         let found = 'scan: loop {
             let d = self.chains.get(i)?.data();
-            let hay = &d[off..];
-            if hay.len() >= m {
-                let q = if m == 1 {
-                    memchr(what[0], hay)
-                } else {
-                    memmem::find(hay, what)
-                };
-                if let Some(q) = q {
-                    break 'scan base + off + q;
+            // Candidates are where the first byte is (memchr, as libevent);
+            // the rest is compared in place or across the next chains.
+            let mut from = off;
+            while let Some(q) = memchr(what[0], &d[from..]) {
+                let p = from + q;
+                let whole = d.get(p..p + m).is_some_and(|w| w == what);
+                if whole || (p + m > d.len() && self.matches_at(i, p, what)) {
+                    break 'scan base + p;
                 }
-            }
-            // Occurrences that start here and run into the next chains.
-            let w0 = off.max(d.len().saturating_sub(m - 1));
-            for c in memchr_iter(what[0], &d[w0..]) {
-                if self.matches_at(i, w0 + c, what) {
-                    break 'scan base + w0 + c;
-                }
+                from = p + 1;
             }
             base += d.len();
             i += 1;
@@ -88,7 +85,7 @@ impl Buffer {
     pub(crate) fn find_either(&self, start: usize, a: u8, b: u8) -> Option<usize> {
         let (i0, mut off) = self.locate(start)?;
         let mut base = start - off;
-        for c in self.chains.iter().skip(i0) {
+        for c in self.chains.range(i0..) {
             let d = &c.data()[off..];
             let hit = if a == b {
                 memchr(a, d)

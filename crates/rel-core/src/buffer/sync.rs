@@ -158,9 +158,7 @@ impl SyncBuffer {
     /// length changed. `f` must not call back into this buffer.
     pub fn with<R>(&self, f: impl FnOnce(&mut Buffer) -> R) -> R {
         let _h = self.hold();
-        let r = self.step(f);
-        self.settle();
-        r
+        self.apply(f)
     }
 
     /// Like [`SyncBuffer::with`] without callbacks, for reads.
@@ -169,18 +167,24 @@ impl SyncBuffer {
         f(&self.st().buf)
     }
 
-    /// One change: `f` under a borrow, the length difference counted for
-    /// the callbacks.
+    /// One change with the lock held: `f` under a borrow, then
+    /// [`SyncBuffer::settle`].
+    #[inline]
+    fn apply<R>(&self, f: impl FnOnce(&mut Buffer) -> R) -> R {
+        let r = self.step(f);
+        self.settle();
+        r
+    }
+
+    /// `f` under a borrow; the length difference is counted for the
+    /// callbacks (when there are none, libevent keeps no count either).
     #[inline]
     fn step<R>(&self, f: impl FnOnce(&mut Buffer) -> R) -> R {
         let st = self.st();
         let before = st.buf.len;
         let r = f(&mut st.buf);
-        let after = st.buf.len;
-        if after > before {
-            st.n_added += after - before;
-        } else {
-            st.n_deleted += before - after;
+        if !st.cbs.is_empty() {
+            count(st, before);
         }
         r
     }
@@ -189,11 +193,22 @@ impl SyncBuffer {
     /// both outside any borrow of the state.
     #[inline]
     fn settle(&self) {
-        let released = self.st().buf.take_released();
-        drop(released);
-        self.invoke();
+        if !self.st().buf.released.is_empty() {
+            self.drop_released();
+        }
+        let st = self.st();
+        if st.n_added != 0 || st.n_deleted != 0 {
+            self.invoke();
+        }
     }
 
+    #[cold]
+    fn drop_released(&self) {
+        let released = self.st().buf.take_released();
+        drop(released);
+    }
+
+    #[cold]
     fn invoke(&self) {
         let next = {
             let st = self.st();
@@ -254,15 +269,14 @@ impl SyncBuffer {
     }
 
     /// A change that needs the front (`front`) or back unfrozen.
+    #[inline]
     fn change<R>(&self, front: bool, f: impl FnOnce(&mut Buffer) -> R) -> Result<R, Refused> {
         let _h = self.hold();
         let st = self.st();
         if (front && st.frozen_front) || (!front && st.frozen_back) {
             return Err(Refused::Frozen);
         }
-        let r = self.step(f);
-        self.settle();
-        Ok(r)
+        Ok(self.apply(f))
     }
 
     pub fn len(&self) -> usize {
@@ -278,6 +292,7 @@ impl SyncBuffer {
         self.peek(Buffer::contiguous)
     }
 
+    #[inline]
     pub fn add(&self, data: &[u8]) -> Result<(), Refused> {
         self.change(false, |b| b.add(data))
     }
@@ -290,14 +305,18 @@ impl SyncBuffer {
     }
 
     /// `evbuffer_drain`: an empty buffer drains even when frozen.
+    #[inline]
     pub fn drain(&self, n: usize) -> Result<(), Refused> {
         let _h = self.hold();
-        if self.st().buf.len == 0 {
+        let st = self.st();
+        if st.buf.len == 0 {
             return Ok(());
         }
-        self.change(true, |b| {
-            b.drain(n);
-        })
+        if st.frozen_front {
+            return Err(Refused::Frozen);
+        }
+        self.apply(|b| b.drain(n));
+        Ok(())
     }
 
     /// `evbuffer_copyout_from`: a front-frozen buffer refuses, as in
@@ -319,22 +338,22 @@ impl SyncBuffer {
         let _h = self.hold();
         let n = self.copy_out(0, out)?;
         if n > 0 {
-            self.drain(n)?;
+            self.apply(|b| b.drain(n));
         }
         Ok(n)
     }
 
     /// `evbuffer_pullup`: the first `n` bytes made contiguous (`None`:
     /// all); their address, valid until the buffer next changes.
+    #[inline]
     pub fn pullup(&self, n: Option<usize>) -> Option<(*const u8, usize)> {
         let _h = self.hold();
-        let r = {
-            let b = &mut self.st().buf;
-            let n = n.unwrap_or(b.len);
-            b.pullup(n).map(|s| (s.as_ptr(), s.len()))
-        };
-        let released = self.st().buf.take_released();
-        drop(released);
+        let b = &mut self.st().buf;
+        let n = n.unwrap_or(b.len);
+        let r = b.pullup(n).map(|s| (s.as_ptr(), s.len()));
+        if !b.released.is_empty() {
+            self.drop_released();
+        }
         r
     }
 
@@ -459,11 +478,8 @@ impl SyncBuffer {
         let (a0, b0) = (a.buf.len, b.buf.len);
         let r = f(&mut a.buf, &mut b.buf);
         for (st, before) in [(a, a0), (b, b0)] {
-            let after = st.buf.len;
-            if after > before {
-                st.n_added += after - before;
-            } else {
-                st.n_deleted += before - after;
+            if !st.cbs.is_empty() {
+                count(st, before);
             }
         }
         r
@@ -496,8 +512,15 @@ impl SyncBuffer {
             st.buf.search_eol(0, eol)?
         };
         let line = alloc(n)?;
-        let got = self.remove(&mut line[..n]).ok()?;
-        let _ = self.drain(eol_len);
+        let got = self.st().buf.copy_out(0, &mut line[..n]);
+        if got > 0 {
+            self.apply(|b| b.drain(got));
+        }
+        // A callback may have frozen the front meanwhile: libevent's drain
+        // then refuses, and so does this.
+        if eol_len > 0 && !self.st().frozen_front {
+            self.apply(|b| b.drain(eol_len));
+        }
         Some((line, got))
     }
 
@@ -640,6 +663,17 @@ impl SyncBuffer {
         st.flags = 0;
         st.defer = None;
         st.locking_enabled = false;
+    }
+}
+
+/// Counts a change from length `before` for the next callback run.
+#[inline]
+fn count(st: &mut State, before: usize) {
+    let after = st.buf.len;
+    if after > before {
+        st.n_added += after - before;
+    } else {
+        st.n_deleted += before - after;
     }
 }
 
