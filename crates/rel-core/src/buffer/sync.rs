@@ -87,6 +87,7 @@ unsafe impl Send for SyncBuffer {}
 struct Held<'a>(&'a RecLock);
 
 impl Drop for Held<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.0.unlock();
     }
