@@ -231,6 +231,12 @@ main(void)
 {
 	t_begin("t_buffer_basics");
 	evthread_use_pthreads();
+	EXPECT_INT("sizeof(struct evbuffer_ptr)", sizeof(struct evbuffer_ptr), 24);
+	EXPECT_INT("sizeof(struct evbuffer_cb_info)", sizeof(struct evbuffer_cb_info), 24);
+	EXPECT_INT("sizeof(struct evbuffer_iovec)", sizeof(struct evbuffer_iovec), 16);
+	EXPECT_INT("EVBUFFER_EOL_NUL", EVBUFFER_EOL_NUL, 4);
+	EXPECT_INT("EVBUFFER_PTR_ADD", EVBUFFER_PTR_ADD, 1);
+	EXPECT_INT("EVBUF_FS_DISABLE_LOCKING", EVBUF_FS_DISABLE_LOCKING, 8);
 	basics();
 	big();
 	moves();

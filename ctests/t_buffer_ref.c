@@ -84,7 +84,11 @@ buffer_references(void)
 	evbuffer_remove(d1, out, 14);
 	CHECK("d1 bytes after src drained", memcmp(out, "shared content", 14) == 0);
 	EXPECT_INT("cleanup when the last reference goes", cleanups, 4);
+	evbuffer_add(src, "kept alive", 10);
+	evbuffer_add_buffer_reference(d2, src);
 	evbuffer_free(src);
+	EXPECT_INT("source freed, reference readable", evbuffer_remove(d2, out, 10), 10);
+	CHECK("bytes of the freed source", memcmp(out, "kept alive", 10) == 0);
 	evbuffer_free(d1);
 	evbuffer_free(d2);
 }

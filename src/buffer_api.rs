@@ -708,32 +708,21 @@ pub unsafe extern "C" fn evbuffer_add_vprintf(
     entry("evbuffer_add_vprintf", || {
         let b: &evbuffer = arg!(buf)?;
         let fmt: &CStr = arg!(fmt)?;
-        b.core.lock();
-        let r = vprintf_locked(b, fmt, ap);
-        b.core.unlock();
-        r
-    })
-}
-
-/// Formats straight into the buffer's free space: once if it fits, else
-/// again into space of the size the first pass measured.
-fn vprintf_locked(b: &evbuffer, fmt: &CStr, ap: va_list) -> Result<c_int, Refusal> {
-    let mut want = 64;
-    loop {
-        let ext = b.core.reserve(want, 1)?;
-        let (addr, space) = ext.ext[0];
-        // SAFETY: `space` writable bytes at `addr` (the reservation), and
-        // `ap` is the caller's argument list for `fmt`.
-        let n = unsafe { rel_c_vsnprintf_copy(addr as *mut c_char, space, fmt.as_ptr(), ap) };
+        // Formatted straight into the free space: once if it fits, else
+        // again into the size the first pass measured.
+        let n = b.core.add_written(|space| {
+            // SAFETY: `space` is writable for its length, and `ap` is the
+            // caller's argument list for `fmt` (copied for each pass).
+            let n = unsafe {
+                rel_c_vsnprintf_copy(space.as_mut_ptr().cast(), space.len(), fmt.as_ptr(), ap)
+            };
+            n as isize
+        })?;
         if n < 0 {
             return Err(Refusal::Misuse("format error"));
         }
-        if (n as usize) < space {
-            b.core.commit(&[(addr, n as usize)])?;
-            return Ok(n);
-        }
-        want = n as usize + 1;
-    }
+        Ok(n as c_int)
+    })
 }
 
 #[no_mangle]

@@ -1,8 +1,11 @@
 //! The recursive lock each buffer carries (`evbuffer_lock`).
 //!
-//! Uncontended, a lock and an unlock are one compare-and-swap and one
-//! swap; the owning thread re-enters with plain loads and stores. A
-//! contended lock sleeps on a futex (Linux) or yields (elsewhere).
+//! Uncontended, a lock is one compare-and-swap and an unlock one plain
+//! store; the owning thread re-enters with plain loads and stores. A
+//! contended lock sleeps on a futex (Linux) or yields (elsewhere). The
+//! unlock only wakes a sleeper it sees: one that went to sleep in the
+//! instant between its check and its store wakes by its own timeout
+//! (a millisecond), which keeps the uncontended unlock free of atomics.
 
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
@@ -136,8 +139,11 @@ impl RecLock {
         self.depth.store(d, Ordering::Relaxed);
         if d == 0 {
             self.owner.store(0, Ordering::Relaxed);
-            if self.state.swap(FREE, Ordering::Release) == WAITED {
+            if self.state.load(Ordering::Relaxed) == WAITED {
+                self.state.swap(FREE, Ordering::Release);
                 wake_one(&self.state);
+            } else {
+                self.state.store(FREE, Ordering::Release);
             }
         }
         true
@@ -151,15 +157,21 @@ impl RecLock {
 
 #[cfg(target_os = "linux")]
 fn wait(word: &AtomicU32, expected: u32) {
+    // Bounded: an unlock that raced with going to sleep does not wake us.
+    let timeout = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 1_000_000,
+    };
     // SAFETY: FUTEX_WAIT reads the aligned u32 behind `word`, which lives
-    // for the call; a spurious return is handled by the caller's loop.
+    // for the call; a spurious or timed-out return is handled by the
+    // caller's loop.
     unsafe {
         libc::syscall(
             libc::SYS_futex,
             word.as_ptr(),
             libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
             expected,
-            std::ptr::null::<libc::timespec>(),
+            &timeout as *const libc::timespec,
         );
     }
 }

@@ -485,6 +485,23 @@ impl Buffer {
         self.chains.push_back(Chain::own(capacity_for(n, self.len)));
     }
 
+    /// The last chain's free space, made at least `min` bytes long: for
+    /// writing in place, then [`Buffer::commit_tail`].
+    pub fn tail_space(&mut self, min: usize) -> &mut [u8] {
+        self.expand(min);
+        let last = self.chains.back_mut().expect("expanded");
+        let end = last.end;
+        &mut last.raw_mut()[end..]
+    }
+
+    /// Makes `n` bytes written into [`Buffer::tail_space`] part of the data.
+    pub fn commit_tail(&mut self, n: usize) {
+        let last = self.chains.back_mut().expect("tail space was made");
+        assert!(n <= last.spare(), "commit beyond the tail space");
+        last.end += n;
+        self.len += n;
+    }
+
     /// Free space for at least `size` bytes at the end, in at most `max`
     /// extents (`evbuffer_reserve_space`); each extent is a chain's whole
     /// free space.

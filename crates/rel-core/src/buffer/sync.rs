@@ -87,6 +87,7 @@ unsafe impl Send for SyncBuffer {}
 struct Held<'a>(&'a RecLock);
 
 impl Drop for Held<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.0.unlock();
     }
@@ -370,6 +371,30 @@ impl SyncBuffer {
     pub fn commit(&self, ext: &[(usize, usize)]) -> Result<usize, Refused> {
         self.change(false, |b| b.commit(ext))?
             .ok_or(Refused::Invalid)
+    }
+
+    /// Appends what `write` puts into the free space it is given
+    /// (`evbuffer_add_vprintf`): `write` returns the length it needs; if
+    /// that did not fit, it is called again with at least that much room.
+    /// A negative answer adds nothing and is handed back.
+    pub fn add_written(&self, mut write: impl FnMut(&mut [u8]) -> isize) -> Result<isize, Refused> {
+        let _h = self.hold();
+        if self.st().frozen_back {
+            return Err(Refused::Frozen);
+        }
+        let mut room = 64;
+        loop {
+            let n = write(self.st().buf.tail_space(room));
+            if n < 0 {
+                return Ok(n);
+            }
+            let space = self.st().buf.tail_space(0).len();
+            if (n as usize) < space {
+                self.apply(|b| b.commit_tail(n as usize));
+                return Ok(n);
+            }
+            room = n as usize + 1;
+        }
     }
 
     /// `evbuffer_add_reference`, file segments: shared bytes appended.
