@@ -6,9 +6,9 @@ use std::os::raw::{c_int, c_void};
 use crate::boundary::Refusal;
 use crate::buffer_api::{
     evbuffer, evbuffer_add_buffer, evbuffer_add_cb, evbuffer_cb_clear_flags, evbuffer_cb_entry,
-    evbuffer_cb_info, evbuffer_cb_set_flags, evbuffer_free, evbuffer_freeze, evbuffer_get_length,
-    evbuffer_new, evbuffer_read, evbuffer_remove_buffer, evbuffer_remove_cb_entry,
-    evbuffer_unfreeze, evbuffer_write_atmost, EVBUFFER_CB_ENABLED,
+    evbuffer_cb_info, evbuffer_cb_set_flags, evbuffer_free, evbuffer_freeze, evbuffer_new,
+    evbuffer_read, evbuffer_remove_buffer, evbuffer_remove_cb_entry, evbuffer_unfreeze,
+    evbuffer_write_atmost, EVBUFFER_CB_ENABLED,
 };
 
 pub(crate) type BufferCb =
@@ -42,9 +42,11 @@ impl Buffer {
         unsafe { evbuffer_free(self.0) }
     }
 
+    /// Read straight from the buffer (no C entry point: this is on every
+    /// path of every bufferevent).
     pub(crate) fn len(self) -> usize {
         // SAFETY: the type's invariant.
-        unsafe { evbuffer_get_length(self.0) }
+        unsafe { &*self.0 }.core.len()
     }
 
     /// One read of at most `max` bytes from `fd`.

@@ -69,8 +69,9 @@ pub(crate) mod suspend {
     pub(crate) const FILT_READ: u8 = 0x10;
 }
 
-/// A socket bufferevent's default cap on one read or write, as libevent's.
-pub(crate) const DEFAULT_MAX_SINGLE: usize = 16384;
+/// A bufferevent's default cap on one read or write: 64 KiB, where
+/// libevent's 16 KiB costs four passes per 64 KiB message.
+pub(crate) const DEFAULT_MAX_SINGLE: usize = 65536;
 const MAGIC: u64 = 0x7265_6c5f_6265_7621;
 
 /// What kind of bufferevent this is, with what only that kind holds.
@@ -91,6 +92,8 @@ pub(crate) struct Bev {
     lock: RecLock,
     /// The program's reference plus one per librel frame using the object.
     refs: AtomicUsize,
+    /// Set by `bufferevent_free`: no more I/O on the program's behalf.
+    freed: AtomicBool,
     /// Set once the last reference is gone: finalizers are on their way.
     dying: AtomicBool,
     /// Finalizers still to run before the memory goes.
@@ -100,6 +103,9 @@ pub(crate) struct Bev {
     read_suspended: AtomicU8,
     write_suspended: AtomicU8,
     pub(crate) connecting: AtomicBool,
+    /// The loop thread is running the read callback of a socket
+    /// bufferevent: its writes go out when it returns.
+    pub(crate) in_read_callback: AtomicBool,
     pub(crate) connection_refused: AtomicBool,
     pub(crate) dns_error: AtomicI32,
     pub(crate) max_single_read: AtomicUsize,
@@ -204,6 +210,7 @@ impl BevRef {
             magic: AtomicU64::new(MAGIC),
             lock: RecLock::new(),
             refs: AtomicUsize::new(1),
+            freed: AtomicBool::new(false),
             dying: AtomicBool::new(false),
             finalizers_left: AtomicU8::new(0),
             options,
@@ -211,6 +218,7 @@ impl BevRef {
             read_suspended: AtomicU8::new(0),
             write_suspended: AtomicU8::new(0),
             connecting: AtomicBool::new(false),
+            in_read_callback: AtomicBool::new(false),
             connection_refused: AtomicBool::new(false),
             dns_error: AtomicI32::new(0),
             max_single_read: AtomicUsize::new(DEFAULT_MAX_SINGLE),
@@ -336,6 +344,10 @@ impl BevRef {
 
     pub(crate) fn is(self, options: c_int) -> bool {
         self.bev().options & options != 0
+    }
+
+    pub(crate) fn freed(self) -> bool {
+        self.bev().freed.load(Acquire)
     }
 
     pub(crate) fn dying(self) -> bool {
@@ -822,6 +834,7 @@ impl BevRef {
     /// `bufferevent_free`: no more callbacks, nothing more enabled, and the
     /// program's reference dropped.
     pub(crate) fn free(self) {
+        self.bev().freed.store(true, Release);
         self.locked(|| {
             set!(self, readcb = None);
             set!(self, writecb = None);

@@ -4,6 +4,7 @@
 
 use std::ffi::CStr;
 use std::os::raw::{c_int, c_short, c_void};
+use std::sync::atomic::Ordering::{Acquire, SeqCst};
 
 use crate::boundary::Refusal;
 use crate::buffer_api::{evbuffer, evbuffer_cb_info};
@@ -140,7 +141,13 @@ unsafe extern "C" fn ready_to_read(fd: c_int, what: c_short, arg: *mut c_void) {
             input.freeze(false);
             if res > 0 {
                 super::ratelimit::spend(b, false, res as usize);
+                // What the read callback writes is sent right after it
+                // returns (see `write_through`), not after another trip
+                // through the kernel's readiness lists.
+                b.bev().in_read_callback.store(true, SeqCst);
                 b.trigger(EV_READ, 0);
+                b.bev().in_read_callback.store(false, SeqCst);
+                write_through(b, fd);
                 if b.wm_read().high != 0 && read_budget(b).is_none() {
                     b.suspend_read(suspend::WM);
                 }
@@ -266,6 +273,43 @@ unsafe extern "C" fn ready_to_write(fd: c_int, what: c_short, arg: *mut c_void) 
     });
 }
 
+/// After the read callback: a socket that just had data to read almost
+/// always has room to write, so what the callback queued is written now.
+/// libevent would add the write event, go back to the kernel and write on
+/// the next pass: two `epoll_ctl` calls and a wait more per exchange. Only
+/// what could not be written waits for the write event, as usual.
+fn write_through(b: BevRef, fd: c_int) {
+    let output = b.output();
+    if output.len() == 0
+        || b.freed()
+        || b.enabled() & EV_WRITE == 0
+        || b.write_suspended()
+        || b.bev().connecting.load(Acquire)
+    {
+        return;
+    }
+    output.unfreeze(true);
+    let res = output.write(fd, b.max_to_write());
+    let err = errno();
+    output.freeze(true);
+    if res > 0 {
+        super::ratelimit::spend(b, true, res as usize);
+    } else if !(res < 0 && retriable(err)) {
+        // Failed: the write event reports it the way libevent would.
+        super::set_errno(err);
+    }
+    if output.len() > 0 {
+        if !pending_io_or_timer(b.ev_write()) {
+            BevRef::add_event(b.ev_write(), b.timeout_write());
+        }
+    } else {
+        if pending_io_or_timer(b.ev_write()) {
+            BevRef::del_event(b.ev_write());
+        }
+        b.trigger(EV_WRITE, 0);
+    }
+}
+
 /// Stops watching for writability once the output is empty. Another
 /// thread may add data meanwhile, and its buffer callback saw the write
 /// event still pending; so look again after deleting it.
@@ -290,6 +334,10 @@ unsafe extern "C" fn outbuf_cb(
         return;
     }
     with_live(arg, |b| {
+        // During the read callback the write goes out when it returns.
+        if b.bev().in_read_callback.load(SeqCst) {
+            return;
+        }
         if b.enabled() & EV_WRITE != 0 && !b.write_suspended() && !pending_io_or_timer(b.ev_write())
         {
             BevRef::add_event(b.ev_write(), b.timeout_write());

@@ -1,5 +1,6 @@
 //! A chain: one extent of a buffer's bytes, owned or shared.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 /// Bytes a buffer reads without owning them: memory the program lends
@@ -23,10 +24,13 @@ pub enum Kind {
     Multicast,
 }
 
-/// Owned storage is always initialised (zeroed on allocation), so every
-/// part of it can be handed out as a slice.
+/// Owned storage is not zeroed (a read into a fresh 64 KiB chain would pay
+/// for a memset first): its free space is uninitialised memory, and only
+/// `off..end` is ever read as bytes. Every move of `end` or `off` covers
+/// bytes written just before (by a copy, a read(2), or a program that
+/// commits the reserved space it filled, as libevent requires).
 pub(crate) enum Store {
-    Own(Box<[u8]>),
+    Own(Box<[MaybeUninit<u8>]>),
     Shared(Arc<dyn Bytes>, Kind),
 }
 
@@ -52,7 +56,7 @@ pub(crate) fn capacity_for(need: usize, held: usize) -> usize {
 impl Chain {
     pub fn own(capacity: usize) -> Chain {
         Chain {
-            store: Store::Own(vec![0u8; capacity].into_boxed_slice()),
+            store: Store::Own(Box::new_uninit_slice(capacity)),
             off: 0,
             end: 0,
         }
@@ -74,7 +78,11 @@ impl Chain {
     #[inline]
     pub fn data(&self) -> &[u8] {
         match &self.store {
-            Store::Own(b) => &b[self.off..self.end],
+            Store::Own(b) => {
+                let data = &b[self.off..self.end];
+                // SAFETY: `off..end` is initialised (the store's invariant).
+                unsafe { std::slice::from_raw_parts(data.as_ptr().cast(), data.len()) }
+            }
             Store::Shared(s, _) => &s.bytes()[self.off..self.end],
         }
     }
@@ -108,7 +116,7 @@ impl Chain {
 
     /// The whole owned storage (empty for shared chains).
     #[inline]
-    pub fn raw_mut(&mut self) -> &mut [u8] {
+    pub fn raw_mut(&mut self) -> &mut [MaybeUninit<u8>] {
         match &mut self.store {
             Store::Own(b) => b,
             Store::Shared(..) => &mut [],
@@ -121,7 +129,7 @@ impl Chain {
     pub fn append(&mut self, src: &[u8]) -> usize {
         let n = src.len().min(self.spare());
         let end = self.end;
-        self.raw_mut()[end..end + n].copy_from_slice(&src[..n]);
+        write(&mut self.raw_mut()[end..end + n], &src[..n]);
         self.end += n;
         n
     }
@@ -140,7 +148,10 @@ impl Chain {
     /// reference; the bytes stay where they are.
     pub fn share(&mut self) -> Arc<dyn Bytes> {
         if let Store::Own(b) = &mut self.store {
-            let bytes: Arc<dyn Bytes> = Arc::new(Frozen(std::mem::take(b)));
+            let bytes: Arc<dyn Bytes> = Arc::new(Frozen {
+                store: std::mem::take(b),
+                init: self.end,
+            });
             self.store = Store::Shared(bytes, Kind::Memory);
         }
         match &self.store {
@@ -150,11 +161,29 @@ impl Chain {
     }
 }
 
-/// An owned chain's storage after another buffer referenced it.
-struct Frozen(Box<[u8]>);
+/// An owned chain's storage after another buffer referenced it: its
+/// first `init` bytes (the data's end when it froze) are initialised.
+struct Frozen {
+    store: Box<[MaybeUninit<u8>]>,
+    init: usize,
+}
 
 impl Bytes for Frozen {
     fn bytes(&self) -> &[u8] {
-        &self.0
+        let init = &self.store[..self.init];
+        // SAFETY: the chain's data ended at `init` when it froze, and
+        // everything before its end was written (the store's invariant).
+        unsafe { std::slice::from_raw_parts(init.as_ptr().cast(), init.len()) }
     }
+}
+
+/// Copies `src` into the start of `dst` (which is at least as long).
+#[inline]
+pub(crate) fn write(dst: &mut [MaybeUninit<u8>], src: &[u8]) {
+    let dst = &mut dst[..src.len()];
+    // SAFETY: `dst` has exactly `src.len()` writable elements of the same
+    // size, and a `&mut` and a `&` cannot overlap.
+    unsafe {
+        std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast::<u8>(), src.len())
+    };
 }

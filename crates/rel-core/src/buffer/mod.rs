@@ -165,7 +165,7 @@ impl Buffer {
         }) = self.chains.back_mut()
         {
             if let Some(room) = b.get_mut(*end..*end + data.len()) {
-                room.copy_from_slice(data);
+                chain::write(room, data);
                 *end += data.len();
                 self.len += data.len();
                 return;
@@ -209,7 +209,7 @@ impl Buffer {
             let room = first.off.min(rest.len());
             let (head, tail) = rest.split_at(rest.len() - room);
             let off = first.off;
-            first.raw_mut()[off - room..off].copy_from_slice(tail);
+            chain::write(&mut first.raw_mut()[off - room..off], tail);
             first.off -= room;
             rest = head;
         }
@@ -218,7 +218,7 @@ impl Buffer {
         }
         let cap = capacity_for(rest.len(), 0);
         let mut c = Chain::own(cap);
-        c.raw_mut()[cap - rest.len()..].copy_from_slice(rest);
+        chain::write(&mut c.raw_mut()[cap - rest.len()..], rest);
         c.off = cap - rest.len();
         c.end = cap;
         self.chains.push_front(c);
@@ -487,7 +487,7 @@ impl Buffer {
 
     /// The last chain's free space, made at least `min` bytes long: for
     /// writing in place, then [`Buffer::commit_tail`].
-    pub fn tail_space(&mut self, min: usize) -> &mut [u8] {
+    pub fn tail_space(&mut self, min: usize) -> &mut [std::mem::MaybeUninit<u8>] {
         self.expand(min);
         let last = self.chains.back_mut().expect("expanded");
         let end = last.end;

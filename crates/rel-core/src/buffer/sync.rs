@@ -377,7 +377,10 @@ impl SyncBuffer {
     /// (`evbuffer_add_vprintf`): `write` returns the length it needs; if
     /// that did not fit, it is called again with at least that much room.
     /// A negative answer adds nothing and is handed back.
-    pub fn add_written(&self, mut write: impl FnMut(&mut [u8]) -> isize) -> Result<isize, Refused> {
+    pub fn add_written(
+        &self,
+        mut write: impl FnMut(&mut [std::mem::MaybeUninit<u8>]) -> isize,
+    ) -> Result<isize, Refused> {
         let _h = self.hold();
         if self.st().frozen_back {
             return Err(Refused::Frozen);
