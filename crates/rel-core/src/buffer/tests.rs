@@ -280,10 +280,8 @@ fn fd_read_takes_more_than_4k_and_write_drains() {
 fn writes_to_a_closed_socket_fail_without_sigpipe() {
     let mut sv = [0; 2];
     // SAFETY: socketpair writes two fds into the array.
-    assert_eq!(
-        unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, sv.as_mut_ptr()) },
-        0
-    );
+    let r = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, sv.as_mut_ptr()) };
+    assert_eq!(r, 0);
     // SAFETY: closing our own fd.
     unsafe { libc::close(sv[1]) };
     let mut b = filled(&[b"hello"]);
