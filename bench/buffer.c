@@ -4,7 +4,7 @@
  *   cc -O2 -o /tmp/bb_ref bench/buffer.c $(pkg-config --cflags --libs libevent)
  *   cc -O2 -o /tmp/bb_rel bench/buffer.c \
  *       $(PKG_CONFIG_PATH=PREFIX/lib/pkgconfig pkg-config --cflags --libs libevent) -Wl,-rpath,PREFIX/lib
- *   /tmp/bb_ref; /tmp/bb_rel          (argument 1..8 runs one workload; a
+ *   /tmp/bb_ref; /tmp/bb_rel          (argument 1..9 runs one workload; a
  *                                      second argument scales N, for callgrind)
  */
 #define _GNU_SOURCE
@@ -105,6 +105,18 @@ int main(int argc, char **argv) {
 			evbuffer_drain(b, got);
 		}
 		report("socket 16K write+read", t0, 20000);
+	}
+	if (!which || which == 9) {
+		int sv[2]; char msg[512]; memset(msg, 'p', sizeof msg);
+		socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+		t0 = now();
+		for (i = 0; i < N / 20; i++) {
+			evbuffer_add(c, msg, sizeof msg);
+			evbuffer_write(c, sv[0]);
+			evbuffer_read(b, sv[1], -1);
+			evbuffer_drain(b, evbuffer_get_length(b) - (i & 7));
+		}
+		report("socket 512B ping", t0, N / 20);
 	}
 	evbuffer_free(b); evbuffer_free(c);
 	return 0;

@@ -82,6 +82,48 @@ changes(void)
 	evbuffer_free(o);
 }
 
+static void
+more_changes(void)
+{
+	struct evbuffer *b = evbuffer_new();
+	struct evbuffer_iovec v[3];
+	int p[2];
+	char *line;
+	if (pipe(p) != 0)
+		DIE("pipe");
+	evbuffer_add_cb(b, info_cb, "more");
+	SAY("-- add_iovec (one run per extent)");
+	v[0].iov_base = "ab";
+	v[0].iov_len = 2;
+	v[1].iov_base = "";
+	v[1].iov_len = 0;
+	v[2].iov_base = "cd\n";
+	v[2].iov_len = 3;
+	evbuffer_add_iovec(b, v, 3);
+	SAY("-- expand (no change)");
+	evbuffer_expand(b, 5000);
+	SAY("-- add_reference");
+	evbuffer_add_reference(b, "ref\n", 4, NULL, NULL);
+	SAY("-- readln (line, then end of line)");
+	line = evbuffer_readln(b, NULL, EVBUFFER_EOL_LF);
+	free(line);
+	SAY("-- write");
+	evbuffer_write_atmost(b, p[1], 2);
+	SAY("-- read");
+	evbuffer_read(b, p[0], -1);
+	SAY("-- frozen add (refused, no callback)");
+	evbuffer_freeze(b, 0);
+	evbuffer_add(b, "x", 1);
+	evbuffer_unfreeze(b, 0);
+	SAY("-- search, peek, copyout (no change)");
+	evbuffer_search(b, "d", 1, NULL);
+	evbuffer_peek(b, -1, NULL, v, 3);
+	SAY("-- free");
+	evbuffer_free(b);
+	close(p[0]);
+	close(p[1]);
+}
+
 static struct evbuffer_cb_entry *self_entry;
 static int self_calls;
 
@@ -168,6 +210,7 @@ main(void)
 {
 	t_begin("t_buffer_cb");
 	changes();
+	more_changes();
 	reentry();
 	compat();
 	deferred();

@@ -1,10 +1,17 @@
 //! `event2/buffer.h`: evbuffer, the buffered bytes under bufferevents.
 //!
 //! Each entry point converts its pointers, calls the buffer's core
-//! ([`rel_core::buffer::SyncBuffer`]) and maps the result. Other C-layer
-//! modules reach a buffer's core through [`evbuffer::live`] (or `arg!`)
-//! and `.core`, and make buffers with [`evbuffer::new`] / free them with
-//! [`evbuffer::free`].
+//! ([`rel_core::buffer::SyncBuffer`]) and maps the result.
+//!
+//! For the other C-layer modules (bufferevents):
+//! - [`evbuffer::new`] makes a buffer (`*mut evbuffer`), `evbuffer::free`
+//!   frees one (as `evbuffer_free`);
+//! - `arg!(p)` into `&evbuffer` (or `evbuffer::live(p)`) checks a pointer
+//!   C passed; `.core` is the `SyncBuffer`: `read_from`, `write_to`, `add`,
+//!   `move_to`, `add_buffer`, `len`, `set_frozen`, `add_cb` with a Rust
+//!   closure, `defer_callbacks` with a scheduler, `lock`/`unlock`;
+//! - [`evbuffer_ptr`], [`evbuffer_cb_info`] and the callback typedefs are
+//!   the `#[repr(C)]` types of the header.
 
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_uchar, c_uint, c_void};

@@ -2,8 +2,9 @@
 //! `evbuffer_write_atmost`).
 //!
 //! Unlike libevent 2.1 there is no `ioctl(FIONREAD)` per read and no 4 KiB
-//! cap: a read offers the last chain's free space plus at most one new
-//! chain, up to 64 KiB, and the offer grows while reads fill it. Writes
+//! cap: a read offers the last chain's free space, plus one new chain when
+//! that space is small next to what recent reads brought, up to 64 KiB;
+//! the offer grows while reads fill it. Writes
 //! to sockets use `sendmsg(MSG_NOSIGNAL)`, so a closed peer never raises
 //! SIGPIPE; other fds get `writev`.
 
@@ -49,7 +50,13 @@ impl Buffer {
             };
             n_iov = 1;
         }
-        let more = max - tail;
+        // A new chain only when the free space is small next to what reads
+        // have been bringing: no allocation for a read the tail can take.
+        let more = if tail > 0 && tail >= self.read_size.min(max) / 2 {
+            0
+        } else {
+            max - tail
+        };
         if more > 0 {
             let offer = more.min(self.read_size.max(READ_MIN));
             let mut c = Chain::own(offer.next_multiple_of(64));

@@ -9,7 +9,7 @@
 use std::cell::UnsafeCell;
 use std::io;
 use std::os::unix::io::RawFd;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{Buffer, Bytes, Eol, Extents, Kind, RecLock};
@@ -74,6 +74,8 @@ struct State {
 pub struct SyncBuffer {
     lock: RecLock,
     state: UnsafeCell<State>,
+    /// The length as of the last change, readable without the lock.
+    len: AtomicUsize,
 }
 
 // SAFETY: `state` is only reached through `SyncBuffer::st`, with the lock
@@ -109,6 +111,7 @@ impl SyncBuffer {
     pub fn new() -> SyncBuffer {
         SyncBuffer {
             lock: RecLock::new(),
+            len: AtomicUsize::new(0),
             state: UnsafeCell::new(State {
                 buf: Buffer::new(),
                 cbs: Arc::new(Vec::new()),
@@ -194,6 +197,7 @@ impl SyncBuffer {
     /// both outside any borrow of the state.
     #[inline]
     fn settle(&self) {
+        self.len.store(self.st().buf.len, Ordering::Release);
         if !self.st().buf.released.is_empty() {
             self.drop_released();
         }
@@ -280,9 +284,11 @@ impl SyncBuffer {
         Ok(self.apply(f))
     }
 
+    /// The length, without taking the lock: what the last change left
+    /// (the calling thread always sees its own changes).
+    #[inline]
     pub fn len(&self) -> usize {
-        let _h = self.hold();
-        self.st().buf.len
+        self.len.load(Ordering::Acquire)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -682,6 +688,7 @@ impl SyncBuffer {
         let _h = self.hold();
         self.clear_cbs();
         let old = std::mem::take(&mut self.st().buf);
+        self.len.store(0, Ordering::Release);
         drop(old);
         let st = self.st();
         st.n_added = 0;

@@ -275,3 +275,92 @@ fn fd_read_takes_more_than_4k_and_write_drains() {
         libc::close(fds[1]);
     }
 }
+
+#[test]
+fn writes_to_a_closed_socket_fail_without_sigpipe() {
+    let mut sv = [0; 2];
+    // SAFETY: socketpair writes two fds into the array.
+    let r = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, sv.as_mut_ptr()) };
+    assert_eq!(r, 0);
+    // SAFETY: closing our own fd.
+    unsafe { libc::close(sv[1]) };
+    let mut b = filled(&[b"hello"]);
+    // The default SIGPIPE action would end this test process.
+    let e = b.write_to(sv[0], 5).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EPIPE));
+    assert_eq!(b.len(), 5, "nothing drained");
+    // SAFETY: closing our own fd.
+    unsafe { libc::close(sv[0]) };
+}
+
+#[test]
+fn file_segments_map_or_read_their_range() {
+    let path = std::env::temp_dir().join(format!("rel-core-seg-{}", std::process::id()));
+    std::fs::write(&path, b"0123456789abcdef").unwrap();
+    let f = std::fs::File::open(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    use std::os::unix::io::AsRawFd;
+    for flags in [0, FS_DISABLE_MMAP, FS_DISABLE_SENDFILE] {
+        let seg = FileSegment::new(f.as_raw_fd(), 4, 8, flags).unwrap();
+        seg.materialize().unwrap();
+        assert_eq!(seg.bytes(), b"456789ab", "flags {flags}");
+    }
+    let whole = FileSegment::new(f.as_raw_fd(), 10, -1, 0).unwrap();
+    assert_eq!(whole.len(), 6, "-1 runs to the end of the file");
+    let past = FileSegment::new(f.as_raw_fd(), 10, 100, FS_DISABLE_SENDFILE);
+    assert!(past.is_err(), "a range past the end of the file is refused");
+}
+
+#[test]
+fn readln_runs_callbacks_for_the_line_then_the_eol() {
+    let sb = SyncBuffer::new();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    sb.add(b"line\r\nrest").unwrap();
+    sb.add_cb(
+        (0, 0),
+        Box::new(move |i: &CbInfo| s2.lock().unwrap().push(i.n_deleted)),
+    );
+    let mut mem = [0u8; 16];
+    let (line, n) = sb.readln(Eol::Crlf, |n| Some(&mut mem[..n + 1])).unwrap();
+    assert_eq!(&line[..n], b"line");
+    assert_eq!(*seen.lock().unwrap(), vec![4, 2]);
+    assert!(sb.readln(Eol::Crlf, |_| unreachable!("no line")).is_none());
+}
+
+#[test]
+fn deferred_callbacks_sum_changes_until_run() {
+    let sb = Arc::new(SyncBuffer::new());
+    let scheduled = Arc::new(AtomicUsize::new(0));
+    let infos = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (s2, i2) = (scheduled.clone(), infos.clone());
+    sb.add_cb(
+        (0, 0),
+        Box::new(move |i: &CbInfo| i2.lock().unwrap().push(*i)),
+    );
+    sb.defer_callbacks(Arc::new(move || {
+        s2.fetch_add(1, Ordering::SeqCst);
+    }));
+    sb.add(b"12345").unwrap();
+    sb.drain(2).unwrap();
+    assert_eq!(scheduled.load(Ordering::SeqCst), 1, "scheduled once");
+    assert!(
+        infos.lock().unwrap().is_empty(),
+        "nothing runs before the loop"
+    );
+    sb.run_deferred();
+    assert_eq!(
+        *infos.lock().unwrap(),
+        vec![CbInfo {
+            orig_size: 0,
+            n_added: 5,
+            n_deleted: 2
+        }]
+    );
+    sb.add(b"6").unwrap();
+    assert_eq!(
+        scheduled.load(Ordering::SeqCst),
+        2,
+        "scheduled again after the run"
+    );
+}
