@@ -119,10 +119,8 @@ impl Buffer {
     /// written. Returns the count.
     pub fn write_to(&mut self, fd: RawFd, max: usize) -> io::Result<usize> {
         let max = max.min(self.len);
-        let mut iov = [libc::iovec {
-            iov_base: std::ptr::null_mut(),
-            iov_len: 0,
-        }; WRITE_IOVECS];
+        // Not zeroed: most writes fill one or two of the 128 entries.
+        let mut iov = [const { std::mem::MaybeUninit::<libc::iovec>::uninit() }; WRITE_IOVECS];
         let mut n_iov = 0;
         let mut total = 0;
         for part in self.chunks_from(0) {
@@ -130,17 +128,19 @@ impl Buffer {
                 break;
             }
             let k = part.len().min(max - total);
-            iov[n_iov] = libc::iovec {
+            iov[n_iov].write(libc::iovec {
                 iov_base: part.as_ptr().cast_mut().cast(),
                 iov_len: k,
-            };
+            });
             n_iov += 1;
             total += k;
         }
         if n_iov == 0 {
             return Ok(0);
         }
-        let n = self.send(fd, &iov[..n_iov])?;
+        // SAFETY: the first `n_iov` entries were written just above.
+        let iov = unsafe { std::slice::from_raw_parts(iov.as_ptr().cast::<libc::iovec>(), n_iov) };
+        let n = self.send(fd, iov)?;
         self.drain(n);
         Ok(n)
     }
