@@ -364,3 +364,32 @@ fn deferred_callbacks_sum_changes_until_run() {
         "scheduled again after the run"
     );
 }
+
+#[test]
+fn crossed_two_buffer_calls_do_not_deadlock() {
+    let a = Arc::new(SyncBuffer::new());
+    let b = Arc::new(SyncBuffer::new());
+    a.add(&[1u8; 1000]).unwrap();
+    b.add(&[2u8; 1000]).unwrap();
+    let hs: Vec<_> = [(a.clone(), b.clone()), (b.clone(), a.clone())]
+        .into_iter()
+        .map(|(x, y)| {
+            std::thread::spawn(move || {
+                for i in 0..20_000 {
+                    if i % 2 == 0 {
+                        x.add_buffer(&y).unwrap();
+                    } else {
+                        x.move_to(&y, 300).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    assert_eq!(a.len() + b.len(), 2000, "bytes are moved, never lost");
+    let mut all = a.peek(Buffer::to_vec);
+    all.extend(b.peek(Buffer::to_vec));
+    assert_eq!(all.iter().filter(|&&x| x == 1).count(), 1000);
+}
