@@ -28,7 +28,7 @@ main(void)
 {
 	struct event_base *base;
 	struct event *et, *lt, *t;
-	struct timeval past = { -1, 0 }, past_usec = { 0, -5 }, later = { 0, 20000 };
+	struct timeval past = { -1, 0 }, past_usec = { 0, -5 }, later = { 2, 0 };
 	int sv[2], ticks = 0;
 	const char *method;
 
@@ -57,7 +57,8 @@ main(void)
 	event_free(lt);
 	t_drain(sv[0]);
 
-	/* A persistent timer keeps the loop busy; loopexit in the past ends it. */
+	/* A persistent 2 s timer keeps the loop going; loopexit in the past
+	 * ends it at once. */
 	t = event_new(base, -1, EV_PERSIST, tick, &ticks);
 	event_add(t, &later);
 	EXPECT_INT("loopexit({-1, 0})", event_base_loopexit(base, &past), 0);

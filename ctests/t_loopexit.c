@@ -168,19 +168,20 @@ main(void)
 	EXPECT_INT("  got_exit", event_base_got_exit(base), 1);
 	evtimer_del(t40);
 
-	/* a persistent 40ms tick with loopexit(60ms) ticks once */
+	/* a persistent 100ms tick with loopexit(150ms) ticks once (wide
+	 * gaps: a slow start under valgrind must not fit a second tick) */
 	p = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
-	tv = t_tv_ms(40);
+	tv = t_tv_ms(100);
 	event_add(p, &tv);
 	ticks = 0;
-	tv = t_tv_ms(60);
+	tv = t_tv_ms(150);
 	event_base_loopexit(base, &tv);
 	r = event_base_dispatch(base);
 	EXPECT_INT("persistent tick with loopexit", r, 0);
 	EXPECT_INT("  ticks", ticks, 1);
 	/* the loop can be entered again; got_exit is cleared on entry.  The
-	 * tick is due in ~20ms, the new loopexit in 70ms */
-	tv = t_tv_ms(70);
+	 * tick is due in ~50ms, the new loopexit in 120ms */
+	tv = t_tv_ms(120);
 	event_base_loopexit(base, &tv);
 	ticks = 0;
 	r = event_base_loop(base, EVLOOP_ONCE);
