@@ -7,7 +7,7 @@
 
 use std::os::raw::{c_short, c_void};
 
-use crate::buffer_api::evbuffer;
+use crate::buffer_obj::evbuffer;
 use crate::layout::event;
 use crate::objects::event_base;
 
