@@ -168,6 +168,26 @@ const HEADERS: &[Header] = &[
         exclude: &[],
     },
     Header {
+        path: "event2/keyvalq_struct.h",
+        sources: &["src/layout/keyvalq_struct.rs"],
+        guard: "EVENT2_KEYVALQ_STRUCT_H_INCLUDED_",
+        sys_includes: &[],
+        includes: &[],
+        macros: None,
+        extra: &["evkeyvalq"],
+        exclude: &[],
+    },
+    Header {
+        path: "event2/http.h",
+        sources: &["src/http_api.rs"],
+        guard: "EVENT2_HTTP_H_INCLUDED_",
+        sys_includes: &[],
+        includes: &["event2/util.h"],
+        macros: Some("headers/http.h"),
+        extra: &[],
+        exclude: &[],
+    },
+    Header {
         path: "event2/rel.h",
         sources: &["src/hosted.rs"],
         guard: "EVENT2_REL_H_INCLUDED_",
@@ -204,6 +224,9 @@ const TAGGED: &[(&str, &str)] = &[
     ("evbuffer_ptr", "event2/buffer.h"),
     ("evbuffer_ptr_internal", "event2/buffer.h"),
     ("evbuffer_cb_info", "event2/buffer.h"),
+    ("evhttp_uri", "event2/http.h"),
+    ("evkeyval", "event2/keyvalq_struct.h"),
+    ("evkeyvalq", "event2/keyvalq_struct.h"),
 ];
 
 /// Types spelled differently in C than Rust can say.

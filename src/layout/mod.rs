@@ -3,6 +3,8 @@
 
 pub mod bufferevent_struct;
 pub mod event_struct;
+pub mod keyvalq_struct;
 
 pub use bufferevent_struct::*;
 pub use event_struct::*;
+pub use keyvalq_struct::*;

@@ -1,0 +1,13 @@
+//! evhttp's string-level pieces, on byte strings (C strings without their
+//! NUL): what `event2/http.h` does to URIs, queries and headers.
+//!
+//! - [`escape`]: percent-encoding, percent-decoding, HTML escaping;
+//! - [`uri`]: RFC 3986 URIs as libevent parses, checks and joins them;
+//! - [`query`]: `key=value&...` strings;
+//! - [`headers`]: which header names and values may be stored, and how
+//!   names compare.
+
+pub mod escape;
+pub mod headers;
+pub mod query;
+pub mod uri;
