@@ -9,5 +9,6 @@
 
 pub mod escape;
 pub mod headers;
+pub mod ipv6;
 pub mod query;
 pub mod uri;

@@ -1,9 +1,8 @@
 //! URIs as evhttp parses, checks and joins them: RFC 3986's grammar,
 //! strictly by default, or loosely with [`NONCONFORMANT`].
 
-use std::net::Ipv6Addr;
-
 use super::escape::{is_subdelim, is_unreserved};
+use super::ipv6::ipv6_ok;
 
 /// `EVHTTP_URI_NONCONFORMANT`: the path runs to `?` or `#`, the query to
 /// `#`, the fragment to the end, whatever characters they hold.
@@ -94,7 +93,7 @@ fn bracket_ok(s: &[u8]) -> bool {
             _ => false,
         }
     } else {
-        inner.len() < 64 && std::str::from_utf8(inner).is_ok_and(|t| t.parse::<Ipv6Addr>().is_ok())
+        inner.len() < 64 && ipv6_ok(inner)
     }
 }
 
