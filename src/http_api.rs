@@ -451,8 +451,7 @@ pub unsafe extern "C" fn evhttp_remove_header(
     })
 }
 
-/// Appends a header; -1 for a name with CR/LF or a value whose line
-/// breaks are not folding (CR/LF followed by a space or tab).
+/// Appends a header; -1 when the name or the value holds CR or LF.
 #[no_mangle]
 pub unsafe extern "C" fn evhttp_add_header(
     headers: *mut evkeyvalq,
@@ -464,7 +463,7 @@ pub unsafe extern "C" fn evhttp_add_header(
         let key: &CStr = arg!(key)?;
         let value: &CStr = arg!(value)?;
         let (key, value) = (key.to_bytes(), value.to_bytes());
-        if !headers::name_ok(key) || !headers::value_ok(value) {
+        if !headers::text_ok(key) || !headers::text_ok(value) {
             return Err(Refusal::Quiet);
         }
         if !q.push(key, value) {
