@@ -426,11 +426,11 @@ pub unsafe extern "C" fn evhttp_find_header(
     entry("evhttp_find_header", || {
         let q: &evkeyvalq = arg!(headers)?;
         let key: &CStr = arg!(key)?;
-        let node = q.find(|k| headers::same_name(k, key.to_bytes()));
+        let Some(node) = q.find(|k| headers::same_name(k, key.to_bytes())) else {
+            return Ok(std::ptr::null());
+        };
         // SAFETY: a node of a well-formed queue is live.
-        Ok(node.map_or(std::ptr::null(), |n| {
-            unsafe { n.as_ref() }.value.cast_const()
-        }))
+        Ok(unsafe { node.as_ref() }.value.cast_const())
     })
 }
 

@@ -130,8 +130,7 @@ const char *evhttp_find_header(const struct evkeyvalq *headers, const char *key)
 int evhttp_remove_header(struct evkeyvalq *headers, const char *key);
 
 /**
- * Appends a header; -1 for a name with CR/LF or a value whose line
- * breaks are not folding (CR/LF followed by a space or tab).
+ * Appends a header; -1 when the name or the value holds CR or LF.
  */
 int evhttp_add_header(struct evkeyvalq *headers, const char *key, const char *value);
 
