@@ -130,6 +130,15 @@ escaping(void)
 	s = evhttp_uriencode(with_nul, sizeof with_nul, 1);
 	printf("uriencode(with NUL, 5, plus) = %s\n", s);
 	free(s);
+	{
+		/* with a length the text needs no NUL (valgrind sees overreads) */
+		char *exact = malloc(3);
+		memcpy(exact, "x /", 3);
+		s = evhttp_uriencode(exact, 3, 0);
+		printf("uriencode(3 bytes, no NUL) = %s\n", s);
+		free(s);
+		free(exact);
+	}
 	s = evhttp_uriencode("", -1, 0);
 	printf("uriencode(\"\") = \"%s\"\n", s);
 	free(s);

@@ -315,11 +315,15 @@ pub unsafe extern "C" fn evhttp_uriencode(
     space_as_plus: c_int,
 ) -> *mut c_char {
     entry("evhttp_uriencode", || {
-        let s: &CStr = arg!(str)?;
         let bytes = match usize::try_from(len) {
+            // With a length the text need not end in a NUL.
+            Ok(_) if str.is_null() => return Err(Refusal::Missing("string")),
             // SAFETY: the boundary contract: `str` holds `len` bytes.
             Ok(n) => unsafe { std::slice::from_raw_parts(str.cast::<u8>(), n) },
-            Err(_) => s.to_bytes(),
+            Err(_) => {
+                let s: &CStr = arg!(str)?;
+                s.to_bytes()
+            }
         };
         to_c(&escape::encode(bytes, space_as_plus != 0))
     })
