@@ -11,7 +11,7 @@ pub const NONCONFORMANT: u32 = 0x01;
 /// A parsed or built URI. Every part is a byte string without NUL;
 /// `port` is -1 when absent. A parsed URI always has a path (maybe
 /// empty), and a host exactly when it had an authority (`//`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Uri {
     pub flags: u32,
     pub scheme: Option<Vec<u8>>,
@@ -199,8 +199,14 @@ impl Uri {
     /// An empty URI: no parts, no port.
     pub fn new() -> Uri {
         Uri {
+            flags: 0,
+            scheme: None,
+            userinfo: None,
+            host: None,
             port: -1,
-            ..Uri::default()
+            path: None,
+            query: None,
+            fragment: None,
         }
     }
 
