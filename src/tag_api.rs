@@ -348,6 +348,11 @@ pub unsafe extern "C" fn evtag_unmarshal_fixed(
 ) -> c_int {
     entry("evtag_unmarshal_fixed", || {
         let b: &evbuffer = arg!(src)?;
+        // No record is longer than 32 bits can say; no slice longer than
+        // isize::MAX may even be formed.
+        if len > isize::MAX as usize {
+            return Err(Refusal::Misuse("length out of range"));
+        }
         if len > 0 && data.is_null() {
             return Err(Refusal::Missing("data"));
         }
