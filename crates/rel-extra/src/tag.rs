@@ -92,7 +92,7 @@ pub fn put_tag(out: &mut Vec<u8>, mut tag: u32) -> usize {
 /// Appends the encoding of `n` (a u32 widened encodes as the u32 does);
 /// how many bytes it took.
 pub fn put_int(out: &mut Vec<u8>, n: u64) -> usize {
-    let digits = ((64 - n.leading_zeros() as usize) + 3) / 4;
+    let digits = (64 - n.leading_zeros() as usize).div_ceil(4);
     // Nibble 0 is the count; nibble i (1-based) is the number's i-th
     // least significant nibble.
     let count = digits.max(1) - 1;
