@@ -1,0 +1,7 @@
+//! libevent_extra's logic in safe Rust, on rel-core's buffers: no C
+//! types, no exported symbols (the root crate's `*_api.rs` modules are
+//! the C boundary).
+//!
+//! - [`tag`]: evtag, libevent's tagged wire format (`event_tagging.c`).
+
+pub mod tag;
