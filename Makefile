@@ -14,7 +14,7 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 TEST_PREFIX := $(CURDIR)/build/test-prefix
 SONAME := librel.so.1
 # Names programs and binaries look for in the drop-in layout.
-DROPIN_LIBS := libevent libevent_core libevent_pthreads
+DROPIN_LIBS := libevent libevent_core libevent_extra libevent_pthreads
 
 .PHONY: all deps-demo deps-test install install-rel demo test test-rust test-c test-misuse test-programs test-fuzz test-python check-headers check-symbols bench clean
 

@@ -168,6 +168,32 @@ const HEADERS: &[Header] = &[
         exclude: &[],
     },
     Header {
+        path: "event2/tag.h",
+        sources: &["src/tag_api.rs"],
+        guard: "EVENT2_TAG_H_INCLUDED_",
+        sys_includes: &["sys/types.h", "sys/time.h"],
+        includes: &["event2/util.h"],
+        macros: Some("headers/tag.h"),
+        extra: &[],
+        // Exported as libevent exports them, declared by no header.
+        exclude: &[
+            "evtag_decode_int",
+            "evtag_decode_int64",
+            "evtag_encode_tag",
+            "evtag_decode_tag",
+        ],
+    },
+    Header {
+        path: "event2/tag_compat.h",
+        sources: &[],
+        guard: "EVENT2_TAG_COMPAT_H_INCLUDED_",
+        sys_includes: &[],
+        includes: &["event2/tag.h"],
+        macros: Some("headers/tag_compat.h"),
+        extra: &[],
+        exclude: &[],
+    },
+    Header {
         path: "event2/keyvalq_struct.h",
         sources: &["src/layout/keyvalq_struct.rs"],
         guard: "EVENT2_KEYVALQ_STRUCT_H_INCLUDED_",

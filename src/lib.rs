@@ -41,5 +41,7 @@ pub mod bufferevent_api;
 pub mod bufferevent_compat;
 pub mod ratelimit_api;
 
+pub mod tag_api;
+
 pub use buffer_obj::evbuffer;
 pub use objects::{event_base, event_config};

@@ -1,6 +1,9 @@
-//! libevent_extra's logic in safe Rust: no C types, no exported symbols
-//! (the root crate's `*_api.rs` modules are the C boundary).
+//! libevent_extra's logic in safe Rust, on rel-core's buffers: no C
+//! types, no exported symbols (the root crate's `*_api.rs` modules are
+//! the C boundary).
 //!
+//! - [`tag`]: evtag, libevent's tagged wire format (`event_tagging.c`);
 //! - [`http`]: evhttp's URIs, query strings, header lists and escaping.
 
 pub mod http;
+pub mod tag;

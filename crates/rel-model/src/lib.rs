@@ -2,7 +2,9 @@
 //! API calls over a small pool of events, checked against a reference model
 //! of what must be pending and what must fire; and, in [`run_buffer_sequence`],
 //! sequences of evbuffer calls checked against plain byte vectors
-//! (`tests/buffer_model.rs`, fuzz target `buffer`).
+//! (`tests/buffer_model.rs`, fuzz target `buffer`); and, in
+//! [`run_tag_decode`], evtag's decoders on arbitrary bytes
+//! (`tests/tag_decode.rs`, fuzz target `tag`).
 //!
 //! A crate of its own so that its two drivers share it as a dependency:
 //! `tests/model.rs` (a seeded [`XorShift`], in `cargo test`) and the
@@ -50,9 +52,11 @@
 
 mod buffer;
 mod engine;
+mod tag;
 
 pub use buffer::run_buffer_sequence;
 pub use engine::run_sequence;
+pub use tag::run_tag_decode;
 
 /// Where a sequence's choices come from: the backend, each operation and
 /// its arguments, and the teardown are each a byte or a few.

@@ -1,0 +1,2 @@
+/* event2/tag.h: the buffer type, opaque here. */
+struct evbuffer;
