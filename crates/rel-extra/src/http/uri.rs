@@ -338,6 +338,13 @@ impl Uri {
     }
 }
 
+/// An empty URI, as [`Uri::new`] (no port is -1, not 0).
+impl Default for Uri {
+    fn default() -> Uri {
+        Uri::new()
+    }
+}
+
 /// `None` (clearing a part) is always allowed.
 fn check(v: Option<&[u8]>, ok: impl Fn(&[u8]) -> bool) -> Result<(), Invalid> {
     match v {
