@@ -147,6 +147,23 @@ impl Buffer {
         }
     }
 
+    /// In an empty buffer, keeps at most one owned chain of a reusable size
+    /// for the next append; the rest go.
+    fn keep_one_spare(&mut self) {
+        while self.chains.len() > 1 {
+            let c = self.chains.pop_back().expect("checked");
+            self.release(c);
+        }
+        if self
+            .chains
+            .front()
+            .is_some_and(|c| !c.is_own() || c.capacity() > GROW_MAX)
+        {
+            let c = self.chains.pop_front().expect("checked");
+            self.release(c);
+        }
+    }
+
     /// Drops empty chains at the front while data follows them.
     fn tidy_front(&mut self) {
         while self.chains.len() > 1 && self.chains[0].len() == 0 {
@@ -357,6 +374,16 @@ impl Buffer {
     /// is copied, which keeps chains few and `src`'s chain for reuse.
     pub fn append_buffer(&mut self, src: &mut Buffer) {
         if src.len == 0 {
+            return;
+        }
+        if self.len == 0 {
+            // Nothing to keep in order: the queues trade places, whatever
+            // their length, and `src` keeps our spare chain for its next
+            // append (libevent splices the chain list here too).
+            std::mem::swap(&mut self.chains, &mut src.chains);
+            self.len = src.len;
+            src.len = 0;
+            src.keep_one_spare();
             return;
         }
         let fits = self
