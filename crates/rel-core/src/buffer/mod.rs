@@ -342,8 +342,18 @@ impl Buffer {
         if first.is_own() && first.capacity() >= n {
             first.realign();
         } else {
-            // Room for what follows, so the next pull-up can stay put.
-            let cap = (n + (n / 2).min(GROW_MAX)).max(MIN_CHAIN);
+            // A first chain holding half the bytes already was most likely
+            // pulled up before and keeps growing (a reader pulling up all
+            // it has on every read): room for what follows, so the next
+            // pull-up can stay put. Gathering a burst of small chains is a
+            // one-off: exactly the size asked, a block the allocator can
+            // serve again from the chains this frees.
+            let room = if first.len() >= n / 2 {
+                (n / 2).min(GROW_MAX)
+            } else {
+                0
+            };
+            let cap = (n + room).max(MIN_CHAIN);
             let mut c = Chain::own(cap.next_multiple_of(64));
             c.append(first.data());
             let old = std::mem::replace(first, c);

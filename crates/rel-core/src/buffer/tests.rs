@@ -393,3 +393,67 @@ fn crossed_two_buffer_calls_do_not_deadlock() {
     all.extend(b.peek(Buffer::to_vec));
     assert_eq!(all.iter().filter(|&&x| x == 1).count(), 1000);
 }
+
+/// Appends `n` bytes of `byte` as a chain of their own.
+fn add_chain(b: &mut Buffer, byte: u8, n: usize) {
+    let mut c = Chain::own(n);
+    c.append(&vec![byte; n]);
+    b.trim_empty_tail();
+    b.chains.push_back(c);
+    b.len += n;
+}
+
+#[test]
+fn append_to_an_empty_buffer_takes_the_chains_and_leaves_a_spare() {
+    let mut dst = Buffer::new();
+    dst.add(b"x");
+    dst.drain(1);
+    let mut src = Buffer::new();
+    for i in 0..4 {
+        add_chain(&mut src, b'a' + i, 3000);
+    }
+    let src_chains: Vec<usize> = src
+        .chains
+        .iter()
+        .map(|c| c.data().as_ptr() as usize)
+        .collect();
+    dst.append_buffer(&mut src);
+    let moved: Vec<usize> = dst
+        .chains
+        .iter()
+        .map(|c| c.data().as_ptr() as usize)
+        .collect();
+    assert_eq!(moved, src_chains, "the chains moved, not their bytes");
+    assert_eq!(dst.len(), 12_000);
+    assert!(src.is_empty());
+    assert_eq!(src.chains.len(), 1, "the empty side keeps one spare chain");
+    src.add(b"reuse");
+    assert_eq!(src.chain_count(), 1);
+    assert_eq!(src.move_to(&mut dst, 100), 5);
+    assert_eq!(dst.len(), 12_005);
+    assert_eq!(&dst.to_vec()[11_995..12_000], b"ddddd");
+    assert_eq!(&dst.to_vec()[12_000..], b"reuse");
+}
+
+#[test]
+fn pullup_of_a_burst_is_exact_and_of_a_growing_chain_leaves_room() {
+    let mut b = Buffer::new();
+    for i in 0..16 {
+        add_chain(&mut b, i, 256);
+    }
+    assert_eq!(b.pullup(4096).map(<[u8]>::len), Some(4096));
+    assert_eq!(b.chains.len(), 1);
+    assert_eq!(b.chains[0].capacity(), 4096, "a burst gathers exactly");
+    add_chain(&mut b, 16, 256);
+    assert_eq!(b.pullup(4352).unwrap()[4096..], [16; 256]);
+    let cap = b.chains[0].capacity();
+    assert!(cap >= 4352 + 2048, "a growing chain gets room: {cap}");
+    b.add(&[17; 1000]);
+    assert_eq!(b.chain_count(), 1, "later bytes land in that room");
+    assert!(b.pullup(5352).is_some());
+    assert_eq!(
+        b.chains[0].capacity(),
+        cap,
+        "and the next pull-up stays put"
+    );
+}
