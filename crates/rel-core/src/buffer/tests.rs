@@ -396,11 +396,7 @@ fn crossed_two_buffer_calls_do_not_deadlock() {
 
 /// Appends `n` bytes of `byte` as a chain of their own.
 fn add_chain(b: &mut Buffer, byte: u8, n: usize) {
-    let mut c = Chain::own(n);
-    c.append(&vec![byte; n]);
-    b.trim_empty_tail();
-    b.chains.push_back(c);
-    b.len += n;
+    add_chain_of(b, &vec![byte; n]);
 }
 
 #[test]
@@ -456,4 +452,52 @@ fn pullup_of_a_burst_is_exact_and_of_a_growing_chain_leaves_room() {
         cap,
         "and the next pull-up stays put"
     );
+}
+
+#[test]
+fn search_agrees_with_a_plain_scan_on_long_and_short_stretches() {
+    // Header-like text in chains of 1 to 37 bytes, so that needles cross
+    // one or several chain ends.
+    let text: Vec<u8> = (0..1500u32)
+        .flat_map(|i| match i % 7 {
+            0 => b"\r\n".to_vec(),
+            1 => b"\r\n\r".to_vec(),
+            _ => vec![b'a' + (i % 5) as u8],
+        })
+        .collect();
+    let mut b = Buffer::new();
+    let (mut at, mut k) = (0, 0);
+    while at < text.len() {
+        let n = (1 + k * 11 % 37).min(text.len() - at);
+        add_chain_of(&mut b, &text[at..at + n]);
+        at += n;
+        k += 1;
+    }
+    let plain = |what: &[u8], start: usize| {
+        (start..=text.len().saturating_sub(what.len())).find(|&p| text[p..].starts_with(what))
+    };
+    for what in [
+        &b"\r\n\r\n"[..],
+        b"\r\n\r",
+        b"c\r\n",
+        b"ab",
+        b"\n\r\nd",
+        b"zz",
+    ] {
+        for start in (0..text.len()).step_by(13) {
+            assert_eq!(
+                b.search(what, start, None),
+                plain(what, start),
+                "{what:?} from {start}"
+            );
+        }
+    }
+}
+
+fn add_chain_of(b: &mut Buffer, data: &[u8]) {
+    let mut c = Chain::own(data.len());
+    c.append(data);
+    b.trim_empty_tail();
+    b.chains.push_back(c);
+    b.len += data.len();
 }
