@@ -149,16 +149,21 @@ impl Buffer {
 
     /// In an empty buffer, keeps at most one owned chain of a reusable size
     /// for the next append; the rest go.
+    #[inline]
     fn keep_one_spare(&mut self) {
+        let reusable = |c: &Chain| c.is_own() && c.capacity() <= GROW_MAX;
+        if self.chains.len() > 1 || self.chains.front().is_some_and(|c| !reusable(c)) {
+            self.drop_spares(reusable);
+        }
+    }
+
+    #[cold]
+    fn drop_spares(&mut self, reusable: impl Fn(&Chain) -> bool) {
         while self.chains.len() > 1 {
             let c = self.chains.pop_back().expect("checked");
             self.release(c);
         }
-        if self
-            .chains
-            .front()
-            .is_some_and(|c| !c.is_own() || c.capacity() > GROW_MAX)
-        {
+        if self.chains.front().is_some_and(|c| !reusable(c)) {
             let c = self.chains.pop_front().expect("checked");
             self.release(c);
         }
@@ -382,6 +387,7 @@ impl Buffer {
     /// Moves every byte of `src` to the end of `self` (`evbuffer_add_buffer`):
     /// chains move; only a small all-owned `src` that fits the free space
     /// is copied, which keeps chains few and `src`'s chain for reuse.
+    #[inline]
     pub fn append_buffer(&mut self, src: &mut Buffer) {
         if src.len == 0 {
             return;
@@ -396,6 +402,11 @@ impl Buffer {
             src.keep_one_spare();
             return;
         }
+        self.append_chains(src);
+    }
+
+    /// [`Buffer::append_buffer`] behind data.
+    fn append_chains(&mut self, src: &mut Buffer) {
         let fits = self
             .chains
             .back()
@@ -446,12 +457,18 @@ impl Buffer {
     /// Moves up to `n` bytes from the front of `self` to the end of `dst`
     /// (`evbuffer_remove_buffer`): whole chains move, a partial one is
     /// copied. Returns how many.
+    #[inline]
     pub fn move_to(&mut self, dst: &mut Buffer, n: usize) -> usize {
         if n >= self.len {
             let all = self.len;
             dst.append_buffer(self);
             return all;
         }
+        self.move_part(dst, n)
+    }
+
+    /// [`Buffer::move_to`] of fewer bytes than there are.
+    fn move_part(&mut self, dst: &mut Buffer, n: usize) -> usize {
         let mut left = n;
         self.tidy_front();
         if self.chains[0].len() <= left {
