@@ -254,6 +254,34 @@ fn recursive_lock_excludes_other_threads() {
 }
 
 #[test]
+fn a_long_hold_makes_others_sleep_until_it_ends() {
+    let l = Arc::new(RecLock::new());
+    let busy = Arc::new(AtomicUsize::new(1));
+    l.lock();
+    let hs: Vec<_> = (0..3)
+        .map(|_| {
+            let (l, busy) = (l.clone(), busy.clone());
+            std::thread::spawn(move || {
+                l.lock();
+                assert_eq!(busy.load(Ordering::SeqCst), 0, "entered a held lock");
+                assert!(l.is_mine());
+                assert!(l.unlock());
+            })
+        })
+        .collect();
+    // Long enough for the others to give up spinning and sleep.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(l.is_mine());
+    busy.store(0, Ordering::SeqCst);
+    assert!(l.unlock());
+    for h in hs {
+        h.join().unwrap();
+    }
+    assert!(!l.is_mine());
+    assert!(!l.unlock(), "not held");
+}
+
+#[test]
 fn fd_read_takes_more_than_4k_and_write_drains() {
     let mut fds = [0; 2];
     // SAFETY: pipe writes two fds into the array.
