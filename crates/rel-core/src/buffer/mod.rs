@@ -541,14 +541,22 @@ impl Buffer {
 
     /// The last chain's free space, made at least `min` bytes long: for
     /// writing in place, then [`Buffer::commit_tail`].
+    #[inline]
     pub fn tail_space(&mut self, min: usize) -> &mut [std::mem::MaybeUninit<u8>] {
-        self.expand(min);
+        if !self
+            .chains
+            .back()
+            .is_some_and(|c| c.is_own() && c.spare() >= min)
+        {
+            self.expand(min);
+        }
         let last = self.chains.back_mut().expect("expanded");
         let end = last.end;
         &mut last.raw_mut()[end..]
     }
 
     /// Makes `n` bytes written into [`Buffer::tail_space`] part of the data.
+    #[inline]
     pub fn commit_tail(&mut self, n: usize) {
         let last = self.chains.back_mut().expect("tail space was made");
         assert!(n <= last.spare(), "commit beyond the tail space");

@@ -393,11 +393,12 @@ impl SyncBuffer {
         }
         let mut room = 64;
         loop {
-            let n = write(self.st().buf.tail_space(room));
+            let tail = self.st().buf.tail_space(room);
+            let space = tail.len();
+            let n = write(tail);
             if n < 0 {
                 return Ok(n);
             }
-            let space = self.st().buf.tail_space(0).len();
             if (n as usize) < space {
                 self.apply(|b| b.commit_tail(n as usize));
                 return Ok(n);
