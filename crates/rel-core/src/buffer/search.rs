@@ -104,17 +104,26 @@ impl Buffer {
 
     /// The first byte at or after `start` equal to `a` or `b`.
     pub(crate) fn find_either(&self, start: usize, a: u8, b: u8) -> Option<usize> {
+        self.find_either_in(start, a, b).map(|(p, _)| p)
+    }
+
+    /// [`Buffer::find_either`], with the byte before the hit when it is in
+    /// the same chain.
+    pub(crate) fn find_either_in(&self, start: usize, a: u8, b: u8) -> Option<(usize, Option<u8>)> {
         let (i0, mut off) = self.locate(start)?;
         let mut base = start - off;
         for c in self.chains.range(i0..) {
-            let d = &c.data()[off..];
+            let data = c.data();
+            let d = &data[off..];
             let hit = if a == b {
                 memchr(a, d)
             } else {
                 memchr2(a, b, d)
             };
             if let Some(q) = hit {
-                return Some(base + off + q);
+                let at = off + q;
+                let before = at.checked_sub(1).map(|k| data[k]);
+                return Some((base + at, before));
             }
             base += c.len();
             off = 0;

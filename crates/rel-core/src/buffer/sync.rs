@@ -563,6 +563,14 @@ impl SyncBuffer {
         };
         let line = alloc(n)?;
         let got = self.st().buf.copy_out(0, &mut line[..n]);
+        // Without callbacks, a line and its end inside the first chain go
+        // in one drain: no code could run between libevent's two.
+        let st = self.st();
+        let whole = got + eol_len;
+        if st.cbs.is_empty() && st.buf.chains.front().is_some_and(|c| c.len() > whole) {
+            self.apply(|b| b.drain(whole));
+            return Some((line, got));
+        }
         if got > 0 {
             self.apply(|b| b.drain(got));
         }

@@ -529,3 +529,27 @@ fn add_chain_of(b: &mut Buffer, data: &[u8]) {
     b.chains.push_back(c);
     b.len += data.len();
 }
+
+#[test]
+fn crlf_finds_a_cr_at_the_end_of_the_previous_chain() {
+    let mut b = Buffer::new();
+    add_chain_of(&mut b, b"ab\r");
+    add_chain_of(&mut b, b"\ncd\nx");
+    assert_eq!(b.search_eol(0, Eol::Crlf), Some((2, 2)));
+    assert_eq!(b.search_eol(3, Eol::Crlf), Some((3, 1)), "not behind start");
+    assert_eq!(b.search_eol(4, Eol::Crlf), Some((6, 1)));
+}
+
+#[test]
+fn readln_without_callbacks_leaves_the_rest_in_place() {
+    let sb = SyncBuffer::new();
+    sb.add(b"one\r\ntwo\nthree").unwrap();
+    let mut mem = [0u8; 16];
+    let (line, n) = sb.readln(Eol::Crlf, |n| Some(&mut mem[..n + 1])).unwrap();
+    assert_eq!(&line[..n], b"one");
+    assert_eq!(sb.len(), 9);
+    let mut mem = [0u8; 16];
+    let (line, n) = sb.readln(Eol::Crlf, |n| Some(&mut mem[..n + 1])).unwrap();
+    assert_eq!(&line[..n], b"two");
+    assert_eq!(sb.peek(Buffer::to_vec), b"three");
+}
