@@ -1,28 +1,28 @@
 //! The recursive lock each buffer carries (`evbuffer_lock`).
 //!
-//! Uncontended, a lock is one compare-and-swap and an unlock one plain
-//! store; the owning thread re-enters with plain loads and stores. A
-//! contended lock sleeps on a futex (Linux) or yields (elsewhere). The
-//! unlock only wakes a sleeper it sees: one that went to sleep in the
-//! instant between its check and its store wakes by its own timeout
-//! (a millisecond), which keeps the uncontended unlock free of atomics.
+//! One word holds the holder's thread token (0 when free), so taking the
+//! lock is one compare-and-swap that also says who holds it, and releasing
+//! it one plain store; the holder re-enters by finding its own token. A
+//! contended lock marks the word ([`WAITERS`]) and sleeps on a futex
+//! (Linux) or yields (elsewhere). The unlock only wakes a sleeper it sees:
+//! one that went to sleep in the instant between its check and its store
+//! wakes by its own timeout (a millisecond), which keeps the uncontended
+//! unlock free of atomics.
 
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
-/// Free, held, held with sleepers.
-const FREE: u32 = 0;
-const HELD: u32 = 1;
-const WAITED: u32 = 2;
+/// Set in the word while threads may sleep waiting for it.
+const WAITERS: usize = 1;
 
 pub struct RecLock {
-    state: AtomicU32,
-    /// The holder's [`me`] token; 0 when free.
-    owner: AtomicUsize,
-    /// How many times the holder has locked; only the holder touches it.
+    /// The holder's [`me`] token, with [`WAITERS`]; 0 when free.
+    word: AtomicUsize,
+    /// Re-entries beyond the first; only the holder touches it.
     depth: AtomicU32,
 }
 
-/// A word unique to the calling thread while it runs: its thread pointer
+/// A word unique to the calling thread while it runs, even (bit 0 is
+/// [`WAITERS`]): its thread pointer
 /// where it can be read in one instruction (a `thread_local!` in a shared
 /// library costs a call to `__tls_get_addr` on every lock).
 #[inline(always)]
@@ -69,9 +69,9 @@ fn me() -> usize {
     )))]
     {
         thread_local! {
-            static TOKEN: u8 = const { 0 };
+            static TOKEN: u64 = const { 0 };
         }
-        TOKEN.with(|t| t as *const u8 as usize)
+        TOKEN.with(|t| t as *const u64 as usize)
     }
 }
 
@@ -84,8 +84,7 @@ impl Default for RecLock {
 impl RecLock {
     pub const fn new() -> RecLock {
         RecLock {
-            state: AtomicU32::new(FREE),
-            owner: AtomicUsize::new(0),
+            word: AtomicUsize::new(0),
             depth: AtomicU32::new(0),
         }
     }
@@ -93,38 +92,55 @@ impl RecLock {
     #[inline]
     pub fn lock(&self) {
         let me = me();
-        // Only this thread ever stores its own token, so a match is ours.
-        if self.owner.load(Ordering::Relaxed) == me {
-            let d = self.depth.load(Ordering::Relaxed);
-            self.depth.store(d + 1, Ordering::Relaxed);
-            return;
-        }
-        if self
-            .state
-            .compare_exchange(FREE, HELD, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
+        match self
+            .word
+            .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
         {
-            self.lock_contended();
+            Ok(_) => {}
+            // Only this thread ever stores its own token, so a match is ours.
+            Err(w) if w & !WAITERS == me => {
+                let d = self.depth.load(Ordering::Relaxed);
+                self.depth.store(d + 1, Ordering::Relaxed);
+            }
+            Err(_) => self.lock_contended(me),
         }
-        self.owner.store(me, Ordering::Relaxed);
-        self.depth.store(1, Ordering::Relaxed);
     }
 
     #[cold]
-    fn lock_contended(&self) {
+    fn lock_contended(&self, me: usize) {
         for _ in 0..64 {
-            if self.state.load(Ordering::Relaxed) == FREE
+            if self.word.load(Ordering::Relaxed) == 0
                 && self
-                    .state
-                    .compare_exchange(FREE, HELD, Ordering::Acquire, Ordering::Relaxed)
+                    .word
+                    .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
             {
                 return;
             }
             std::hint::spin_loop();
         }
-        while self.state.swap(WAITED, Ordering::Acquire) != FREE {
-            wait(&self.state, WAITED);
+        loop {
+            let w = self.word.load(Ordering::Relaxed);
+            if w & !WAITERS == 0 {
+                // Free: taken with the mark kept, as others may sleep.
+                if self
+                    .word
+                    .compare_exchange(w, me | WAITERS, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return;
+                }
+                continue;
+            }
+            if w & WAITERS == 0
+                && self
+                    .word
+                    .compare_exchange(w, w | WAITERS, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_err()
+            {
+                continue;
+            }
+            wait(&self.word, w | WAITERS);
         }
     }
 
@@ -132,57 +148,66 @@ impl RecLock {
     /// does not hold the lock.
     #[inline]
     pub fn unlock(&self) -> bool {
-        if self.owner.load(Ordering::Relaxed) != me() {
+        if self.word.load(Ordering::Relaxed) & !WAITERS != me() {
             return false;
         }
-        let d = self.depth.load(Ordering::Relaxed) - 1;
-        self.depth.store(d, Ordering::Relaxed);
-        if d == 0 {
-            self.owner.store(0, Ordering::Relaxed);
-            if self.state.load(Ordering::Relaxed) == WAITED {
-                self.state.swap(FREE, Ordering::Release);
-                wake_one(&self.state);
-            } else {
-                self.state.store(FREE, Ordering::Release);
-            }
+        let d = self.depth.load(Ordering::Relaxed);
+        if d > 0 {
+            self.depth.store(d - 1, Ordering::Relaxed);
+        } else if self.word.load(Ordering::Relaxed) & WAITERS != 0 {
+            self.word.swap(0, Ordering::Release);
+            wake_one(&self.word);
+        } else {
+            self.word.store(0, Ordering::Release);
         }
         true
     }
 
     /// Whether the calling thread holds the lock.
     pub fn is_mine(&self) -> bool {
-        self.owner.load(Ordering::Relaxed) == me()
+        self.word.load(Ordering::Relaxed) & !WAITERS == me()
     }
 }
 
+/// The futex half of the word: its low 32 bits.
 #[cfg(target_os = "linux")]
-fn wait(word: &AtomicU32, expected: u32) {
+fn futex_addr(word: &AtomicUsize) -> *const u32 {
+    let low = if cfg!(target_endian = "big") {
+        std::mem::size_of::<usize>() - 4
+    } else {
+        0
+    };
+    word.as_ptr().cast::<u8>().wrapping_add(low).cast::<u32>()
+}
+
+#[cfg(target_os = "linux")]
+fn wait(word: &AtomicUsize, expected: usize) {
     // Bounded: an unlock that raced with going to sleep does not wake us.
     let timeout = libc::timespec {
         tv_sec: 0,
         tv_nsec: 1_000_000,
     };
-    // SAFETY: FUTEX_WAIT reads the aligned u32 behind `word`, which lives
+    // SAFETY: FUTEX_WAIT reads the aligned low u32 of `word`, which lives
     // for the call; a spurious or timed-out return is handled by the
     // caller's loop.
     unsafe {
         libc::syscall(
             libc::SYS_futex,
-            word.as_ptr(),
+            futex_addr(word),
             libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
-            expected,
+            expected as u32,
             &timeout as *const libc::timespec,
         );
     }
 }
 
 #[cfg(target_os = "linux")]
-fn wake_one(word: &AtomicU32) {
+fn wake_one(word: &AtomicUsize) {
     // SAFETY: FUTEX_WAKE only uses the address as a key.
     unsafe {
         libc::syscall(
             libc::SYS_futex,
-            word.as_ptr(),
+            futex_addr(word),
             libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
             1,
         );
@@ -190,9 +215,9 @@ fn wake_one(word: &AtomicU32) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn wait(_word: &AtomicU32, _expected: u32) {
+fn wait(_word: &AtomicUsize, _expected: usize) {
     std::thread::yield_now();
 }
 
 #[cfg(not(target_os = "linux"))]
-fn wake_one(_word: &AtomicU32) {}
+fn wake_one(_word: &AtomicUsize) {}

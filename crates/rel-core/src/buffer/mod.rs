@@ -147,6 +147,28 @@ impl Buffer {
         }
     }
 
+    /// In an empty buffer, keeps at most one owned chain of a reusable size
+    /// for the next append; the rest go.
+    #[inline]
+    fn keep_one_spare(&mut self) {
+        let reusable = |c: &Chain| c.is_own() && c.capacity() <= GROW_MAX;
+        if self.chains.len() > 1 || self.chains.front().is_some_and(|c| !reusable(c)) {
+            self.drop_spares(reusable);
+        }
+    }
+
+    #[cold]
+    fn drop_spares(&mut self, reusable: impl Fn(&Chain) -> bool) {
+        while self.chains.len() > 1 {
+            let c = self.chains.pop_back().expect("checked");
+            self.release(c);
+        }
+        if self.chains.front().is_some_and(|c| !reusable(c)) {
+            let c = self.chains.pop_front().expect("checked");
+            self.release(c);
+        }
+    }
+
     /// Drops empty chains at the front while data follows them.
     fn tidy_front(&mut self) {
         while self.chains.len() > 1 && self.chains[0].len() == 0 {
@@ -325,8 +347,18 @@ impl Buffer {
         if first.is_own() && first.capacity() >= n {
             first.realign();
         } else {
-            // Room for what follows, so the next pull-up can stay put.
-            let cap = (n + (n / 2).min(GROW_MAX)).max(MIN_CHAIN);
+            // A first chain holding half the bytes already was most likely
+            // pulled up before and keeps growing (a reader pulling up all
+            // it has on every read): room for what follows, so the next
+            // pull-up can stay put. Gathering a burst of small chains is a
+            // one-off: exactly the size asked, a block the allocator can
+            // serve again from the chains this frees.
+            let room = if first.len() >= n / 2 {
+                (n / 2).min(GROW_MAX)
+            } else {
+                0
+            };
+            let cap = (n + room).max(MIN_CHAIN);
             let mut c = Chain::own(cap.next_multiple_of(64));
             c.append(first.data());
             let old = std::mem::replace(first, c);
@@ -355,10 +387,26 @@ impl Buffer {
     /// Moves every byte of `src` to the end of `self` (`evbuffer_add_buffer`):
     /// chains move; only a small all-owned `src` that fits the free space
     /// is copied, which keeps chains few and `src`'s chain for reuse.
+    #[inline]
     pub fn append_buffer(&mut self, src: &mut Buffer) {
         if src.len == 0 {
             return;
         }
+        if self.len == 0 {
+            // Nothing to keep in order: the queues trade places, whatever
+            // their length, and `src` keeps our spare chain for its next
+            // append (libevent splices the chain list here too).
+            std::mem::swap(&mut self.chains, &mut src.chains);
+            self.len = src.len;
+            src.len = 0;
+            src.keep_one_spare();
+            return;
+        }
+        self.append_chains(src);
+    }
+
+    /// [`Buffer::append_buffer`] behind data.
+    fn append_chains(&mut self, src: &mut Buffer) {
         let fits = self
             .chains
             .back()
@@ -409,12 +457,18 @@ impl Buffer {
     /// Moves up to `n` bytes from the front of `self` to the end of `dst`
     /// (`evbuffer_remove_buffer`): whole chains move, a partial one is
     /// copied. Returns how many.
+    #[inline]
     pub fn move_to(&mut self, dst: &mut Buffer, n: usize) -> usize {
         if n >= self.len {
             let all = self.len;
             dst.append_buffer(self);
             return all;
         }
+        self.move_part(dst, n)
+    }
+
+    /// [`Buffer::move_to`] of fewer bytes than there are.
+    fn move_part(&mut self, dst: &mut Buffer, n: usize) -> usize {
         let mut left = n;
         self.tidy_front();
         if self.chains[0].len() <= left {
@@ -487,14 +541,22 @@ impl Buffer {
 
     /// The last chain's free space, made at least `min` bytes long: for
     /// writing in place, then [`Buffer::commit_tail`].
+    #[inline]
     pub fn tail_space(&mut self, min: usize) -> &mut [std::mem::MaybeUninit<u8>] {
-        self.expand(min);
+        if !self
+            .chains
+            .back()
+            .is_some_and(|c| c.is_own() && c.spare() >= min)
+        {
+            self.expand(min);
+        }
         let last = self.chains.back_mut().expect("expanded");
         let end = last.end;
         &mut last.raw_mut()[end..]
     }
 
     /// Makes `n` bytes written into [`Buffer::tail_space`] part of the data.
+    #[inline]
     pub fn commit_tail(&mut self, n: usize) {
         let last = self.chains.back_mut().expect("tail space was made");
         assert!(n <= last.spare(), "commit beyond the tail space");

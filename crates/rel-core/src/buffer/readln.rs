@@ -40,9 +40,11 @@ impl Buffer {
             }
             Eol::CrlfStrict => self.search(b"\r\n", start, None).map(|p| (p, 2)),
             Eol::Crlf => {
-                let p = self.find_either(start, b'\n', b'\n')?;
-                // A CR just before counts, unless the LF is where we started.
-                if p > start && self.byte_at(p - 1) == Some(b'\r') {
+                let (p, before) = self.find_either_in(start, b'\n', b'\n')?;
+                // A CR just before counts, unless the LF is where we started
+                // (the byte before is looked up only across a chain end).
+                let before = || before.or_else(|| self.byte_at(p - 1));
+                if p > start && before() == Some(b'\r') {
                     Some((p - 1, 2))
                 } else {
                     Some((p, 1))

@@ -1,5 +1,6 @@
 //! Finding bytes across chains (`evbuffer_search*`, `evbuffer_ptr_set`).
 
+use memchr::memmem::Finder;
 use memchr::{memchr, memchr2};
 
 use super::Buffer;
@@ -55,45 +56,74 @@ impl Buffer {
         if what.is_empty() {
             return Some(start);
         }
-        let m = what.len();
+        // Over a long stretch, the vectorised two-way search: it skips on a
+        // pair of the needle's rarer bytes, where a memchr of the first
+        // byte stops at every line end of header text. Building it costs
+        // a few hundred instructions, more than a short stretch's scan.
+        let found = if self.len.saturating_sub(start) >= FINDER_MIN {
+            let finder = Finder::new(what);
+            self.scan(what, start, |d| finder.find(d))
+        } else {
+            self.scan(what, start, |d| first_whole(d, what))
+        }?;
+        match end {
+            Some(e) if found + what.len() > e => None,
+            _ => Some(found),
+        }
+    }
+
+    /// The first occurrence of `what` at or after `start`: `whole` finds
+    /// those inside one chain, then those that start in a chain's last
+    /// `what.len() - 1` bytes are checked across the next chains.
+    fn scan(
+        &self,
+        what: &[u8],
+        start: usize,
+        whole: impl Fn(&[u8]) -> Option<usize>,
+    ) -> Option<usize> {
         let (mut i, mut off) = self.locate(start)?;
         let mut base = start - off;
-        let found = 'scan: loop {
+        loop {
             let d = self.chains.get(i)?.data();
-            // Candidates are where the first byte is (memchr, as libevent);
-            // the rest is compared in place or across the next chains.
-            let mut from = off;
+            if let Some(q) = whole(&d[off..]) {
+                return Some(base + off + q);
+            }
+            let mut from = off.max((d.len() + 1).saturating_sub(what.len()));
             while let Some(q) = memchr(what[0], &d[from..]) {
                 let p = from + q;
-                let whole = d.get(p..p + m).is_some_and(|w| w == what);
-                if whole || (p + m > d.len() && self.matches_at(i, p, what)) {
-                    break 'scan base + p;
+                if self.matches_at(i, p, what) {
+                    return Some(base + p);
                 }
                 from = p + 1;
             }
             base += d.len();
             i += 1;
             off = 0;
-        };
-        match end {
-            Some(e) if found + m > e => None,
-            _ => Some(found),
         }
     }
 
     /// The first byte at or after `start` equal to `a` or `b`.
     pub(crate) fn find_either(&self, start: usize, a: u8, b: u8) -> Option<usize> {
+        self.find_either_in(start, a, b).map(|(p, _)| p)
+    }
+
+    /// [`Buffer::find_either`], with the byte before the hit when it is in
+    /// the same chain.
+    pub(crate) fn find_either_in(&self, start: usize, a: u8, b: u8) -> Option<(usize, Option<u8>)> {
         let (i0, mut off) = self.locate(start)?;
         let mut base = start - off;
         for c in self.chains.range(i0..) {
-            let d = &c.data()[off..];
+            let data = c.data();
+            let d = &data[off..];
             let hit = if a == b {
                 memchr(a, d)
             } else {
                 memchr2(a, b, d)
             };
             if let Some(q) = hit {
-                return Some(base + off + q);
+                let at = off + q;
+                let before = at.checked_sub(1).map(|k| data[k]);
+                return Some((base + at, before));
             }
             base += c.len();
             off = 0;
@@ -116,4 +146,21 @@ impl Buffer {
         }
         n
     }
+}
+
+/// Bytes to search from which building a [`Finder`] pays.
+const FINDER_MIN: usize = 256;
+
+/// The first occurrence of `what` wholly inside `d`: candidates where its
+/// first byte is, compared in place.
+fn first_whole(d: &[u8], what: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(q) = memchr(what[0], &d[from..]) {
+        let p = from + q;
+        if d[p..].starts_with(what) {
+            return Some(p);
+        }
+        from = p + 1;
+    }
+    None
 }

@@ -95,6 +95,17 @@ impl Drop for Held<'_> {
     }
 }
 
+/// Holds two locks for a scope.
+struct HeldTwo<'a>(&'a RecLock, &'a RecLock);
+
+impl Drop for HeldTwo<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.1.unlock();
+        self.0.unlock();
+    }
+}
+
 enum Next {
     Nothing,
     Schedule(Arc<dyn Fn() + Send + Sync>),
@@ -393,11 +404,12 @@ impl SyncBuffer {
         }
         let mut room = 64;
         loop {
-            let n = write(self.st().buf.tail_space(room));
+            let tail = self.st().buf.tail_space(room);
+            let space = tail.len();
+            let n = write(tail);
             if n < 0 {
                 return Ok(n);
             }
-            let space = self.st().buf.tail_space(0).len();
             if (n as usize) < space {
                 self.apply(|b| b.commit_tail(n as usize));
                 return Ok(n);
@@ -418,6 +430,7 @@ impl SyncBuffer {
     }
 
     /// `evbuffer_add_buffer(self, src)`: src's callbacks run first.
+    #[inline]
     pub fn add_buffer(&self, src: &SyncBuffer) -> Result<(), Refused> {
         if std::ptr::eq(self, src) {
             return Ok(());
@@ -454,6 +467,7 @@ impl SyncBuffer {
     }
 
     /// `evbuffer_remove_buffer(self, dst, n)`: dst's callbacks run first.
+    #[inline]
     pub fn move_to(&self, dst: &SyncBuffer, n: usize) -> Result<usize, Refused> {
         if n == 0 || std::ptr::eq(self, dst) {
             return Ok(0);
@@ -494,18 +508,20 @@ impl SyncBuffer {
     }
 
     /// Locks two buffers in address order (both stay held for the scope).
-    fn hold_two<'a>(&'a self, other: &'a SyncBuffer) -> (Held<'a>, Held<'a>) {
+    #[inline]
+    fn hold_two<'a>(&'a self, other: &'a SyncBuffer) -> HeldTwo<'a> {
         let (a, b) = if (self as *const Self) < (other as *const Self) {
             (self, other)
         } else {
             (other, self)
         };
-        let ha = a.hold();
-        let hb = b.hold();
-        (ha, hb)
+        a.lock.lock();
+        b.lock.lock();
+        HeldTwo(&a.lock, &b.lock)
     }
 
     /// A step changing two distinct buffers; each counts its own change.
+    #[inline]
     fn two_step<R>(&self, other: &SyncBuffer, f: impl FnOnce(&mut Buffer, &mut Buffer) -> R) -> R {
         debug_assert!(!std::ptr::eq(self, other));
         let (a, b) = (self.st(), other.st());
@@ -547,6 +563,14 @@ impl SyncBuffer {
         };
         let line = alloc(n)?;
         let got = self.st().buf.copy_out(0, &mut line[..n]);
+        // Without callbacks, a line and its end inside the first chain go
+        // in one drain: no code could run between libevent's two.
+        let st = self.st();
+        let whole = got + eol_len;
+        if st.cbs.is_empty() && st.buf.chains.front().is_some_and(|c| c.len() > whole) {
+            self.apply(|b| b.drain(whole));
+            return Some((line, got));
+        }
         if got > 0 {
             self.apply(|b| b.drain(got));
         }

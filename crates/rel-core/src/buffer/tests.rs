@@ -254,6 +254,34 @@ fn recursive_lock_excludes_other_threads() {
 }
 
 #[test]
+fn a_long_hold_makes_others_sleep_until_it_ends() {
+    let l = Arc::new(RecLock::new());
+    let busy = Arc::new(AtomicUsize::new(1));
+    l.lock();
+    let hs: Vec<_> = (0..3)
+        .map(|_| {
+            let (l, busy) = (l.clone(), busy.clone());
+            std::thread::spawn(move || {
+                l.lock();
+                assert_eq!(busy.load(Ordering::SeqCst), 0, "entered a held lock");
+                assert!(l.is_mine());
+                assert!(l.unlock());
+            })
+        })
+        .collect();
+    // Long enough for the others to give up spinning and sleep.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(l.is_mine());
+    busy.store(0, Ordering::SeqCst);
+    assert!(l.unlock());
+    for h in hs {
+        h.join().unwrap();
+    }
+    assert!(!l.is_mine());
+    assert!(!l.unlock(), "not held");
+}
+
+#[test]
 fn fd_read_takes_more_than_4k_and_write_drains() {
     let mut fds = [0; 2];
     // SAFETY: pipe writes two fds into the array.
@@ -392,4 +420,136 @@ fn crossed_two_buffer_calls_do_not_deadlock() {
     let mut all = a.peek(Buffer::to_vec);
     all.extend(b.peek(Buffer::to_vec));
     assert_eq!(all.iter().filter(|&&x| x == 1).count(), 1000);
+}
+
+/// Appends `n` bytes of `byte` as a chain of their own.
+fn add_chain(b: &mut Buffer, byte: u8, n: usize) {
+    add_chain_of(b, &vec![byte; n]);
+}
+
+#[test]
+fn append_to_an_empty_buffer_takes_the_chains_and_leaves_a_spare() {
+    let mut dst = Buffer::new();
+    dst.add(b"x");
+    dst.drain(1);
+    let mut src = Buffer::new();
+    for i in 0..4 {
+        add_chain(&mut src, b'a' + i, 3000);
+    }
+    let src_chains: Vec<usize> = src
+        .chains
+        .iter()
+        .map(|c| c.data().as_ptr() as usize)
+        .collect();
+    dst.append_buffer(&mut src);
+    let moved: Vec<usize> = dst
+        .chains
+        .iter()
+        .map(|c| c.data().as_ptr() as usize)
+        .collect();
+    assert_eq!(moved, src_chains, "the chains moved, not their bytes");
+    assert_eq!(dst.len(), 12_000);
+    assert!(src.is_empty());
+    assert_eq!(src.chains.len(), 1, "the empty side keeps one spare chain");
+    src.add(b"reuse");
+    assert_eq!(src.chain_count(), 1);
+    assert_eq!(src.move_to(&mut dst, 100), 5);
+    assert_eq!(dst.len(), 12_005);
+    assert_eq!(&dst.to_vec()[11_995..12_000], b"ddddd");
+    assert_eq!(&dst.to_vec()[12_000..], b"reuse");
+}
+
+#[test]
+fn pullup_of_a_burst_is_exact_and_of_a_growing_chain_leaves_room() {
+    let mut b = Buffer::new();
+    for i in 0..16 {
+        add_chain(&mut b, i, 256);
+    }
+    assert_eq!(b.pullup(4096).map(<[u8]>::len), Some(4096));
+    assert_eq!(b.chains.len(), 1);
+    assert_eq!(b.chains[0].capacity(), 4096, "a burst gathers exactly");
+    add_chain(&mut b, 16, 256);
+    assert_eq!(b.pullup(4352).unwrap()[4096..], [16; 256]);
+    let cap = b.chains[0].capacity();
+    assert!(cap >= 4352 + 2048, "a growing chain gets room: {cap}");
+    b.add(&[17; 1000]);
+    assert_eq!(b.chain_count(), 1, "later bytes land in that room");
+    assert!(b.pullup(5352).is_some());
+    assert_eq!(
+        b.chains[0].capacity(),
+        cap,
+        "and the next pull-up stays put"
+    );
+}
+
+#[test]
+fn search_agrees_with_a_plain_scan_on_long_and_short_stretches() {
+    // Header-like text in chains of 1 to 37 bytes, so that needles cross
+    // one or several chain ends.
+    let text: Vec<u8> = (0..1500u32)
+        .flat_map(|i| match i % 7 {
+            0 => b"\r\n".to_vec(),
+            1 => b"\r\n\r".to_vec(),
+            _ => vec![b'a' + (i % 5) as u8],
+        })
+        .collect();
+    let mut b = Buffer::new();
+    let (mut at, mut k) = (0, 0);
+    while at < text.len() {
+        let n = (1 + k * 11 % 37).min(text.len() - at);
+        add_chain_of(&mut b, &text[at..at + n]);
+        at += n;
+        k += 1;
+    }
+    let plain = |what: &[u8], start: usize| {
+        (start..=text.len().saturating_sub(what.len())).find(|&p| text[p..].starts_with(what))
+    };
+    for what in [
+        &b"\r\n\r\n"[..],
+        b"\r\n\r",
+        b"c\r\n",
+        b"ab",
+        b"\n\r\nd",
+        b"zz",
+    ] {
+        for start in (0..text.len()).step_by(13) {
+            assert_eq!(
+                b.search(what, start, None),
+                plain(what, start),
+                "{what:?} from {start}"
+            );
+        }
+    }
+}
+
+fn add_chain_of(b: &mut Buffer, data: &[u8]) {
+    let mut c = Chain::own(data.len());
+    c.append(data);
+    b.trim_empty_tail();
+    b.chains.push_back(c);
+    b.len += data.len();
+}
+
+#[test]
+fn crlf_finds_a_cr_at_the_end_of_the_previous_chain() {
+    let mut b = Buffer::new();
+    add_chain_of(&mut b, b"ab\r");
+    add_chain_of(&mut b, b"\ncd\nx");
+    assert_eq!(b.search_eol(0, Eol::Crlf), Some((2, 2)));
+    assert_eq!(b.search_eol(3, Eol::Crlf), Some((3, 1)), "not behind start");
+    assert_eq!(b.search_eol(4, Eol::Crlf), Some((6, 1)));
+}
+
+#[test]
+fn readln_without_callbacks_leaves_the_rest_in_place() {
+    let sb = SyncBuffer::new();
+    sb.add(b"one\r\ntwo\nthree").unwrap();
+    let mut mem = [0u8; 16];
+    let (line, n) = sb.readln(Eol::Crlf, |n| Some(&mut mem[..n + 1])).unwrap();
+    assert_eq!(&line[..n], b"one");
+    assert_eq!(sb.len(), 9);
+    let mut mem = [0u8; 16];
+    let (line, n) = sb.readln(Eol::Crlf, |n| Some(&mut mem[..n + 1])).unwrap();
+    assert_eq!(&line[..n], b"two");
+    assert_eq!(sb.peek(Buffer::to_vec), b"three");
 }
