@@ -1,6 +1,7 @@
 //! Logging, fatal-error and allocator hooks of `event2/event.h`.
 
 use std::os::raw::{c_char, c_int, c_void};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::RwLock;
 
 use rel_core::log::{self, Severity};
@@ -20,7 +21,11 @@ type MallocFn = unsafe extern "C" fn(usize) -> *mut c_void;
 type FreeFn = unsafe extern "C" fn(*mut c_void);
 
 static LOG_CB: RwLock<event_log_cb> = RwLock::new(None);
-static MEM: RwLock<Option<(MallocFn, FreeFn)>> = RwLock::new(None);
+/// The program's allocator pair, if it set one: read on every allocation
+/// handed to C (a line from `evbuffer_readln`, an `event_new`), so one
+/// atomic load rather than a lock. Each pair set is leaked: programs set it
+/// once, before anything else, as libevent requires.
+static MEM: AtomicPtr<(MallocFn, FreeFn)> = AtomicPtr::new(std::ptr::null_mut());
 
 fn to_callback(severity: Severity, msg: &str) {
     let cb = *LOG_CB.read().unwrap_or_else(|e| e.into_inner());
@@ -66,17 +71,25 @@ pub extern "C" fn event_set_mem_functions(
     _realloc_fn: Option<unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void>,
     free_fn: Option<unsafe extern "C" fn(*mut c_void)>,
 ) {
-    *MEM.write().unwrap_or_else(|e| e.into_inner()) = malloc_fn.zip(free_fn);
+    let pair = malloc_fn
+        .zip(free_fn)
+        .map_or(std::ptr::null_mut(), |p| Box::into_raw(Box::new(p)));
+    MEM.store(pair, Ordering::Release);
+}
+
+fn allocator() -> Option<(MallocFn, FreeFn)> {
+    // SAFETY: NULL or a pair leaked by `event_set_mem_functions`, never freed.
+    unsafe { MEM.load(Ordering::Acquire).as_ref().copied() }
 }
 
 pub(crate) fn mem_alloc(size: usize) -> *mut c_void {
-    let mem = *MEM.read().unwrap_or_else(|e| e.into_inner());
+    let mem = allocator();
     // SAFETY: either the program's malloc or libc's, with a plain size.
     unsafe { mem.map_or_else(|| libc::malloc(size), |(m, _)| m(size)) }
 }
 
 pub(crate) fn mem_free(p: *mut c_void) {
-    let mem = *MEM.read().unwrap_or_else(|e| e.into_inner());
+    let mem = allocator();
     // SAFETY: `p` came from mem_alloc with the same allocator.
     unsafe { mem.map_or_else(|| libc::free(p), |(_, f)| f(p)) }
 }
