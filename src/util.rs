@@ -6,6 +6,8 @@ use std::ffi::CStr;
 use std::net::{IpAddr, SocketAddr};
 use std::os::raw::{c_char, c_int, c_void};
 
+use rel_core::inet;
+
 use crate::boundary::{arg, entry, entry_or, Refusal};
 use crate::variadic::{rel_c_vsnprintf_copy, va_list};
 
@@ -205,15 +207,15 @@ pub unsafe extern "C" fn evutil_inet_pton(
         if dst.is_null() {
             return Err(Refusal::Missing("destination"));
         }
-        let text = text.to_string_lossy();
+        // libevent's own (lax) parser, not the C library's: see rel_core::inet.
         let bytes: Vec<u8> = match af {
-            libc::AF_INET => match text.parse::<std::net::Ipv4Addr>() {
-                Ok(a) => a.octets().to_vec(),
-                Err(_) => return Ok(0),
+            libc::AF_INET => match inet::parse_ipv4(text.to_bytes()) {
+                Some(a) => a.to_vec(),
+                None => return Ok(0),
             },
-            libc::AF_INET6 => match text.parse::<std::net::Ipv6Addr>() {
-                Ok(a) => a.octets().to_vec(),
-                Err(_) => return Ok(0),
+            libc::AF_INET6 => match inet::parse_ipv6(text.to_bytes()) {
+                Some(a) => a.to_vec(),
+                None => return Ok(0),
             },
             _ => return Err(Refusal::Quiet),
         };

@@ -23,6 +23,7 @@ pub mod error;
 pub mod event;
 mod evmap;
 mod fdutil;
+pub mod inet;
 pub mod log;
 mod pass;
 mod registry;

@@ -9,6 +9,5 @@
 
 pub mod escape;
 pub mod headers;
-pub mod ipv6;
 pub mod query;
 pub mod uri;

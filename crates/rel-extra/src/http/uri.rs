@@ -2,7 +2,7 @@
 //! strictly by default, or loosely with [`NONCONFORMANT`].
 
 use super::escape::{is_subdelim, is_unreserved};
-use super::ipv6::ipv6_ok;
+use rel_core::inet::ipv6_ok;
 
 /// `EVHTTP_URI_NONCONFORMANT`: the path runs to `?` or `#`, the query to
 /// `#`, the fragment to the end, whatever characters they hold.
