@@ -68,8 +68,8 @@ main(void)
 	for (i = 0; i < 100 && reads == 0; i++)
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	EXPECT_INT("first read: one tick's allowance", got, 100);
-	/* (a slow run, valgrind, may already be in the next 100 ms tick) */
-	CHECK("  bucket spent", bufferevent_get_read_limit(b) <= 0 || t_now_ms() - t0 >= 90);
+	/* (whether the bucket is still empty now depends on where the wall
+	 * clock's 100 ms tick boundaries fall: not checked) */
 	while (got < 300 && t_now_ms() - t0 < 5000)
 		event_base_loop(base, EVLOOP_ONCE);
 	fprintf(stderr, "300 bytes after %.0f ms\n", t_now_ms() - t0);
