@@ -140,11 +140,12 @@ pub struct Base {
     hot_table: AtomicUsize,
 }
 
-/// Identifies the calling thread: the address of a thread-local, far
-/// cheaper than `thread::current().id()` on every loop call and delete.
+/// Identifies the calling thread, unique among live threads. `pthread_self`
+/// is a load from the thread pointer, where a Rust thread-local in a shared
+/// library costs a call into the TLS resolver on every loop call.
 fn thread_token() -> usize {
-    thread_local!(static TOKEN: u8 = const { 0 });
-    TOKEN.with(|t| t as *const u8 as usize)
+    // SAFETY: no arguments; it cannot fail.
+    unsafe { libc::pthread_self() as usize }
 }
 
 fn env_allows(method: &Method, cfg: &Config) -> bool {
@@ -582,11 +583,13 @@ impl Base {
         d: &mut dyn Dispatch,
     ) -> i32 {
         g.loop_thread = Some(thread_token());
-        clock::tighten_timer_slack();
         g.exit_flag = false;
         g.break_flag = false;
         g.registry.claim_signals();
         let mut ready = std::mem::take(&mut g.ready);
+        // Kept across passes: cloned again only when `event_reinit` replaced
+        // it (the clone held here keeps the old one's address from reuse).
+        let mut backend = g.registry.backend();
         let mut result = 0;
         let mut busy = false;
         loop {
@@ -612,7 +615,12 @@ impl Base {
                 break;
             }
             g.pass.clear_cache();
-            let backend = g.registry.backend();
+            if !g.registry.has_backend(&backend) {
+                backend = g.registry.backend();
+            }
+            if timeout != Some(Duration::ZERO) {
+                clock::tighten_timer_slack();
+            }
             g.waiting = true;
             drop(g);
             let waited = wait_for_events(d, &*backend, timeout, &mut ready, busy);

@@ -66,6 +66,11 @@ impl EvMap {
         self.backend.clone()
     }
 
+    /// Whether `held` is the backend in use.
+    pub fn has_backend(&self, held: &Arc<dyn Backend>) -> bool {
+        Arc::ptr_eq(&self.backend, held)
+    }
+
     /// Adds slot `s` to the watchers of its fd or signal.
     pub fn watch(&mut self, slots: &mut Slots, s: u32) -> Result<(), Error> {
         let fd = slots.slot(s).fd();

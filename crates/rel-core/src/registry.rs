@@ -61,6 +61,11 @@ impl Registry {
         self.evmap.backend()
     }
 
+    /// Whether `held` is the backend in use (a pointer comparison).
+    pub fn has_backend(&self, held: &Arc<dyn Backend>) -> bool {
+        self.evmap.has_backend(held)
+    }
+
     /// Wakes the loop from its wait.
     pub fn wake(&self) {
         self.waker.wake();
