@@ -496,6 +496,15 @@ fn read_deadline(key: Key) -> u64 {
     EventRef::from_key(key).deadline()
 }
 
+/// The core's [`Hooks::persist_delay`].
+fn read_interval(key: Key) -> u64 {
+    // Asked only of events added with an interval: no need to check the kind.
+    let tv = get!(EventRef::from_key(key), ev_.ev_io.ev_timeout);
+    (tv.tv_sec.max(0) as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(tv.tv_usec.max(0) as u64 * 1000)
+}
+
 /// The core's [`Hooks::detach`]: an event of a freed base no longer names
 /// it, so later calls on it are refused instead of reaching freed memory.
 fn detach(key: Key) {
@@ -508,6 +517,7 @@ pub(crate) fn default_config() -> Config {
         mirror: mirror_state,
         read: read_current,
         last_deadline: read_deadline,
+        persist_delay: read_interval,
         detach,
     })
 }

@@ -288,7 +288,7 @@ impl Base {
         if let Some((delay, now)) = timeout {
             let delay_ns = clock::nanos(delay);
             if rearms(hot.events()) {
-                reg.set_persist_delay(s, delay_ns);
+                reg.set_interval(s, delay_ns != 0);
             }
             if hot.flags() & evlist::ACTIVE != 0 && reg.slots().slot(s).res() & ev::TIMEOUT != 0 {
                 reg.deactivate(s);
@@ -386,7 +386,7 @@ impl Base {
         let mut g = self.lock();
         if let Some(s) = g.registry.slots().find(key, hint.get()) {
             g.registry.remove_timeout(s);
-            g.registry.set_persist_delay(s, 0);
+            g.registry.set_interval(s, false);
             g.registry.release_if_idle(s);
         }
     }
@@ -711,16 +711,16 @@ impl Base {
         while let Some(s) = g.registry.active().head(pri) {
             let sh = &mut *g;
             let slots = sh.registry.slots();
-            let (key, events) = {
+            let (key, events, interval) = {
                 let hot = slots.hot(s);
-                (hot.key(), hot.events())
+                (hot.key(), hot.events(), hot.has_interval())
             };
             let slot = slots.slot(s);
-            let (res, ncalls, persist_delay) = (slot.res(), slot.ncalls(), slot.persist_delay());
+            let (res, ncalls) = (slot.res(), slot.ncalls());
             let (action, fd) = slots.action(s);
             if events & ev::PERSIST != 0 {
                 sh.registry.deactivate(s);
-                if persist_delay != 0 {
+                if interval {
                     sh.registry.rearm(s, res, sh.pass.now());
                 }
                 sh.registry.release_if_idle(s);
@@ -862,6 +862,10 @@ mod tests {
 
     thread_local!(static DETACHED: std::cell::RefCell<Vec<Key>> = const { std::cell::RefCell::new(Vec::new()) });
 
+    /// The one re-arm interval the tests' persistent timers use (the C
+    /// layer's events keep theirs in their own memory).
+    const INTERVAL_NS: u64 = 1_000_000;
+
     /// Events that live only as keys: their callback's argument is the key.
     fn key_as_arg(key: Key) -> Current {
         Current {
@@ -875,6 +879,7 @@ mod tests {
             mirror: |_, _, _, _| {},
             read: key_as_arg,
             last_deadline: |_| 0,
+            persist_delay: |_| INTERVAL_NS,
             detach: |key| DETACHED.with(|d| d.borrow_mut().push(key)),
         };
         Base::new(&Config::new(hooks)).expect("a backend")
@@ -959,7 +964,8 @@ mod tests {
         let b = base();
         let h = hint();
         let s = spec(8, -1, ev::PERSIST);
-        b.add(&s, &h, Some(Duration::from_millis(1))).unwrap();
+        b.add(&s, &h, Some(Duration::from_nanos(INTERVAL_NS)))
+            .unwrap();
         let mut n = 0;
         let mut r = recorder(|_| {
             n += 1;

@@ -61,6 +61,9 @@ pub struct Hooks {
     /// The event's last deadline (monotonic ns, as mirrored): where a
     /// persistent event's next timeout is counted from after `EV_TIMEOUT`.
     pub last_deadline: fn(Key) -> u64,
+    /// A persistent event's re-arm interval (ns), which its memory keeps
+    /// (libevent's `ev_io_timeout`); asked only of events added with one.
+    pub persist_delay: fn(Key) -> u64,
     /// The base is going away and lets go of the event, which is in no list
     /// any more: its memory should no longer name the base.
     pub detach: fn(Key),

@@ -107,6 +107,11 @@ impl EvMap {
         // the descriptor: it is open, so the number is a real one (never
         // 1<<30 or INT_MAX).
         if self.fds.len() <= fd as usize {
+            // By an eighth, as the slot table (see `grow_for_one`).
+            let more = fd as usize + 1 - self.fds.len();
+            if self.fds.capacity() <= fd as usize {
+                self.fds.reserve_exact(more.max(self.fds.len() / 8));
+            }
             self.fds.resize(fd as usize + 1, NO_WATCH);
         }
         slots.set_fd_next(s, head);

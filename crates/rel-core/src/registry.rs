@@ -125,8 +125,10 @@ impl Registry {
         self.slots.refresh(s, spec);
     }
 
-    pub fn set_persist_delay(&mut self, s: u32, delay: u64) {
-        self.slots.set_persist_delay(s, delay);
+    /// Records whether a persistent event re-arms with an interval (the
+    /// interval itself stays in the caller's memory).
+    pub fn set_interval(&mut self, s: u32, on: bool) {
+        self.slots.set_interval(s, on);
     }
 
     /// Moves an event that is not queued to run to another priority.
@@ -285,10 +287,10 @@ impl Registry {
     /// from `now` after I/O, never in the past. Like libevent, this adds the
     /// event again if it had been deleted (it ran through `event_active`).
     pub fn rearm(&mut self, s: u32, res: u16, now: u64) {
-        let delay = self.slots.slot(s).persist_delay();
-        if delay == 0 || !owned_by_caller(self.slots.hot(s).key()) {
+        if !self.slots.hot(s).has_interval() || !owned_by_caller(self.slots.hot(s).key()) {
             return;
         }
+        let delay = self.slots.persist_delay(s);
         let from = if res & ev::TIMEOUT != 0 {
             self.slots.last_deadline(s)
         } else {

@@ -1,10 +1,10 @@
 //! Linux epoll. The kernel keeps the interest set, so `set` is a direct
 //! `epoll_ctl` (thread-safe on its own) and only the event buffer needs a lock.
 
+use std::cell::UnsafeCell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
-use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
