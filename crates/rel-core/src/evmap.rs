@@ -14,18 +14,35 @@ use super::log::warn;
 use super::signals::{self, SignalPipe, NSIG};
 use super::slots::{Slots, NIL};
 
-#[derive(Clone, Copy)]
-struct FdWatch {
-    /// First slot of the fd's list (linked through the slots' `fd_next`).
-    head: u32,
-    /// The interest the backend currently holds for this fd.
-    interest: u8,
+/// Per fd number: the first slot watching it and the interest the backend
+/// holds for it. Two arrays, 5 bytes an fd where a record would pad to 8.
+#[derive(Default)]
+struct FdTable {
+    /// First slot of each fd's list (linked through the slots' `fd_next`).
+    heads: Vec<u32>,
+    interest: Vec<u8>,
 }
 
-const NO_WATCH: FdWatch = FdWatch {
-    head: NIL,
-    interest: 0,
-};
+impl FdTable {
+    /// (first slot, interest) of `fd`; None beyond the table.
+    fn get(&self, fd: RawFd) -> Option<(u32, u8)> {
+        let i = fd as usize;
+        Some((*self.heads.get(i)?, self.interest[i]))
+    }
+
+    /// Makes `fd` an index, growing by a sixteenth (as `grow_for_one`).
+    fn cover(&mut self, fd: RawFd) {
+        let len = self.heads.len();
+        if len > fd as usize {
+            return;
+        }
+        let more = (fd as usize + 1 - len).max(len / 16);
+        self.heads.reserve_exact(more);
+        self.interest.reserve_exact(more);
+        self.heads.resize(fd as usize + 1, NIL);
+        self.interest.resize(fd as usize + 1, 0);
+    }
+}
 
 /// The backend interest an event's `EV_*` bits ask for.
 fn io_bits(events: u16) -> u8 {
@@ -34,7 +51,7 @@ fn io_bits(events: u16) -> u8 {
 
 /// The fd and signal maps of one base, and its backend.
 pub struct EvMap {
-    fds: Vec<FdWatch>,
+    fds: FdTable,
     /// The slots watching each signal number.
     signals: Vec<Vec<u32>>,
     signal_pipe: Option<SignalPipe>,
@@ -49,7 +66,7 @@ impl EvMap {
         let backend = (method.open)()?;
         backend.set(wake_fd, 0, bits::READ)?;
         Ok(EvMap {
-            fds: Vec::new(),
+            fds: FdTable::default(),
             signals: vec![Vec::new(); NSIG],
             signal_pipe: None,
             backend: Arc::from(backend),
@@ -86,10 +103,7 @@ impl EvMap {
         if fd < 0 {
             return Err(Error::InvalidFd(fd));
         }
-        let FdWatch {
-            head,
-            interest: old,
-        } = self.fds.get(fd as usize).copied().unwrap_or(NO_WATCH);
+        let (head, old) = self.fds.get(fd).unwrap_or((NIL, 0));
         if head != NIL && (old ^ want) & bits::ET != 0 {
             return Err(Error::MixedEdgeTriggered(fd));
         }
@@ -106,19 +120,10 @@ impl EvMap {
         // The table grows by descriptor number only once the backend took
         // the descriptor: it is open, so the number is a real one (never
         // 1<<30 or INT_MAX).
-        if self.fds.len() <= fd as usize {
-            // By an eighth, as the slot table (see `grow_for_one`).
-            let more = fd as usize + 1 - self.fds.len();
-            if self.fds.capacity() <= fd as usize {
-                self.fds.reserve_exact(more.max(self.fds.len() / 8));
-            }
-            self.fds.resize(fd as usize + 1, NO_WATCH);
-        }
+        self.fds.cover(fd);
         slots.set_fd_next(s, head);
-        self.fds[fd as usize] = FdWatch {
-            head: s,
-            interest: new,
-        };
+        self.fds.heads[fd as usize] = s;
+        self.fds.interest[fd as usize] = new;
         Ok(())
     }
 
@@ -156,11 +161,7 @@ impl EvMap {
             }
             return;
         }
-        let Some(&FdWatch {
-            head,
-            interest: old,
-        }) = self.fds.get(fd as usize)
-        else {
+        let Some((head, old)) = self.fds.get(fd) else {
             return;
         };
         // Unlink `s` and recompute the interest of those that remain.
@@ -169,7 +170,7 @@ impl EvMap {
             let next = slots.fd_next(cur);
             if cur == s {
                 match prev {
-                    NIL => self.fds[fd as usize].head = next,
+                    NIL => self.fds.heads[fd as usize] = next,
                     p => slots.set_fd_next(p, next),
                 }
             } else {
@@ -178,7 +179,7 @@ impl EvMap {
             }
             cur = next;
         }
-        self.fds[fd as usize].interest = new;
+        self.fds.interest[fd as usize] = new;
         if new != old {
             // A closed fd has already left the kernel's set: nothing to report.
             let _ = self.backend.set(fd, old, new);
@@ -190,7 +191,7 @@ impl EvMap {
     /// each readiness report, which LLVM does not do by itself.
     #[inline]
     pub fn first_on_fd(&self, fd: RawFd) -> u32 {
-        self.fds.get(fd as usize).map_or(NIL, |w| w.head)
+        self.fds.heads.get(fd as usize).copied().unwrap_or(NIL)
     }
 
     /// The slots watching `sig`, oldest first (none for a bad number).
@@ -221,9 +222,9 @@ impl EvMap {
     pub fn reopen(&mut self, wake_fd: RawFd) -> io::Result<()> {
         let backend = (self.method.open)()?;
         backend.set(wake_fd, 0, bits::READ)?;
-        for (fd, watch) in self.fds.iter().enumerate() {
-            if watch.interest != 0 {
-                if let Err(e) = backend.set(fd as RawFd, 0, watch.interest) {
+        for (fd, &interest) in self.fds.interest.iter().enumerate() {
+            if interest != 0 {
+                if let Err(e) = backend.set(fd as RawFd, 0, interest) {
                     warn(&format!("event_reinit: fd {fd}: {e}"));
                 }
             }
