@@ -12,7 +12,7 @@ use super::error::Error;
 use super::event::ev;
 use super::log::warn;
 use super::signals::{self, SignalPipe, NSIG};
-use super::slots::{Slots, NIL};
+use super::slots::{cover, Slots, NIL};
 
 /// Per fd number: the first slot watching it and the interest the backend
 /// holds for it. Two arrays, 5 bytes an fd where a record would pad to 8.
@@ -30,17 +30,10 @@ impl FdTable {
         Some((*self.heads.get(i)?, self.interest[i]))
     }
 
-    /// Makes `fd` an index, growing by a sixteenth (as `grow_for_one`).
+    /// Makes `fd` an index.
     fn cover(&mut self, fd: RawFd) {
-        let len = self.heads.len();
-        if len > fd as usize {
-            return;
-        }
-        let more = (fd as usize + 1 - len).max(len / 16);
-        self.heads.reserve_exact(more);
-        self.interest.reserve_exact(more);
-        self.heads.resize(fd as usize + 1, NIL);
-        self.interest.resize(fd as usize + 1, 0);
+        cover(&mut self.heads, fd as usize + 1, NIL);
+        cover(&mut self.interest, fd as usize + 1, 0);
     }
 }
 

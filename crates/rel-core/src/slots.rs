@@ -42,6 +42,18 @@ pub fn grow_for_one<T>(v: &mut Vec<T>) {
     }
 }
 
+/// Makes `v` at least `n` long, filling with `fill`, growing as
+/// [`grow_for_one`] does (tables indexed by fd number).
+pub fn cover<T: Clone>(v: &mut Vec<T>, n: usize, fill: T) {
+    let len = v.len();
+    if len < n {
+        if v.capacity() < n {
+            v.reserve_exact((n - len).max(len / 16));
+        }
+        v.resize(n, fill);
+    }
+}
+
 /// The least a per-event table grows by.
 const GROWTH: usize = 64;
 
