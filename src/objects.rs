@@ -473,17 +473,24 @@ impl AssignedEvent {
     }
 }
 
-/// The core's [`Hooks::mirror`]: keeps `evcb_flags`, `ev_res` and
-/// `ev_timeout` (monotonic, as in libevent) for programs that read them.
-fn mirror_state(key: Key, flags: u8, res: Option<u16>, deadline: Option<u64>) {
+/// The core's [`Hooks::mirror`]: keeps `evcb_flags` (and, below, `ev_res`
+/// and `ev_timeout`, monotonic as in libevent) for programs that read them.
+fn mirror_flags(key: Key, flags: u8) {
+    EventRef::from_key(key).set_flags(EVLIST_INIT | c_int::from(flags));
+}
+
+/// The core's [`Hooks::mirror_res`].
+fn mirror_res(key: Key, flags: u8, res: u16) {
     let e = EventRef::from_key(key);
     e.set_flags(EVLIST_INIT | c_int::from(flags));
-    if let Some(res) = res {
-        e.set_res(res as c_short);
-    }
-    if let Some(deadline) = deadline {
-        e.set_deadline(deadline);
-    }
+    e.set_res(res as c_short);
+}
+
+/// The core's [`Hooks::mirror_deadline`].
+fn mirror_deadline(key: Key, flags: u8, deadline: u64) {
+    let e = EventRef::from_key(key);
+    e.set_flags(EVLIST_INIT | c_int::from(flags));
+    e.set_deadline(deadline);
 }
 
 /// The core's [`Hooks::read`].
@@ -514,7 +521,9 @@ fn detach(key: Key) {
 /// A config as the C layer hands it to the core.
 pub(crate) fn default_config() -> Config {
     Config::new(Hooks {
-        mirror: mirror_state,
+        mirror: mirror_flags,
+        mirror_res,
+        mirror_deadline,
         read: read_current,
         last_deadline: read_deadline,
         persist_delay: read_interval,

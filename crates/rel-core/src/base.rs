@@ -876,7 +876,9 @@ mod tests {
 
     fn base() -> Base {
         let hooks = Hooks {
-            mirror: |_, _, _, _| {},
+            mirror: |_, _| {},
+            mirror_res: |_, _, _| {},
+            mirror_deadline: |_, _, _| {},
             read: key_as_arg,
             last_deadline: |_| 0,
             persist_delay: |_| INTERVAL_NS,

@@ -52,9 +52,14 @@ pub struct Callback {
 /// the core, so the per-event table stays small.
 #[derive(Clone, Copy, Debug)]
 pub struct Hooks {
-    /// Reflects the event's `EVLIST_*` flags, and its result or deadline
-    /// (monotonic ns) when given, into `evcb_flags`, `ev_res`, `ev_timeout`.
-    pub mirror: fn(Key, u8, Option<u16>, Option<u64>),
+    /// Reflects the event's `EVLIST_*` flags into `evcb_flags`.
+    pub mirror: fn(Key, u8),
+    /// The same, with the result it runs with (`ev_res`).
+    pub mirror_res: fn(Key, u8, u16),
+    /// The same, with its deadline (monotonic ns, `ev_timeout`). Three
+    /// hooks rather than one with optional parts: these run on every
+    /// activation, run and timer move.
+    pub mirror_deadline: fn(Key, u8, u64),
     /// What the event's memory holds now: read just before each call, as
     /// libevent reads the callback and fd when it runs an event.
     pub read: fn(Key) -> Current,

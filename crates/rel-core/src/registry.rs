@@ -149,7 +149,7 @@ impl Registry {
     pub fn insert(&mut self, s: u32) -> Result<(), Error> {
         self.evmap.watch(&mut self.slots, s)?;
         self.slots.set_flag(s, evlist::INSERTED);
-        self.slots.reflect(s, None, None);
+        self.slots.reflect(s);
         Ok(())
     }
 
@@ -164,7 +164,7 @@ impl Registry {
         if self.slots.hot(s).flags() & evlist::TIMEOUT == 0 {
             self.slots.set_flag(s, evlist::TIMEOUT);
         }
-        self.slots.reflect(s, None, Some(deadline));
+        self.slots.reflect_deadline(s, deadline);
         self.timers
             .schedule(&mut self.slots.positions(), s, deadline);
     }
@@ -191,13 +191,13 @@ impl Registry {
         let hot = self.slots.hot(s);
         if hot.flags() & evlist::ACTIVE != 0 {
             let res = self.slots.merge_result(s, res, ncalls);
-            self.slots.reflect(s, Some(res), None);
+            self.slots.reflect_res(s, res);
             return;
         }
         self.slots.set_result(s, res, ncalls);
         self.active.push(&mut self.slots, s, hot.priority());
         self.slots.set_flag(s, evlist::ACTIVE);
-        self.slots.reflect(s, Some(res), None);
+        self.slots.reflect_res(s, res);
     }
 
     pub fn deactivate(&mut self, s: u32) {

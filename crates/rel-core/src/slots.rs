@@ -297,7 +297,7 @@ impl Slots {
 
     /// Marks a caller's event, in no list now, as given to its finalizer.
     pub fn mark_finalizing(&self, key: Key) {
-        (self.hooks.mirror)(key, evlist::FINALIZING, None, None);
+        (self.hooks.mirror)(key, evlist::FINALIZING);
     }
 
     /// The base goes away: the caller's events stop naming it.
@@ -390,12 +390,27 @@ impl Slots {
         self.free.push(s);
     }
 
-    /// Mirrors the slot's flags, and `res`/`deadline` when given, into a
-    /// caller-owned event's memory.
-    pub fn reflect(&self, s: u32, res: Option<u16>, deadline: Option<u64>) {
+    /// Mirrors the slot's flags into a caller-owned event's memory.
+    pub fn reflect(&self, s: u32) {
         let Hot { key, flags, .. } = self.hot[s as usize];
         if owned_by_caller(key) {
-            (self.hooks.mirror)(key, flags, res, deadline);
+            (self.hooks.mirror)(key, flags);
+        }
+    }
+
+    /// [`Slots::reflect`], with the result the event runs with.
+    pub fn reflect_res(&self, s: u32, res: u16) {
+        let Hot { key, flags, .. } = self.hot[s as usize];
+        if owned_by_caller(key) {
+            (self.hooks.mirror_res)(key, flags, res);
+        }
+    }
+
+    /// [`Slots::reflect`], with the event's deadline.
+    pub fn reflect_deadline(&self, s: u32, deadline: u64) {
+        let Hot { key, flags, .. } = self.hot[s as usize];
+        if owned_by_caller(key) {
+            (self.hooks.mirror_deadline)(key, flags, deadline);
         }
     }
 
@@ -413,7 +428,7 @@ impl Slots {
     /// The slot leaves list `flag`, and the caller's memory is told.
     pub fn clear_flag(&mut self, s: u32, flag: u8) {
         self.hot[s as usize].flags &= !flag;
-        self.reflect(s, None, None);
+        self.reflect(s);
         self.counts.added -= 1;
         if flag == evlist::ACTIVE {
             self.counts.active -= 1;
