@@ -374,19 +374,24 @@ impl EventRef {
         }
     }
 
-    /// A persistent I/O or timer event's interval, kept where libevent keeps
-    /// it (`ev_io_timeout`), so it outlives `event_del` as there.
-    fn persist_interval(self) -> Option<Duration> {
+    /// A persistent I/O or timer event's interval in ns (0 for none), kept
+    /// where libevent keeps it (`ev_io_timeout`), so it outlives
+    /// `event_del` as there. Read on every `event_add`: plain integer math.
+    fn persist_interval_ns(self) -> u64 {
         let events = self.events() as u16;
         if events & ev::PERSIST == 0 || events & ev::SIGNAL != 0 {
-            return None;
+            return 0;
         }
-        // The io variant of the union, which librel writes for persistent
-        // non-signal events (zeroed by event_assign).
+        self.interval_field_ns()
+    }
+
+    /// The io variant of the union's `ev_timeout` in ns, which librel writes
+    /// for persistent non-signal events (zeroed by event_assign).
+    fn interval_field_ns(self) -> u64 {
         let tv = get!(self, ev_.ev_io.ev_timeout);
-        (tv.tv_sec > 0 || tv.tv_usec > 0).then(|| {
-            Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
-        })
+        (tv.tv_sec.max(0) as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(tv.tv_usec.max(0) as u64 * 1000)
     }
 
     pub(crate) fn set_persist_interval(self, d: Option<Duration>) {
@@ -468,7 +473,7 @@ impl AssignedEvent {
             fd: self.fd(),
             events: self.events() as u16,
             priority: self.priority(),
-            persist_delay: self.persist_interval().map_or(0, rel_core::clock::nanos),
+            persist_delay: self.persist_interval_ns(),
         }
     }
 }
@@ -506,10 +511,7 @@ fn read_deadline(key: Key) -> u64 {
 /// The core's [`Hooks::persist_delay`].
 fn read_interval(key: Key) -> u64 {
     // Asked only of events added with an interval: no need to check the kind.
-    let tv = get!(EventRef::from_key(key), ev_.ev_io.ev_timeout);
-    (tv.tv_sec.max(0) as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(tv.tv_usec.max(0) as u64 * 1000)
+    EventRef::from_key(key).interval_field_ns()
 }
 
 /// The core's [`Hooks::detach`]: an event of a freed base no longer names
