@@ -131,26 +131,55 @@ impl FromC<*const c_char> for &CStr {
 /// deadlines beyond what the clock can hold are refused.
 pub(crate) struct Timeout(pub Option<Duration>);
 
+/// The caller's timeval if it is within range (see [`Timeout`]).
+fn checked_timeval(tv: libc::timeval) -> Result<libc::timeval, Refusal> {
+    const MAX_SECS: libc::time_t = 1 << 33; // ~272 years
+    if tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_sec > MAX_SECS || tv.tv_usec > 1 << 40 {
+        return Err(Refusal::Timeout {
+            sec: tv.tv_sec,
+            usec: tv.tv_usec,
+        });
+    }
+    Ok(tv)
+}
+
 impl FromC<*const libc::timeval> for Timeout {
     unsafe fn from_c(tv: *const libc::timeval) -> Result<Self, Refusal> {
         // SAFETY: the boundary contract: NULL or the caller's timeval.
         let Some(&tv) = (unsafe { tv.as_ref() }) else {
             return Ok(Timeout(None));
         };
-        const MAX_SECS: libc::time_t = 1 << 33; // ~272 years
-        if tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_sec > MAX_SECS || tv.tv_usec > 1 << 40 {
-            return Err(Refusal::Timeout {
-                sec: tv.tv_sec,
-                usec: tv.tv_usec,
-            });
-        }
-        // Both fields are range-checked above, so this cannot overflow.
+        let tv = checked_timeval(tv)?;
+        // Both fields are range-checked, so this cannot overflow.
         let usec = tv.tv_usec as u64;
         Ok(Timeout(Some(Duration::new(
             tv.tv_sec as u64 + usec / 1_000_000,
             (usec % 1_000_000) as u32 * 1000,
         ))))
     }
+}
+
+/// `event_add`'s timeout: the delay in ns, and the timeval as the caller
+/// gave it, which a persistent event keeps as its interval (as libevent
+/// does). No `Duration` on the way: this runs on every `event_add`.
+pub(crate) struct AddTimeout(pub Option<(u64, libc::timeval)>);
+
+impl FromC<*const libc::timeval> for AddTimeout {
+    unsafe fn from_c(tv: *const libc::timeval) -> Result<Self, Refusal> {
+        // SAFETY: the boundary contract: NULL or the caller's timeval.
+        let Some(&tv) = (unsafe { tv.as_ref() }) else {
+            return Ok(AddTimeout(None));
+        };
+        let tv = checked_timeval(tv)?;
+        Ok(AddTimeout(Some((timeval_ns(tv), tv))))
+    }
+}
+
+/// A range-checked or librel-written timeval in ns (saturating).
+fn timeval_ns(tv: libc::timeval) -> u64 {
+    (tv.tv_sec.max(0) as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(tv.tv_usec.max(0) as u64 * 1000)
 }
 
 /// Writes a duration (since the epoch, or relative) into a C timeval.
@@ -388,20 +417,14 @@ impl EventRef {
     /// The io variant of the union's `ev_timeout` in ns, which librel writes
     /// for persistent non-signal events (zeroed by event_assign).
     fn interval_field_ns(self) -> u64 {
-        let tv = get!(self, ev_.ev_io.ev_timeout);
-        (tv.tv_sec.max(0) as u64)
-            .saturating_mul(1_000_000_000)
-            .saturating_add(tv.tv_usec.max(0) as u64 * 1000)
+        timeval_ns(get!(self, ev_.ev_io.ev_timeout))
     }
 
-    pub(crate) fn set_persist_interval(self, d: Option<Duration>) {
+    /// Keeps `tv` (all zero: none) as a persistent event's interval.
+    pub(crate) fn set_persist_interval(self, tv: libc::timeval) {
         let events = self.events() as u16;
         if events & ev::PERSIST != 0 && events & ev::SIGNAL == 0 {
-            let zero = libc::timeval {
-                tv_sec: 0,
-                tv_usec: 0,
-            };
-            set!(self, ev_.ev_io.ev_timeout = d.map_or(zero, to_timeval));
+            set!(self, ev_.ev_io.ev_timeout = tv);
         }
     }
 }

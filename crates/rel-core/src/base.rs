@@ -251,13 +251,8 @@ impl Base {
     }
 
     /// `event_add`: registers the event (if it has fd/signal interest) and,
-    /// with `timeout`, (re)schedules its deadline.
-    pub fn add(
-        &self,
-        spec: &Spec,
-        hint: &dyn SlotHint,
-        timeout: Option<Duration>,
-    ) -> Result<(), Error> {
+    /// with `timeout` (a delay in ns), (re)schedules its deadline.
+    pub fn add(&self, spec: &Spec, hint: &dyn SlotHint, timeout: Option<u64>) -> Result<(), Error> {
         self.prefetch_slot(hint.get());
         // The delay counts from the call, read while the prefetch runs.
         let timeout = timeout.map(|delay| (delay, clock::now_ns()));
@@ -285,8 +280,7 @@ impl Base {
                 return Err(e);
             }
         }
-        if let Some((delay, now)) = timeout {
-            let delay_ns = clock::nanos(delay);
+        if let Some((delay_ns, now)) = timeout {
             if rearms(hot.events()) {
                 reg.set_interval(s, delay_ns != 0);
             }
@@ -941,8 +935,7 @@ mod tests {
         assert_eq!((w.calls, w.wrapped), (100, 1));
         b.del(8, &h, DelMode::Default);
         let t = hint();
-        b.add(&spec(2, -1, 0), &t, Some(Duration::from_millis(2)))
-            .unwrap();
+        b.add(&spec(2, -1, 0), &t, Some(2 * 1_000_000)).unwrap();
         assert_eq!(b.run(0, &mut w).unwrap(), 1);
         assert_eq!((w.calls, w.wrapped), (101, 2), "the timer wait is wrapped");
     }
@@ -953,8 +946,7 @@ mod tests {
         assert_eq!(b.run(0, &mut recorder(|_| {})).unwrap(), 1);
         let h = hint();
         let start = Instant::now();
-        b.add(&spec(8, -1, 0), &h, Some(Duration::from_millis(5)))
-            .unwrap();
+        b.add(&spec(8, -1, 0), &h, Some(5 * 1_000_000)).unwrap();
         let mut r = recorder(|_| {});
         assert_eq!(b.run(0, &mut r).unwrap(), 1);
         assert!(start.elapsed() >= Duration::from_millis(5));
@@ -966,8 +958,7 @@ mod tests {
         let b = base();
         let h = hint();
         let s = spec(8, -1, ev::PERSIST);
-        b.add(&s, &h, Some(Duration::from_nanos(INTERVAL_NS)))
-            .unwrap();
+        b.add(&s, &h, Some(INTERVAL_NS)).unwrap();
         let mut n = 0;
         let mut r = recorder(|_| {
             n += 1;
@@ -1030,7 +1021,7 @@ mod tests {
         let b = Arc::new(base());
         let h = hint();
         // Something pending far away keeps the loop blocked.
-        b.add(&spec(8, -1, 0), &h, Some(Duration::from_secs(3600)))
+        b.add(&spec(8, -1, 0), &h, Some(3600 * 1_000_000_000))
             .unwrap();
         let other = Arc::clone(&b);
         let t = std::thread::spawn(move || {
@@ -1065,7 +1056,7 @@ mod tests {
         // many times on the way to 10,000 slots.
         for key in (2..20_002).step_by(2) {
             let h = hint();
-            b.add(&spec(key, -1, 0), &h, Some(Duration::from_secs(60)))
+            b.add(&spec(key, -1, 0), &h, Some(60 * 1_000_000_000))
                 .unwrap();
             hints.push(h);
             let published = b.hot_table.load(Relaxed);
@@ -1088,7 +1079,7 @@ mod tests {
     fn a_finalizer_runs_on_the_next_pass_after_its_event_is_deleted() {
         let b = base();
         let h = hint();
-        b.add(&spec(8, -1, 0), &h, Some(Duration::from_secs(60)))
+        b.add(&spec(8, -1, 0), &h, Some(60 * 1_000_000_000))
             .unwrap();
         b.finalize(8, &h, Callback { func: 0, arg: 77 }).unwrap();
         assert_eq!(b.pending(8, &h).what, 0, "deleted at once");
@@ -1101,9 +1092,9 @@ mod tests {
     fn shut_down_detaches_events_and_hands_back_unrun_finalizers() {
         let b = base();
         let (timer, doomed) = (hint(), hint());
-        b.add(&spec(8, -1, 0), &timer, Some(Duration::from_secs(60)))
+        b.add(&spec(8, -1, 0), &timer, Some(60 * 1_000_000_000))
             .unwrap();
-        b.add(&spec(16, -1, 0), &doomed, Some(Duration::from_secs(60)))
+        b.add(&spec(16, -1, 0), &doomed, Some(60 * 1_000_000_000))
             .unwrap();
         // Refused from inside the loop.
         b.activate(&spec(24, -1, 0), &hint(), ev::TIMEOUT, 1);
@@ -1134,7 +1125,7 @@ mod tests {
         b.add(
             &spec(0x10, -1, ev::PERSIST),
             &hint(),
-            Some(Duration::from_secs(60)),
+            Some(60 * 1_000_000_000),
         )
         .unwrap();
         b.activate(&spec(0x20, -1, 0), &hint(), ev::TIMEOUT, 1);
