@@ -13,7 +13,7 @@ use crate::dispatch::finalizer_callback;
 use crate::layout::event;
 use crate::legacy::or_current;
 use crate::log_api::{mem_alloc, mem_free};
-use crate::objects::{event_base, to_timeval, AssignedEvent, EventRef, Timeout};
+use crate::objects::{event_base, to_timeval, AddTimeout, AssignedEvent, EventRef};
 use crate::util::{ev_uint32_t, evutil_socket_t};
 
 pub const EV_TIMEOUT: c_short = 0x01;
@@ -136,11 +136,11 @@ pub unsafe extern "C" fn event_add(ev: *mut event, timeout: *const libc::timeval
             return Err(Refusal::Quiet);
         }
         let b = e.base()?;
-        let Timeout(timeout) = arg!(timeout)?;
-        if timeout.is_some() {
-            e.set_persist_interval(timeout.filter(|d| !d.is_zero()));
+        let AddTimeout(timeout) = arg!(timeout)?;
+        if let Some((_, tv)) = timeout {
+            e.set_persist_interval(tv);
         }
-        b.core.add(&e.spec(), &*e, timeout)?;
+        b.core.add(&e.spec(), &*e, timeout.map(|(ns, _)| ns))?;
         Ok(0)
     })
 }
@@ -176,7 +176,10 @@ pub unsafe extern "C" fn event_remove_timer(ev: *mut event) -> c_int {
     entry("event_remove_timer", || {
         let e: AssignedEvent = arg!(ev)?;
         e.base()?.core.remove_timer(e.key(), &*e);
-        e.set_persist_interval(None);
+        e.set_persist_interval(libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        });
         Ok(0)
     })
 }

@@ -131,26 +131,55 @@ impl FromC<*const c_char> for &CStr {
 /// deadlines beyond what the clock can hold are refused.
 pub(crate) struct Timeout(pub Option<Duration>);
 
+/// The caller's timeval if it is within range (see [`Timeout`]).
+fn checked_timeval(tv: libc::timeval) -> Result<libc::timeval, Refusal> {
+    const MAX_SECS: libc::time_t = 1 << 33; // ~272 years
+    if tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_sec > MAX_SECS || tv.tv_usec > 1 << 40 {
+        return Err(Refusal::Timeout {
+            sec: tv.tv_sec,
+            usec: tv.tv_usec,
+        });
+    }
+    Ok(tv)
+}
+
 impl FromC<*const libc::timeval> for Timeout {
     unsafe fn from_c(tv: *const libc::timeval) -> Result<Self, Refusal> {
         // SAFETY: the boundary contract: NULL or the caller's timeval.
         let Some(&tv) = (unsafe { tv.as_ref() }) else {
             return Ok(Timeout(None));
         };
-        const MAX_SECS: libc::time_t = 1 << 33; // ~272 years
-        if tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_sec > MAX_SECS || tv.tv_usec > 1 << 40 {
-            return Err(Refusal::Timeout {
-                sec: tv.tv_sec,
-                usec: tv.tv_usec,
-            });
-        }
-        // Both fields are range-checked above, so this cannot overflow.
+        let tv = checked_timeval(tv)?;
+        // Both fields are range-checked, so this cannot overflow.
         let usec = tv.tv_usec as u64;
         Ok(Timeout(Some(Duration::new(
             tv.tv_sec as u64 + usec / 1_000_000,
             (usec % 1_000_000) as u32 * 1000,
         ))))
     }
+}
+
+/// `event_add`'s timeout: the delay in ns, and the timeval as the caller
+/// gave it, which a persistent event keeps as its interval (as libevent
+/// does). No `Duration` on the way: this runs on every `event_add`.
+pub(crate) struct AddTimeout(pub Option<(u64, libc::timeval)>);
+
+impl FromC<*const libc::timeval> for AddTimeout {
+    unsafe fn from_c(tv: *const libc::timeval) -> Result<Self, Refusal> {
+        // SAFETY: the boundary contract: NULL or the caller's timeval.
+        let Some(&tv) = (unsafe { tv.as_ref() }) else {
+            return Ok(AddTimeout(None));
+        };
+        let tv = checked_timeval(tv)?;
+        Ok(AddTimeout(Some((timeval_ns(tv), tv))))
+    }
+}
+
+/// A range-checked or librel-written timeval in ns (saturating).
+fn timeval_ns(tv: libc::timeval) -> u64 {
+    (tv.tv_sec.max(0) as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(tv.tv_usec.max(0) as u64 * 1000)
 }
 
 /// Writes a duration (since the epoch, or relative) into a C timeval.
@@ -374,29 +403,28 @@ impl EventRef {
         }
     }
 
-    /// A persistent I/O or timer event's interval, kept where libevent keeps
-    /// it (`ev_io_timeout`), so it outlives `event_del` as there.
-    fn persist_interval(self) -> Option<Duration> {
+    /// A persistent I/O or timer event's interval in ns (0 for none), kept
+    /// where libevent keeps it (`ev_io_timeout`), so it outlives
+    /// `event_del` as there. Read on every `event_add`: plain integer math.
+    fn persist_interval_ns(self) -> u64 {
         let events = self.events() as u16;
         if events & ev::PERSIST == 0 || events & ev::SIGNAL != 0 {
-            return None;
+            return 0;
         }
-        // The io variant of the union, which librel writes for persistent
-        // non-signal events (zeroed by event_assign).
-        let tv = get!(self, ev_.ev_io.ev_timeout);
-        (tv.tv_sec > 0 || tv.tv_usec > 0).then(|| {
-            Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
-        })
+        self.interval_field_ns()
     }
 
-    pub(crate) fn set_persist_interval(self, d: Option<Duration>) {
+    /// The io variant of the union's `ev_timeout` in ns, which librel writes
+    /// for persistent non-signal events (zeroed by event_assign).
+    fn interval_field_ns(self) -> u64 {
+        timeval_ns(get!(self, ev_.ev_io.ev_timeout))
+    }
+
+    /// Keeps `tv` (all zero: none) as a persistent event's interval.
+    pub(crate) fn set_persist_interval(self, tv: libc::timeval) {
         let events = self.events() as u16;
         if events & ev::PERSIST != 0 && events & ev::SIGNAL == 0 {
-            let zero = libc::timeval {
-                tv_sec: 0,
-                tv_usec: 0,
-            };
-            set!(self, ev_.ev_io.ev_timeout = d.map_or(zero, to_timeval));
+            set!(self, ev_.ev_io.ev_timeout = tv);
         }
     }
 }
@@ -468,22 +496,29 @@ impl AssignedEvent {
             fd: self.fd(),
             events: self.events() as u16,
             priority: self.priority(),
-            persist_delay: self.persist_interval().map_or(0, rel_core::clock::nanos),
+            persist_delay: self.persist_interval_ns(),
         }
     }
 }
 
-/// The core's [`Hooks::mirror`]: keeps `evcb_flags`, `ev_res` and
-/// `ev_timeout` (monotonic, as in libevent) for programs that read them.
-fn mirror_state(key: Key, flags: u8, res: Option<u16>, deadline: Option<u64>) {
+/// The core's [`Hooks::mirror`]: keeps `evcb_flags` (and, below, `ev_res`
+/// and `ev_timeout`, monotonic as in libevent) for programs that read them.
+fn mirror_flags(key: Key, flags: u8) {
+    EventRef::from_key(key).set_flags(EVLIST_INIT | c_int::from(flags));
+}
+
+/// The core's [`Hooks::mirror_res`].
+fn mirror_res(key: Key, flags: u8, res: u16) {
     let e = EventRef::from_key(key);
     e.set_flags(EVLIST_INIT | c_int::from(flags));
-    if let Some(res) = res {
-        e.set_res(res as c_short);
-    }
-    if let Some(deadline) = deadline {
-        e.set_deadline(deadline);
-    }
+    e.set_res(res as c_short);
+}
+
+/// The core's [`Hooks::mirror_deadline`].
+fn mirror_deadline(key: Key, flags: u8, deadline: u64) {
+    let e = EventRef::from_key(key);
+    e.set_flags(EVLIST_INIT | c_int::from(flags));
+    e.set_deadline(deadline);
 }
 
 /// The core's [`Hooks::read`].
@@ -496,6 +531,12 @@ fn read_deadline(key: Key) -> u64 {
     EventRef::from_key(key).deadline()
 }
 
+/// The core's [`Hooks::persist_delay`].
+fn read_interval(key: Key) -> u64 {
+    // Asked only of events added with an interval: no need to check the kind.
+    EventRef::from_key(key).interval_field_ns()
+}
+
 /// The core's [`Hooks::detach`]: an event of a freed base no longer names
 /// it, so later calls on it are refused instead of reaching freed memory.
 fn detach(key: Key) {
@@ -505,9 +546,12 @@ fn detach(key: Key) {
 /// A config as the C layer hands it to the core.
 pub(crate) fn default_config() -> Config {
     Config::new(Hooks {
-        mirror: mirror_state,
+        mirror: mirror_flags,
+        mirror_res,
+        mirror_deadline,
         read: read_current,
         last_deadline: read_deadline,
+        persist_delay: read_interval,
         detach,
     })
 }

@@ -140,11 +140,12 @@ pub struct Base {
     hot_table: AtomicUsize,
 }
 
-/// Identifies the calling thread: the address of a thread-local, far
-/// cheaper than `thread::current().id()` on every loop call and delete.
+/// Identifies the calling thread, unique among live threads. `pthread_self`
+/// is a load from the thread pointer, where a Rust thread-local in a shared
+/// library costs a call into the TLS resolver on every loop call.
 fn thread_token() -> usize {
-    thread_local!(static TOKEN: u8 = const { 0 });
-    TOKEN.with(|t| t as *const u8 as usize)
+    // SAFETY: no arguments; it cannot fail.
+    unsafe { libc::pthread_self() as usize }
 }
 
 fn env_allows(method: &Method, cfg: &Config) -> bool {
@@ -250,13 +251,8 @@ impl Base {
     }
 
     /// `event_add`: registers the event (if it has fd/signal interest) and,
-    /// with `timeout`, (re)schedules its deadline.
-    pub fn add(
-        &self,
-        spec: &Spec,
-        hint: &dyn SlotHint,
-        timeout: Option<Duration>,
-    ) -> Result<(), Error> {
+    /// with `timeout` (a delay in ns), (re)schedules its deadline.
+    pub fn add(&self, spec: &Spec, hint: &dyn SlotHint, timeout: Option<u64>) -> Result<(), Error> {
         self.prefetch_slot(hint.get());
         // The delay counts from the call, read while the prefetch runs.
         let timeout = timeout.map(|delay| (delay, clock::now_ns()));
@@ -284,10 +280,9 @@ impl Base {
                 return Err(e);
             }
         }
-        if let Some((delay, now)) = timeout {
-            let delay_ns = clock::nanos(delay);
+        if let Some((delay_ns, now)) = timeout {
             if rearms(hot.events()) {
-                reg.set_persist_delay(s, delay_ns);
+                reg.set_interval(s, delay_ns != 0);
             }
             if hot.flags() & evlist::ACTIVE != 0 && reg.slots().slot(s).res() & ev::TIMEOUT != 0 {
                 reg.deactivate(s);
@@ -385,7 +380,7 @@ impl Base {
         let mut g = self.lock();
         if let Some(s) = g.registry.slots().find(key, hint.get()) {
             g.registry.remove_timeout(s);
-            g.registry.set_persist_delay(s, 0);
+            g.registry.set_interval(s, false);
             g.registry.release_if_idle(s);
         }
     }
@@ -582,11 +577,13 @@ impl Base {
         d: &mut dyn Dispatch,
     ) -> i32 {
         g.loop_thread = Some(thread_token());
-        clock::tighten_timer_slack();
         g.exit_flag = false;
         g.break_flag = false;
         g.registry.claim_signals();
         let mut ready = std::mem::take(&mut g.ready);
+        // Kept across passes: cloned again only when `event_reinit` replaced
+        // it (the clone held here keeps the old one's address from reuse).
+        let mut backend = g.registry.backend();
         let mut result = 0;
         let mut busy = false;
         loop {
@@ -612,7 +609,12 @@ impl Base {
                 break;
             }
             g.pass.clear_cache();
-            let backend = g.registry.backend();
+            if !g.registry.has_backend(&backend) {
+                backend = g.registry.backend();
+            }
+            if timeout != Some(Duration::ZERO) {
+                clock::tighten_timer_slack();
+            }
             g.waiting = true;
             drop(g);
             let waited = wait_for_events(d, &*backend, timeout, &mut ready, busy);
@@ -703,16 +705,16 @@ impl Base {
         while let Some(s) = g.registry.active().head(pri) {
             let sh = &mut *g;
             let slots = sh.registry.slots();
-            let (key, events) = {
+            let (key, events, interval) = {
                 let hot = slots.hot(s);
-                (hot.key(), hot.events())
+                (hot.key(), hot.events(), hot.has_interval())
             };
             let slot = slots.slot(s);
-            let (res, ncalls, persist_delay) = (slot.res(), slot.ncalls(), slot.persist_delay());
+            let (res, ncalls) = (slot.res(), slot.ncalls());
             let (action, fd) = slots.action(s);
             if events & ev::PERSIST != 0 {
                 sh.registry.deactivate(s);
-                if persist_delay != 0 {
+                if interval {
                     sh.registry.rearm(s, res, sh.pass.now());
                 }
                 sh.registry.release_if_idle(s);
@@ -854,6 +856,10 @@ mod tests {
 
     thread_local!(static DETACHED: std::cell::RefCell<Vec<Key>> = const { std::cell::RefCell::new(Vec::new()) });
 
+    /// The one re-arm interval the tests' persistent timers use (the C
+    /// layer's events keep theirs in their own memory).
+    const INTERVAL_NS: u64 = 1_000_000;
+
     /// Events that live only as keys: their callback's argument is the key.
     fn key_as_arg(key: Key) -> Current {
         Current {
@@ -864,9 +870,12 @@ mod tests {
 
     fn base() -> Base {
         let hooks = Hooks {
-            mirror: |_, _, _, _| {},
+            mirror: |_, _| {},
+            mirror_res: |_, _, _| {},
+            mirror_deadline: |_, _, _| {},
             read: key_as_arg,
             last_deadline: |_| 0,
+            persist_delay: |_| INTERVAL_NS,
             detach: |key| DETACHED.with(|d| d.borrow_mut().push(key)),
         };
         Base::new(&Config::new(hooks)).expect("a backend")
@@ -926,8 +935,7 @@ mod tests {
         assert_eq!((w.calls, w.wrapped), (100, 1));
         b.del(8, &h, DelMode::Default);
         let t = hint();
-        b.add(&spec(2, -1, 0), &t, Some(Duration::from_millis(2)))
-            .unwrap();
+        b.add(&spec(2, -1, 0), &t, Some(2 * 1_000_000)).unwrap();
         assert_eq!(b.run(0, &mut w).unwrap(), 1);
         assert_eq!((w.calls, w.wrapped), (101, 2), "the timer wait is wrapped");
     }
@@ -938,8 +946,7 @@ mod tests {
         assert_eq!(b.run(0, &mut recorder(|_| {})).unwrap(), 1);
         let h = hint();
         let start = Instant::now();
-        b.add(&spec(8, -1, 0), &h, Some(Duration::from_millis(5)))
-            .unwrap();
+        b.add(&spec(8, -1, 0), &h, Some(5 * 1_000_000)).unwrap();
         let mut r = recorder(|_| {});
         assert_eq!(b.run(0, &mut r).unwrap(), 1);
         assert!(start.elapsed() >= Duration::from_millis(5));
@@ -951,7 +958,7 @@ mod tests {
         let b = base();
         let h = hint();
         let s = spec(8, -1, ev::PERSIST);
-        b.add(&s, &h, Some(Duration::from_millis(1))).unwrap();
+        b.add(&s, &h, Some(INTERVAL_NS)).unwrap();
         let mut n = 0;
         let mut r = recorder(|_| {
             n += 1;
@@ -1014,7 +1021,7 @@ mod tests {
         let b = Arc::new(base());
         let h = hint();
         // Something pending far away keeps the loop blocked.
-        b.add(&spec(8, -1, 0), &h, Some(Duration::from_secs(3600)))
+        b.add(&spec(8, -1, 0), &h, Some(3600 * 1_000_000_000))
             .unwrap();
         let other = Arc::clone(&b);
         let t = std::thread::spawn(move || {
@@ -1049,7 +1056,7 @@ mod tests {
         // many times on the way to 10,000 slots.
         for key in (2..20_002).step_by(2) {
             let h = hint();
-            b.add(&spec(key, -1, 0), &h, Some(Duration::from_secs(60)))
+            b.add(&spec(key, -1, 0), &h, Some(60 * 1_000_000_000))
                 .unwrap();
             hints.push(h);
             let published = b.hot_table.load(Relaxed);
@@ -1072,7 +1079,7 @@ mod tests {
     fn a_finalizer_runs_on_the_next_pass_after_its_event_is_deleted() {
         let b = base();
         let h = hint();
-        b.add(&spec(8, -1, 0), &h, Some(Duration::from_secs(60)))
+        b.add(&spec(8, -1, 0), &h, Some(60 * 1_000_000_000))
             .unwrap();
         b.finalize(8, &h, Callback { func: 0, arg: 77 }).unwrap();
         assert_eq!(b.pending(8, &h).what, 0, "deleted at once");
@@ -1085,9 +1092,9 @@ mod tests {
     fn shut_down_detaches_events_and_hands_back_unrun_finalizers() {
         let b = base();
         let (timer, doomed) = (hint(), hint());
-        b.add(&spec(8, -1, 0), &timer, Some(Duration::from_secs(60)))
+        b.add(&spec(8, -1, 0), &timer, Some(60 * 1_000_000_000))
             .unwrap();
-        b.add(&spec(16, -1, 0), &doomed, Some(Duration::from_secs(60)))
+        b.add(&spec(16, -1, 0), &doomed, Some(60 * 1_000_000_000))
             .unwrap();
         // Refused from inside the loop.
         b.activate(&spec(24, -1, 0), &hint(), ev::TIMEOUT, 1);
@@ -1118,7 +1125,7 @@ mod tests {
         b.add(
             &spec(0x10, -1, ev::PERSIST),
             &hint(),
-            Some(Duration::from_secs(60)),
+            Some(60 * 1_000_000_000),
         )
         .unwrap();
         b.activate(&spec(0x20, -1, 0), &hint(), ev::TIMEOUT, 1);

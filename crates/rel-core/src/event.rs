@@ -52,15 +52,23 @@ pub struct Callback {
 /// the core, so the per-event table stays small.
 #[derive(Clone, Copy, Debug)]
 pub struct Hooks {
-    /// Reflects the event's `EVLIST_*` flags, and its result or deadline
-    /// (monotonic ns) when given, into `evcb_flags`, `ev_res`, `ev_timeout`.
-    pub mirror: fn(Key, u8, Option<u16>, Option<u64>),
+    /// Reflects the event's `EVLIST_*` flags into `evcb_flags`.
+    pub mirror: fn(Key, u8),
+    /// The same, with the result it runs with (`ev_res`).
+    pub mirror_res: fn(Key, u8, u16),
+    /// The same, with its deadline (monotonic ns, `ev_timeout`). Three
+    /// hooks rather than one with optional parts: these run on every
+    /// activation, run and timer move.
+    pub mirror_deadline: fn(Key, u8, u64),
     /// What the event's memory holds now: read just before each call, as
     /// libevent reads the callback and fd when it runs an event.
     pub read: fn(Key) -> Current,
     /// The event's last deadline (monotonic ns, as mirrored): where a
     /// persistent event's next timeout is counted from after `EV_TIMEOUT`.
     pub last_deadline: fn(Key) -> u64,
+    /// A persistent event's re-arm interval (ns), which its memory keeps
+    /// (libevent's `ev_io_timeout`); asked only of events added with one.
+    pub persist_delay: fn(Key) -> u64,
     /// The base is going away and lets go of the event, which is in no list
     /// any more: its memory should no longer name the base.
     pub detach: fn(Key),

@@ -12,20 +12,30 @@ use super::error::Error;
 use super::event::ev;
 use super::log::warn;
 use super::signals::{self, SignalPipe, NSIG};
-use super::slots::{Slots, NIL};
+use super::slots::{cover, Slots, NIL};
 
-#[derive(Clone, Copy)]
-struct FdWatch {
-    /// First slot of the fd's list (linked through the slots' `fd_next`).
-    head: u32,
-    /// The interest the backend currently holds for this fd.
-    interest: u8,
+/// Per fd number: the first slot watching it and the interest the backend
+/// holds for it. Two arrays, 5 bytes an fd where a record would pad to 8.
+#[derive(Default)]
+struct FdTable {
+    /// First slot of each fd's list (linked through the slots' `fd_next`).
+    heads: Vec<u32>,
+    interest: Vec<u8>,
 }
 
-const NO_WATCH: FdWatch = FdWatch {
-    head: NIL,
-    interest: 0,
-};
+impl FdTable {
+    /// (first slot, interest) of `fd`; None beyond the table.
+    fn get(&self, fd: RawFd) -> Option<(u32, u8)> {
+        let i = fd as usize;
+        Some((*self.heads.get(i)?, self.interest[i]))
+    }
+
+    /// Makes `fd` an index.
+    fn cover(&mut self, fd: RawFd) {
+        cover(&mut self.heads, fd as usize + 1, NIL);
+        cover(&mut self.interest, fd as usize + 1, 0);
+    }
+}
 
 /// The backend interest an event's `EV_*` bits ask for.
 fn io_bits(events: u16) -> u8 {
@@ -34,7 +44,7 @@ fn io_bits(events: u16) -> u8 {
 
 /// The fd and signal maps of one base, and its backend.
 pub struct EvMap {
-    fds: Vec<FdWatch>,
+    fds: FdTable,
     /// The slots watching each signal number.
     signals: Vec<Vec<u32>>,
     signal_pipe: Option<SignalPipe>,
@@ -49,7 +59,7 @@ impl EvMap {
         let backend = (method.open)()?;
         backend.set(wake_fd, 0, bits::READ)?;
         Ok(EvMap {
-            fds: Vec::new(),
+            fds: FdTable::default(),
             signals: vec![Vec::new(); NSIG],
             signal_pipe: None,
             backend: Arc::from(backend),
@@ -64,6 +74,11 @@ impl EvMap {
     /// The backend, shared so that the loop can wait without the base locked.
     pub fn backend(&self) -> Arc<dyn Backend> {
         self.backend.clone()
+    }
+
+    /// Whether `held` is the backend in use.
+    pub fn has_backend(&self, held: &Arc<dyn Backend>) -> bool {
+        Arc::ptr_eq(&self.backend, held)
     }
 
     /// Adds slot `s` to the watchers of its fd or signal.
@@ -81,10 +96,7 @@ impl EvMap {
         if fd < 0 {
             return Err(Error::InvalidFd(fd));
         }
-        let FdWatch {
-            head,
-            interest: old,
-        } = self.fds.get(fd as usize).copied().unwrap_or(NO_WATCH);
+        let (head, old) = self.fds.get(fd).unwrap_or((NIL, 0));
         if head != NIL && (old ^ want) & bits::ET != 0 {
             return Err(Error::MixedEdgeTriggered(fd));
         }
@@ -101,14 +113,10 @@ impl EvMap {
         // The table grows by descriptor number only once the backend took
         // the descriptor: it is open, so the number is a real one (never
         // 1<<30 or INT_MAX).
-        if self.fds.len() <= fd as usize {
-            self.fds.resize(fd as usize + 1, NO_WATCH);
-        }
+        self.fds.cover(fd);
         slots.set_fd_next(s, head);
-        self.fds[fd as usize] = FdWatch {
-            head: s,
-            interest: new,
-        };
+        self.fds.heads[fd as usize] = s;
+        self.fds.interest[fd as usize] = new;
         Ok(())
     }
 
@@ -146,11 +154,7 @@ impl EvMap {
             }
             return;
         }
-        let Some(&FdWatch {
-            head,
-            interest: old,
-        }) = self.fds.get(fd as usize)
-        else {
+        let Some((head, old)) = self.fds.get(fd) else {
             return;
         };
         // Unlink `s` and recompute the interest of those that remain.
@@ -159,7 +163,7 @@ impl EvMap {
             let next = slots.fd_next(cur);
             if cur == s {
                 match prev {
-                    NIL => self.fds[fd as usize].head = next,
+                    NIL => self.fds.heads[fd as usize] = next,
                     p => slots.set_fd_next(p, next),
                 }
             } else {
@@ -168,7 +172,7 @@ impl EvMap {
             }
             cur = next;
         }
-        self.fds[fd as usize].interest = new;
+        self.fds.interest[fd as usize] = new;
         if new != old {
             // A closed fd has already left the kernel's set: nothing to report.
             let _ = self.backend.set(fd, old, new);
@@ -180,7 +184,7 @@ impl EvMap {
     /// each readiness report, which LLVM does not do by itself.
     #[inline]
     pub fn first_on_fd(&self, fd: RawFd) -> u32 {
-        self.fds.get(fd as usize).map_or(NIL, |w| w.head)
+        self.fds.heads.get(fd as usize).copied().unwrap_or(NIL)
     }
 
     /// The slots watching `sig`, oldest first (none for a bad number).
@@ -211,9 +215,9 @@ impl EvMap {
     pub fn reopen(&mut self, wake_fd: RawFd) -> io::Result<()> {
         let backend = (self.method.open)()?;
         backend.set(wake_fd, 0, bits::READ)?;
-        for (fd, watch) in self.fds.iter().enumerate() {
-            if watch.interest != 0 {
-                if let Err(e) = backend.set(fd as RawFd, 0, watch.interest) {
+        for (fd, &interest) in self.fds.interest.iter().enumerate() {
+            if interest != 0 {
+                if let Err(e) = backend.set(fd as RawFd, 0, interest) {
                     warn(&format!("event_reinit: fd {fd}: {e}"));
                 }
             }

@@ -61,6 +61,11 @@ impl Registry {
         self.evmap.backend()
     }
 
+    /// Whether `held` is the backend in use (a pointer comparison).
+    pub fn has_backend(&self, held: &Arc<dyn Backend>) -> bool {
+        self.evmap.has_backend(held)
+    }
+
     /// Wakes the loop from its wait.
     pub fn wake(&self) {
         self.waker.wake();
@@ -120,8 +125,10 @@ impl Registry {
         self.slots.refresh(s, spec);
     }
 
-    pub fn set_persist_delay(&mut self, s: u32, delay: u64) {
-        self.slots.set_persist_delay(s, delay);
+    /// Records whether a persistent event re-arms with an interval (the
+    /// interval itself stays in the caller's memory).
+    pub fn set_interval(&mut self, s: u32, on: bool) {
+        self.slots.set_interval(s, on);
     }
 
     /// Moves an event that is not queued to run to another priority.
@@ -142,7 +149,7 @@ impl Registry {
     pub fn insert(&mut self, s: u32) -> Result<(), Error> {
         self.evmap.watch(&mut self.slots, s)?;
         self.slots.set_flag(s, evlist::INSERTED);
-        self.slots.reflect(s, None, None);
+        self.slots.reflect(s);
         Ok(())
     }
 
@@ -157,7 +164,7 @@ impl Registry {
         if self.slots.hot(s).flags() & evlist::TIMEOUT == 0 {
             self.slots.set_flag(s, evlist::TIMEOUT);
         }
-        self.slots.reflect(s, None, Some(deadline));
+        self.slots.reflect_deadline(s, deadline);
         self.timers
             .schedule(&mut self.slots.positions(), s, deadline);
     }
@@ -184,13 +191,13 @@ impl Registry {
         let hot = self.slots.hot(s);
         if hot.flags() & evlist::ACTIVE != 0 {
             let res = self.slots.merge_result(s, res, ncalls);
-            self.slots.reflect(s, Some(res), None);
+            self.slots.reflect_res(s, res);
             return;
         }
         self.slots.set_result(s, res, ncalls);
         self.active.push(&mut self.slots, s, hot.priority());
         self.slots.set_flag(s, evlist::ACTIVE);
-        self.slots.reflect(s, Some(res), None);
+        self.slots.reflect_res(s, res);
     }
 
     pub fn deactivate(&mut self, s: u32) {
@@ -280,10 +287,10 @@ impl Registry {
     /// from `now` after I/O, never in the past. Like libevent, this adds the
     /// event again if it had been deleted (it ran through `event_active`).
     pub fn rearm(&mut self, s: u32, res: u16, now: u64) {
-        let delay = self.slots.slot(s).persist_delay();
-        if delay == 0 || !owned_by_caller(self.slots.hot(s).key()) {
+        if !self.slots.hot(s).has_interval() || !owned_by_caller(self.slots.hot(s).key()) {
             return;
         }
+        let delay = self.slots.persist_delay(s);
         let from = if res & ev::TIMEOUT != 0 {
             self.slots.last_deadline(s)
         } else {

@@ -18,6 +18,44 @@ use super::timer_heap::{self, Positions};
 /// No slot: the end of a list.
 pub const NIL: u32 = u32::MAX;
 const FREE: Key = 0;
+/// A bit of [`Hot`]'s events beside the `EV_*` ones: the event is persistent
+/// with an interval, which the caller's memory holds
+/// ([`Hooks::persist_delay`]).
+const REARM: u16 = 0x8000;
+
+/// [`REARM`] for an event that `spec` makes persistent with an interval.
+fn interval_bit(spec: &Spec) -> u16 {
+    if spec.events & ev::PERSIST != 0 && spec.persist_delay != 0 {
+        REARM
+    } else {
+        0
+    }
+}
+
+/// Makes room for one more element, growing by a sixteenth rather than
+/// doubling: the tables here are per event, and doubling leaves up to half
+/// of them allocated but unused. Growing often costs little: a big table's
+/// realloc is an mremap, not a copy.
+pub fn grow_for_one<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact(GROWTH.max(v.len() / 16));
+    }
+}
+
+/// Makes `v` at least `n` long, filling with `fill`, growing as
+/// [`grow_for_one`] does (tables indexed by fd number).
+pub fn cover<T: Clone>(v: &mut Vec<T>, n: usize, fill: T) {
+    let len = v.len();
+    if len < n {
+        if v.capacity() < n {
+            v.reserve_exact((n - len).max(len / 16));
+        }
+        v.resize(n, fill);
+    }
+}
+
+/// The least a per-event table grows by.
+const GROWTH: usize = 64;
 
 /// The part of a slot that every add, delete and timer move reads. Kept in
 /// a table of its own, 16 bytes a slot, so that with many timers the table
@@ -38,7 +76,12 @@ impl Hot {
     }
 
     pub fn events(&self) -> u16 {
-        self.events
+        self.events & !REARM
+    }
+
+    /// Whether the event re-arms with an interval (see [`Hooks::persist_delay`]).
+    pub fn has_interval(&self) -> bool {
+        self.events & REARM != 0
     }
 
     /// The `EVLIST_*` lists the event is in.
@@ -69,9 +112,6 @@ pub struct Slot {
     /// libevent) while active.
     res: u16,
     ncalls: u16,
-    /// A persistent event's re-arm delay (ns, 0 = none); set whenever the
-    /// event is persistent.
-    persist_delay: u64,
     /// Active-queue links, while active.
     prev: u32,
     next: u32,
@@ -94,17 +134,12 @@ impl Slot {
     pub fn ncalls(&self) -> u16 {
         self.ncalls
     }
-
-    pub fn persist_delay(&self) -> u64 {
-        self.persist_delay
-    }
 }
 
 const UNUSED: Slot = Slot {
     fd: -1,
     res: 0,
     ncalls: 0,
-    persist_delay: 0,
     prev: NIL,
     next: NIL,
     fd_next: NIL,
@@ -245,6 +280,11 @@ impl Slots {
         (self.hooks.last_deadline)(self.hot[s as usize].key)
     }
 
+    /// A caller-owned event's re-arm interval (ns), as its memory holds it.
+    pub fn persist_delay(&self, s: u32) -> u64 {
+        (self.hooks.persist_delay)(self.hot[s as usize].key)
+    }
+
     /// The finalizers among the base's own events: slot, event, finalizer.
     pub fn finalizers(&self) -> Vec<(u32, Key, Callback)> {
         self.live()
@@ -257,7 +297,7 @@ impl Slots {
 
     /// Marks a caller's event, in no list now, as given to its finalizer.
     pub fn mark_finalizing(&self, key: Key) {
-        (self.hooks.mirror)(key, evlist::FINALIZING, None, None);
+        (self.hooks.mirror)(key, evlist::FINALIZING);
     }
 
     /// The base goes away: the caller's events stop naming it.
@@ -268,7 +308,10 @@ impl Slots {
     /// A slot for a caller-owned event.
     pub fn alloc(&mut self, spec: &Spec) -> u32 {
         let s = self.alloc_hot(spec.key, spec.events, spec.priority);
-        self.refresh_slot(s, spec);
+        self.hot[s as usize].events |= interval_bit(spec);
+        if spec.events & (ev::IO | ev::SIGNAL) != 0 {
+            self.cold[s as usize].fd = spec.fd;
+        }
         s
     }
 
@@ -286,7 +329,7 @@ impl Slots {
         let hot = Hot {
             key,
             heap_pos: timer_heap::ABSENT,
-            events,
+            events: events & !REARM,
             flags: 0,
             priority,
         };
@@ -296,6 +339,8 @@ impl Slots {
                 s
             }
             None => {
+                grow_for_one(&mut self.hot);
+                grow_for_one(&mut self.cold);
                 self.hot.push(hot);
                 self.cold.push(UNUSED);
                 (self.hot.len() - 1) as u32
@@ -307,25 +352,19 @@ impl Slots {
     pub fn refresh(&mut self, s: u32, spec: &Spec) {
         let hot = &mut self.hot[s as usize];
         if hot.flags & (evlist::INSERTED | evlist::ACTIVE) == 0 {
-            hot.events = spec.events;
+            hot.events = spec.events & !REARM | interval_bit(spec);
             hot.priority = spec.priority;
-            self.refresh_slot(s, spec);
+            if spec.events & (ev::IO | ev::SIGNAL) != 0 {
+                self.cold[s as usize].fd = spec.fd;
+            }
         }
     }
 
-    /// The fields of [`Slot`] that a caller's event of this kind reads
-    /// before it is next inserted or activated.
-    fn refresh_slot(&mut self, s: u32, spec: &Spec) {
-        if spec.events & (ev::IO | ev::SIGNAL) != 0 {
-            self.cold[s as usize].fd = spec.fd;
-        }
-        if spec.events & ev::PERSIST != 0 {
-            self.cold[s as usize].persist_delay = spec.persist_delay;
-        }
-    }
-
-    pub fn set_persist_delay(&mut self, s: u32, delay: u64) {
-        self.cold[s as usize].persist_delay = delay;
+    /// Records whether the event re-arms with an interval (kept by the
+    /// caller's memory, not here).
+    pub fn set_interval(&mut self, s: u32, on: bool) {
+        let hot = &mut self.hot[s as usize];
+        hot.events = hot.events & !REARM | if on { REARM } else { 0 };
     }
 
     pub fn set_priority(&mut self, s: u32, priority: u8) {
@@ -351,12 +390,27 @@ impl Slots {
         self.free.push(s);
     }
 
-    /// Mirrors the slot's flags, and `res`/`deadline` when given, into a
-    /// caller-owned event's memory.
-    pub fn reflect(&self, s: u32, res: Option<u16>, deadline: Option<u64>) {
+    /// Mirrors the slot's flags into a caller-owned event's memory.
+    pub fn reflect(&self, s: u32) {
         let Hot { key, flags, .. } = self.hot[s as usize];
         if owned_by_caller(key) {
-            (self.hooks.mirror)(key, flags, res, deadline);
+            (self.hooks.mirror)(key, flags);
+        }
+    }
+
+    /// [`Slots::reflect`], with the result the event runs with.
+    pub fn reflect_res(&self, s: u32, res: u16) {
+        let Hot { key, flags, .. } = self.hot[s as usize];
+        if owned_by_caller(key) {
+            (self.hooks.mirror_res)(key, flags, res);
+        }
+    }
+
+    /// [`Slots::reflect`], with the event's deadline.
+    pub fn reflect_deadline(&self, s: u32, deadline: u64) {
+        let Hot { key, flags, .. } = self.hot[s as usize];
+        if owned_by_caller(key) {
+            (self.hooks.mirror_deadline)(key, flags, deadline);
         }
     }
 
@@ -374,7 +428,7 @@ impl Slots {
     /// The slot leaves list `flag`, and the caller's memory is told.
     pub fn clear_flag(&mut self, s: u32, flag: u8) {
         self.hot[s as usize].flags &= !flag;
-        self.reflect(s, None, None);
+        self.reflect(s);
         self.counts.added -= 1;
         if flag == evlist::ACTIVE {
             self.counts.active -= 1;
@@ -436,6 +490,18 @@ impl Slots {
 mod tests {
     use super::*;
 
+    /// The per-event tables are the benchmark's heap bytes per event: their
+    /// unused capacity stays within a sixteenth (plus the first step).
+    #[test]
+    fn tables_grow_by_a_sixteenth() {
+        let mut v: Vec<u32> = Vec::new();
+        for i in 0..200_000 {
+            grow_for_one(&mut v);
+            v.push(i);
+            assert!(v.capacity() <= v.len() + v.len() / 16 + GROWTH);
+        }
+    }
+
     /// The slot is the core's per-event cost beside the caller's struct
     /// (the benchmark reports it), and its hot part is what keeps timer
     /// churn in cache: keep both from growing unnoticed.
@@ -444,7 +510,7 @@ mod tests {
     fn slot_parts_stay_small() {
         assert_eq!(std::mem::size_of::<Hot>(), 16);
         assert!(
-            std::mem::size_of::<Slot>() <= 32,
+            std::mem::size_of::<Slot>() <= 20,
             "{}",
             std::mem::size_of::<Slot>()
         );

@@ -1,11 +1,11 @@
 //! Linux epoll. The kernel keeps the interest set, so `set` is a direct
 //! `epoll_ctl` (thread-safe on its own) and only the event buffer needs a lock.
 
+use std::cell::UnsafeCell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use super::bits::{CLOSED, ET, READ, WRITE};
@@ -31,9 +31,17 @@ pub struct Epoll {
     /// Cleared once `epoll_pwait2` proves unavailable (Linux < 5.11, or a
     /// seccomp filter that answers EPERM for syscalls it does not know).
     pwait2: AtomicBool,
-    /// Only the waiting thread locks this.
-    events: Mutex<Vec<libc::epoll_event>>,
+    /// The wait's event buffer, used by one wait at a time: a base runs one
+    /// loop at a time, so `in_wait` never finds it taken (a second wait
+    /// would be refused, not let in). A flag, not a mutex: it is taken on
+    /// every pass of the loop and a mutex costs its poison checks there.
+    events: UnsafeCell<Vec<libc::epoll_event>>,
+    in_wait: AtomicBool,
 }
+
+// SAFETY: `events` is only reached by the wait that set `in_wait` (see
+// `Epoll::wait`); everything else is an fd or an atomic.
+unsafe impl Sync for Epoll {}
 
 pub fn create() -> io::Result<Box<dyn Backend>> {
     Ok(Box::new(Epoll::new()?))
@@ -47,7 +55,8 @@ impl Epoll {
             // SAFETY: `fd` was just created and nothing else owns it.
             epfd: unsafe { OwnedFd::from_raw_fd(fd) },
             pwait2: AtomicBool::new(true),
-            events: Mutex::new(vec![NO_EVENT; INITIAL_EVENTS]),
+            events: UnsafeCell::new(vec![NO_EVENT; INITIAL_EVENTS]),
+            in_wait: AtomicBool::new(false),
         })
     }
 
@@ -178,23 +187,32 @@ impl Backend for Epoll {
     }
 
     fn wait(&self, timeout: Option<Duration>, out: &mut Vec<Ready>) -> io::Result<()> {
-        let mut buf = self.events.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = self.kernel_wait(&mut buf, timeout)?;
-        out.extend(buf[..n].iter().filter_map(|e| {
-            let (events, data) = (e.events, e.u64);
-            let bits = readiness(events);
-            // An edge-triggering backend marks what it reports as such, so
-            // EV_ET events get EV_ET in their result, as in libevent.
-            (bits != 0).then_some(Ready {
-                fd: data as RawFd,
-                bits: bits | ET,
-            })
-        }));
-        // A full buffer suggests more were ready: make room for next time.
-        if n == buf.len() && n < MAX_EVENTS {
-            buf.resize(n * 2, NO_EVENT);
+        if self.in_wait.swap(true, Ordering::Acquire) {
+            return Err(io::Error::from(io::ErrorKind::ResourceBusy));
         }
-        Ok(())
+        // SAFETY: `in_wait` was false and is now ours: no other wait holds
+        // the buffer until we clear it below.
+        let buf = unsafe { &mut *self.events.get() };
+        let r = self.kernel_wait(buf, timeout).map(|n| {
+            out.reserve(n);
+            for e in &buf[..n] {
+                let bits = readiness(e.events);
+                // An edge-triggering backend marks what it reports as such,
+                // so EV_ET events get EV_ET in their result, as in libevent.
+                if bits != 0 {
+                    out.push(Ready {
+                        fd: e.u64 as RawFd,
+                        bits: bits | ET,
+                    });
+                }
+            }
+            // A full buffer suggests more were ready: room for next time.
+            if n == buf.len() && n < MAX_EVENTS {
+                buf.resize(n * 2, NO_EVENT);
+            }
+        });
+        self.in_wait.store(false, Ordering::Release);
+        r
     }
 }
 
@@ -279,7 +297,8 @@ mod tests {
             assert_eq!(out.len(), expect);
             seen.extend(out.iter().map(|r| r.fd));
         }
-        assert_eq!(reg.events.lock().unwrap().len(), 128);
+        // SAFETY: no wait runs.
+        assert_eq!(unsafe { &*reg.events.get() }.len(), 128);
         seen.sort_unstable();
         seen.dedup();
         assert_eq!(seen.len(), 100);

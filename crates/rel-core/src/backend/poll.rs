@@ -2,7 +2,6 @@
 //! refreshed only after a change, so a blocked wait never holds the lock
 //! `set` needs.
 
-use std::collections::HashMap;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::{Mutex, PoisonError};
@@ -13,6 +12,7 @@ use super::bits::{READ, WRITE};
 use super::sys::timespec;
 use super::sys::{check_open, cvt, millis, ready_count};
 use super::{features, Backend, Ready};
+use crate::slots::{cover, grow_for_one};
 
 /// The poll events standing for each readiness bit. Only Linux has a
 /// peer-shutdown event; elsewhere CLOSED is not offered (no EARLY_CLOSE).
@@ -33,19 +33,30 @@ pub const FEATURES: u32 = features::FDS
 #[derive(Default)]
 struct Table {
     fds: Vec<libc::pollfd>,
-    /// Position of each fd in `fds`.
-    index: HashMap<RawFd, usize>,
+    /// Position of each fd in `fds` (ABSENT for none), by fd number: 4
+    /// bytes an fd where a hash map took several times that. The fds were
+    /// open when added, so their numbers are real ones.
+    index: Vec<u32>,
     /// Set by every edit, cleared when the waiter takes a copy.
     changed: bool,
 }
 
+const ABSENT: u32 = u32::MAX;
+
 impl Table {
+    fn position(&self, fd: RawFd) -> Option<usize> {
+        let i = *self.index.get(usize::try_from(fd).ok()?)?;
+        (i != ABSENT).then_some(i as usize)
+    }
+
     fn put(&mut self, fd: RawFd, events: libc::c_short) {
-        match self.index.get(&fd) {
-            Some(&i) if self.fds[i].events == events => return,
-            Some(&i) => self.fds[i].events = events,
+        match self.position(fd) {
+            Some(i) if self.fds[i].events == events => return,
+            Some(i) => self.fds[i].events = events,
             None => {
-                self.index.insert(fd, self.fds.len());
+                cover(&mut self.index, fd as usize + 1, ABSENT);
+                self.index[fd as usize] = self.fds.len() as u32;
+                grow_for_one(&mut self.fds);
                 self.fds.push(libc::pollfd {
                     fd,
                     events,
@@ -57,10 +68,11 @@ impl Table {
     }
 
     fn remove(&mut self, fd: RawFd) {
-        if let Some(i) = self.index.remove(&fd) {
+        if let Some(i) = self.position(fd) {
+            self.index[fd as usize] = ABSENT;
             self.fds.swap_remove(i);
             if let Some(moved) = self.fds.get(i) {
-                self.index.insert(moved.fd, i);
+                self.index[moved.fd as usize] = i as u32;
             }
             self.changed = true;
         }

@@ -29,6 +29,9 @@ pub(super) fn ready_count<T: TryInto<usize>>(r: io::Result<T>) -> io::Result<usi
 /// -1 (no limit) for `None`. Whole seconds are exact in ms, so only the
 /// fraction needs rounding: 64-bit math where `as_nanos` would divide in 128.
 pub(super) fn millis(timeout: Option<Duration>) -> libc::c_int {
+    if timeout == Some(Duration::ZERO) {
+        return 0; // every busy pass polls
+    }
     timeout.map_or(-1, |d| {
         let ms = d
             .as_secs()
