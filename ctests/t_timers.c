@@ -50,7 +50,9 @@ main(void)
 	for (i = 0; i < 5 && strlen(trace) < strlen("0 1 100 200 300 "); i++)
 		event_base_loop(base, EVLOOP_ONCE);
 	EXPECT_STR("order", trace, "0 1 100 200 300 ");
-	CHECK("300ms timer at >= 295ms", t_now_ms() - t0 >= 295);
+	/* (libevent's coarse clock may read up to a tick early; librel's
+	 * never-early promise is checked in librel_only/precise_timer) */
+	CHECK("300ms timer at >= 280ms", t_now_ms() - t0 >= 280);
 	EXPECT_INT("1h timer still pending", evtimer_pending(e[5], NULL), EV_TIMEOUT);
 	/* a loopexit ends a dispatch kept alive by the 1h timer */
 	tv = t_tv_ms(5);
