@@ -70,6 +70,15 @@ struct State {
     locking_enabled: bool,
 }
 
+/// The empty callback list every buffer starts with, shared: lists are
+/// replaced, never changed in place, so sharing the empty one saves an
+/// allocation per buffer (most buffers never get a callback).
+fn no_callbacks() -> Arc<Vec<Arc<CbEntry>>> {
+    static EMPTY: std::sync::LazyLock<Arc<Vec<Arc<CbEntry>>>> =
+        std::sync::LazyLock::new(|| Arc::new(Vec::new()));
+    EMPTY.clone()
+}
+
 /// A buffer behind its lock, with freeze flags and callbacks.
 pub struct SyncBuffer {
     lock: RecLock,
@@ -125,7 +134,7 @@ impl SyncBuffer {
             len: AtomicUsize::new(0),
             state: UnsafeCell::new(State {
                 buf: Buffer::new(),
-                cbs: Arc::new(Vec::new()),
+                cbs: no_callbacks(),
                 n_added: 0,
                 n_deleted: 0,
                 frozen_front: false,
@@ -688,7 +697,7 @@ impl SyncBuffer {
         for e in st.cbs.iter() {
             e.live.store(false, Ordering::Relaxed);
         }
-        st.cbs = Arc::new(Vec::new());
+        st.cbs = no_callbacks();
     }
 
     /// `evbuffer_cb_set_flags` / `clear_flags`; false if `entry` is not
