@@ -10,9 +10,10 @@ use std::sync::Arc;
 use super::backend::{bits, Backend, Method};
 use super::error::Error;
 use super::event::ev;
+use super::growth::cover;
 use super::log::warn;
 use super::signals::{self, SignalPipe, NSIG};
-use super::slots::{cover, Slots, NIL};
+use super::slots::{Slots, NIL};
 
 /// Per fd number: the first slot watching it and the interest the backend
 /// holds for it. Two arrays, 5 bytes an fd where a record would pad to 8.

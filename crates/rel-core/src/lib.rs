@@ -23,6 +23,7 @@ pub mod error;
 pub mod event;
 mod evmap;
 mod fdutil;
+mod growth;
 pub mod inet;
 pub mod log;
 mod pass;

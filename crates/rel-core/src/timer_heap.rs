@@ -70,7 +70,7 @@ impl TimerHeap {
         };
         match pos.get(id) {
             ABSENT => {
-                crate::slots::grow_for_one(&mut self.entries);
+                crate::growth::grow_for_one(&mut self.entries);
                 self.entries.push(entry);
                 self.place(pos, self.entries.len() - 1, entry);
             }

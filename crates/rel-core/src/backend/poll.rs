@@ -12,7 +12,7 @@ use super::bits::{READ, WRITE};
 use super::sys::timespec;
 use super::sys::{check_open, cvt, millis, ready_count};
 use super::{features, Backend, Ready};
-use crate::slots::{cover, grow_for_one};
+use crate::growth::{cover, grow_for_one};
 
 /// The poll events standing for each readiness bit. Only Linux has a
 /// peer-shutdown event; elsewhere CLOSED is not offered (no EARLY_CLOSE).
