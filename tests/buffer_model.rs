@@ -6,31 +6,13 @@
 //! N sequences; REL_MODEL_SEED=S replays the sequence with seed S (the seed
 //! of a failing sequence is printed).
 
-use rel_model::{run_buffer_sequence, XorShift};
+use rel_model::{run_buffer_sequence, seeds, XorShift};
 
 const OPS: usize = 300;
 
-fn seed_of(n: u64) -> u64 {
-    0xA076_1D64_78BD_642Fu64.wrapping_mul(n + 1) ^ 0xE703_7ED1_A0B4_28DB
-}
-
 #[test]
 fn random_buffer_sequences_match_the_model() {
-    let (first, count) = match std::env::var("REL_MODEL_SEED") {
-        Ok(s) => (
-            Some(s.parse::<u64>().expect("REL_MODEL_SEED is a number")),
-            1,
-        ),
-        Err(_) => (
-            None,
-            std::env::var("REL_MODEL_ITERS")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(300u64),
-        ),
-    };
-    for n in 0..count {
-        let seed = first.unwrap_or_else(|| seed_of(n));
+    for (n, seed) in seeds(300, 0xA076_1D64_78BD_642F) {
         let r = std::panic::catch_unwind(|| run_buffer_sequence(&mut XorShift::new(seed, OPS)));
         match r {
             Ok(Ok(())) => {}

@@ -48,7 +48,7 @@
 //!   - `sigpersist`: no timeouts on signal events (libevent deletes a
 //!     persistent signal event whose timeout fired and never re-arms one).
 //!
-//! `tests/model.rs` adds `REL_MODEL_ITERS` and `REL_MODEL_SEED`.
+//! [`seeds`] reads `REL_MODEL_ITERS` and `REL_MODEL_SEED` for the tests.
 
 mod buffer;
 mod engine;
@@ -136,4 +136,20 @@ impl Source for Bytes<'_> {
 /// Whether `REL_MODEL_AVOID` names `what` (see the crate docs).
 fn avoid(what: &str) -> bool {
     std::env::var("REL_MODEL_AVOID").is_ok_and(|v| v.split(',').any(|w| w == what))
+}
+
+/// The seeds a randomized test runs: `REL_MODEL_SEED=S` replays the one
+/// sequence of seed S; otherwise `REL_MODEL_ITERS` (default `default`)
+/// sequences, numbered from 0, with seeds spread from `salt`. Yields
+/// `(number, seed)`; a failing test prints the seed for replay.
+pub fn seeds(default: u64, salt: u64) -> Box<dyn Iterator<Item = (u64, u64)>> {
+    if let Ok(s) = std::env::var("REL_MODEL_SEED") {
+        let seed = s.parse::<u64>().expect("REL_MODEL_SEED is a number");
+        return Box::new(std::iter::once((0, seed)));
+    }
+    let count = std::env::var("REL_MODEL_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    Box::new((0..count).map(move |n| (n, salt.wrapping_mul(n + 1) ^ 0xD1B5_4A32_D192_ED03)))
 }
