@@ -36,7 +36,7 @@
 //! their `unsafe` is discharged, by this contract.
 
 use std::fmt;
-use std::os::raw::{c_int, c_short};
+use std::os::raw::{c_int, c_short, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rel_core::log::warn;
@@ -187,4 +187,37 @@ pub(crate) use arg;
 /// A required argument that C may have left out (a callback, say).
 pub(crate) fn given<T>(value: Option<T>, what: &'static str) -> Result<T, Refusal> {
     value.ok_or(Refusal::Missing(what))
+}
+
+/// A C byte range given as pointer and length; NULL is allowed only when
+/// the length is 0.
+///
+/// # Safety
+///
+/// `data` is NULL or readable for `len` bytes (the boundary contract).
+pub(crate) unsafe fn bytes_in<'a>(data: *const c_void, len: usize) -> Result<&'a [u8], Refusal> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if data.is_null() {
+        return Err(Refusal::Missing("data"));
+    }
+    // SAFETY: by the contract above.
+    Ok(unsafe { std::slice::from_raw_parts(data.cast(), len) })
+}
+
+/// A writable C byte range; NULL is allowed only when the length is 0.
+///
+/// # Safety
+///
+/// `data` is NULL or writable for `len` bytes (the boundary contract).
+pub(crate) unsafe fn bytes_out<'a>(data: *mut c_void, len: usize) -> Result<&'a mut [u8], Refusal> {
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    if data.is_null() {
+        return Err(Refusal::Missing("data"));
+    }
+    // SAFETY: by the contract above.
+    Ok(unsafe { std::slice::from_raw_parts_mut(data.cast(), len) })
 }

@@ -24,7 +24,7 @@ use rel_core::buffer::{
 };
 use rel_core::event::{ev, Action};
 
-use crate::boundary::{arg, entry, entry_or, given, Refusal};
+use crate::boundary::{arg, bytes_in, bytes_out, entry, entry_or, given, Refusal};
 pub use crate::buffer_obj::{evbuffer, evbuffer_cb_entry, evbuffer_file_segment};
 use crate::buffer_obj::{evbuffer_eol_style, evbuffer_ptr_how, iovec, run_deferred, Lent};
 use crate::log_api::mem_alloc;
@@ -142,36 +142,6 @@ unsafe fn start_of(p: *const evbuffer_ptr) -> Start {
         Some(p) if p.internal_.chain.is_null() || p.pos < 0 => Start::Nowhere,
         Some(p) => Start::At(p.pos as usize),
     }
-}
-
-/// A C byte range; NULL is empty only when the length is 0.
-///
-/// # Safety
-///
-/// `data` is NULL or readable for `len` bytes.
-unsafe fn bytes_in<'a>(data: *const c_void, len: usize) -> Result<&'a [u8], Refusal> {
-    if len == 0 {
-        return Ok(&[]);
-    }
-    if data.is_null() {
-        return Err(Refusal::Missing("data"));
-    }
-    // SAFETY: by the contract above.
-    Ok(unsafe { std::slice::from_raw_parts(data.cast(), len) })
-}
-
-/// # Safety
-///
-/// `data` is NULL or writable for `len` bytes.
-unsafe fn bytes_out<'a>(data: *mut c_void, len: usize) -> Result<&'a mut [u8], Refusal> {
-    if len == 0 {
-        return Ok(&mut []);
-    }
-    if data.is_null() {
-        return Err(Refusal::Missing("data"));
-    }
-    // SAFETY: by the contract above.
-    Ok(unsafe { std::slice::from_raw_parts_mut(data.cast(), len) })
 }
 
 #[no_mangle]

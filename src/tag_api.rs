@@ -17,7 +17,7 @@ use rel_core::buffer::SyncBuffer;
 use rel_extra::tag::stream::{self, Timeval};
 use rel_extra::tag::{TagError, Width};
 
-use crate::boundary::{arg, entry, FromC, Refusal};
+use crate::boundary::{arg, bytes_in, entry, FromC, Refusal};
 use crate::buffer_obj::evbuffer;
 use crate::log_api::mem_alloc;
 use crate::util::{ev_uint32_t, ev_uint64_t};
@@ -51,22 +51,6 @@ impl<'a, T> Out<'a, T> {
     fn required(self, what: &'static str) -> Result<&'a mut T, Refusal> {
         self.0.ok_or(Refusal::Missing(what))
     }
-}
-
-/// A C byte range; NULL only for an empty one.
-///
-/// # Safety
-///
-/// `data` is NULL or readable for `len` bytes.
-unsafe fn bytes_in<'a>(data: *const c_void, len: usize) -> Result<&'a [u8], Refusal> {
-    if len == 0 {
-        return Ok(&[]);
-    }
-    if data.is_null() {
-        return Err(Refusal::Missing("data"));
-    }
-    // SAFETY: by the contract above.
-    Ok(unsafe { std::slice::from_raw_parts(data.cast(), len) })
 }
 
 /// The buffer behind a pointer C passed, as a tag stream.

@@ -51,6 +51,11 @@ fn scan_digits(s: &[u8], i: &mut usize) -> Option<u64> {
 
 /// `%u.%u.%u.%u` and nothing after, each part at most 255.
 fn dotted_quad(s: &[u8]) -> Option<[u8; 4]> {
+    quad(s, |s, i| scan_u(s, i).map(i64::from))
+}
+
+/// Four parts read by `scan`, joined by dots, each 0..=255, nothing after.
+fn quad(s: &[u8], scan: impl Fn(&[u8], &mut usize) -> Option<i64>) -> Option<[u8; 4]> {
     let mut i = 0;
     let mut out = [0u8; 4];
     for (n, byte) in out.iter_mut().enumerate() {
@@ -60,7 +65,7 @@ fn dotted_quad(s: &[u8]) -> Option<[u8; 4]> {
             }
             i += 1;
         }
-        *byte = u8::try_from(scan_u(s, &mut i)?).ok()?;
+        *byte = u8::try_from(scan(s, &mut i)?).ok()?;
     }
     (i == s.len()).then_some(out)
 }
@@ -69,18 +74,7 @@ fn dotted_quad(s: &[u8]) -> Option<[u8; 4]> {
 /// space and a sign may precede each part, leading zeros are decimal, and
 /// nothing may follow.
 pub fn parse_ipv4(s: &[u8]) -> Option<[u8; 4]> {
-    let mut i = 0;
-    let mut out = [0u8; 4];
-    for (n, byte) in out.iter_mut().enumerate() {
-        if n > 0 {
-            if s.get(i) != Some(&b'.') {
-                return None;
-            }
-            i += 1;
-        }
-        *byte = u8::try_from(scan_d(s, &mut i)?).ok()?;
-    }
-    (i == s.len()).then_some(out)
+    quad(s, scan_d)
 }
 
 /// One `%d` conversion: leading space, an optional sign, decimal digits.
