@@ -115,3 +115,29 @@ client() {
 		return 1
 	fi
 }
+
+# stops_on SIGNAL: the program ($pid) exits with status 0 within 10 s of it.
+stops_on() {
+	kill -"$1" "$pid"
+	wait_for 10 eval '! alive $pid' || { why="still running 10 s after SIG$1"; return 1; }
+	wait "$pid" || { why="exit status $?"; return 1; }
+}
+
+# dns_query [tcp] NAME WANT: the DNS server on 127.0.0.1:$port answers
+# NAME with WANT (an address, NXDOMAIN, REFUSED).
+dns_query() {
+	local got tcp=()
+	[ "$1" != tcp ] || { tcp=(tcp); shift; }
+	got=$(client dns "$port" "${tcp[@]}" "$1") || return 1
+	[ "$got" = "$2" ] || { why="$1: got '$got', want '$2'"; return 1; }
+}
+
+# Every name of the test zone (h1..h200.librel.test), over UDP then TCP.
+dns_zone_answers() {
+	local i got want
+	want=$(for i in $(seq 1 200); do echo "127.0.$((i / 100)).$((i % 100))"; done)
+	for tcp in "" tcp; do
+		got=$(client dns "$port" $tcp $(printf 'h%d.librel.test ' $(seq 1 200))) || return 1
+		[ "$got" = "$want" ] || { why="${tcp:-udp}: wrong answers ($(diff <(echo "$want") <(echo "$got") | head -n 3 | tr '\n' ' '))"; return 1; }
+	done
+}

@@ -85,9 +85,4 @@ admin() {
 check pgbouncer.admin-console admin
 
 # SIGINT: safe shutdown once clients are gone.
-stopped() {
-	kill -INT "$pid"
-	wait_for 10 eval '! alive $pid' || { why="still running 10 s after SIGINT"; return 1; }
-	wait "$pid" || { why="exit status $?"; return 1; }
-}
-check pgbouncer.sigint stopped
+check pgbouncer.sigint stops_on INT
