@@ -245,10 +245,8 @@ unsafe extern "C" fn ready_to_write(fd: c_int, what: c_short, arg: *mut c_void) 
         let output = b.output();
         let mut res = 0;
         if output.len() > 0 {
-            output.unfreeze(true);
-            res = output.write(fd, b.max_to_write());
-            let err = errno();
-            output.freeze(true);
+            let err;
+            (res, err) = write_out(b, fd);
             if res < 0 && retriable(err) {
                 stop_writing_if_empty(b);
                 return;
@@ -264,7 +262,6 @@ unsafe extern "C" fn ready_to_write(fd: c_int, what: c_short, arg: *mut c_void) 
                 b.run_eventcb(event, 0);
                 return;
             }
-            super::ratelimit::spend(b, true, res as usize);
         }
         stop_writing_if_empty(b);
         if res > 0 || !connected {
@@ -288,16 +285,9 @@ fn write_through(b: BevRef, fd: c_int) {
     {
         return;
     }
-    output.unfreeze(true);
-    let res = output.write(fd, b.max_to_write());
-    let err = errno();
-    output.freeze(true);
-    if res > 0 {
-        super::ratelimit::spend(b, true, res as usize);
-    } else if !(res < 0 && retriable(err)) {
-        // Failed: the write event reports it the way libevent would.
-        super::set_errno(err);
-    }
+    // A failed write leaves the output as it was: the write event then
+    // meets the error again and reports it as libevent would.
+    write_out(b, fd);
     if output.len() > 0 {
         if !pending_io_or_timer(b.ev_write()) {
             BevRef::add_event(b.ev_write(), b.timeout_write());
@@ -308,6 +298,21 @@ fn write_through(b: BevRef, fd: c_int) {
         }
         b.trigger(EV_WRITE, 0);
     }
+}
+
+/// One write of the output to `fd` (the output's front is frozen to the
+/// program, as in libevent), charged to the rate limit. Answers the
+/// result and the errno that came with it.
+fn write_out(b: BevRef, fd: c_int) -> (isize, c_int) {
+    let output = b.output();
+    output.unfreeze(true);
+    let res = output.write(fd, b.max_to_write());
+    let err = errno();
+    output.freeze(true);
+    if res > 0 {
+        super::ratelimit::spend(b, true, res as usize);
+    }
+    (res, err)
 }
 
 /// Stops watching for writability once the output is empty. Another
