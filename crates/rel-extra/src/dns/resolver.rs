@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::conf;
-use super::wire::{self, Answer, Parsed, RCODE, TC, TYPE_A, TYPE_AAAA, TYPE_PTR};
+use super::wire::{self, Answer, Parsed, RCODE, TC, TYPE_A, TYPE_PTR};
 use super::*;
 
 /// A user callback: function and argument words.
@@ -214,7 +214,9 @@ impl Resolver {
         std::mem::take(&mut self.actions)
     }
 
-    fn log(&mut self, severity: i32, msg: String) {
+    /// Queues a log line among the actions (the embedding layer's own
+    /// lines too, so that they keep their order).
+    pub fn push_log(&mut self, severity: i32, msg: String) {
         self.actions.push(Action::Log { severity, msg });
     }
 
@@ -344,9 +346,9 @@ impl Resolver {
         s.failed_times = 1;
         s.probe_at = Some(now + probe_initial);
         self.good -= 1;
-        self.log(LOG_MSG, format!("Nameserver {addr} has failed: {msg}"));
+        self.push_log(LOG_MSG, format!("Nameserver {addr} has failed: {msg}"));
         if self.good == 0 {
-            self.log(LOG_MSG, "All nameservers have failed".into());
+            self.push_log(LOG_MSG, "All nameservers have failed".into());
             return;
         }
         let mut keys: Vec<u64> = self.requests.keys().copied().collect();
@@ -374,7 +376,7 @@ impl Resolver {
         s.timedout = 0;
         let probe = s.probe.take();
         self.good += 1;
-        self.log(LOG_MSG, format!("Nameserver {addr} is back up"));
+        self.push_log(LOG_MSG, format!("Nameserver {addr} is back up"));
         if let Some(p) = probe {
             self.cancel(p);
         }

@@ -1,5 +1,7 @@
 use super::*;
-use crate::dns::wire::{build_response, parse_request, Question, Record, RecordData, QR, RD};
+use crate::dns::wire::{
+    build_response, parse_request, Question, Record, RecordData, QR, RD, TYPE_AAAA,
+};
 
 fn resolver() -> Resolver {
     let mut n = 0u8;
