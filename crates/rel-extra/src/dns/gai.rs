@@ -195,7 +195,9 @@ pub fn eai_of(dns_err: i32) -> i32 {
 
 /// Hosts-table entries for a name as getaddrinfo gives them: `None` when
 /// the name is not there; entries of the other family are left out (an
-/// empty answer, as evdns gives).
+/// empty answer, as evdns gives). As in libevent, only the first entry
+/// made for an address carries the port: with indecisive hints the UDP
+/// twin keeps port 0.
 pub fn from_hosts(addrs: &[IpAddr], port: u16, hints: &Hints) -> Option<Vec<Entry>> {
     if addrs.is_empty() {
         return None;
@@ -207,7 +209,9 @@ pub fn from_hosts(addrs: &[IpAddr], port: u16, hints: &Hints) -> Option<Vec<Entr
             IpAddr::V6(_) => hints.family == AF_INET,
         };
         if !skip {
-            out.extend(entries(SocketAddr::new(*ip, port), hints));
+            let mut made = entries(SocketAddr::new(*ip, 0), hints);
+            made[0].addr.set_port(port);
+            out.extend(made);
         }
     }
     Some(out)
