@@ -28,6 +28,9 @@ pub type evdns_getaddrinfo_cb =
 
 type GaiFn = unsafe extern "C" fn(c_int, *mut libc::addrinfo, *mut c_void);
 
+/// A getaddrinfo canceled by its caller.
+pub(crate) const EVUTIL_EAI_CANCEL: c_int = gai::EAI_CANCEL;
+
 /// libevent marks the nodes it allocates so.
 const AI_LIBEVENT_ALLOCATED: c_int = 0x8000_0000_u32 as c_int;
 
