@@ -7,10 +7,10 @@
 //! run deferred from the event loop (as libevent defers them) and never
 //! under the lock.
 //!
-//! - [`resolver_api`]: the base, nameservers, options, resolves;
-//! - [`server_api`]: server ports and their requests;
-//! - [`gai_api`]: `evdns_getaddrinfo`;
-//! - [`compat_api`]: the 1.4 calls on the global base.
+//! The modules: [`resolver_api`] (the base, nameservers, options,
+//! resolves), [`server_api`] (server ports and their requests),
+//! [`gai_api`] (`evdns_getaddrinfo`), [`compat_api`] (the 1.4 calls on
+//! the global base).
 
 pub mod compat_api;
 pub mod gai_api;
@@ -299,10 +299,11 @@ impl Inner {
                     arg.cast(),
                 )
             };
-            // SAFETY: the event just made (NULL if that failed).
-            if ev.is_null()
-                || (!o.disable_when_inactive && unsafe { event_add(ev, std::ptr::null()) } < 0)
-            {
+            let watched = ev.is_null()
+                || o.disable_when_inactive
+                // SAFETY: the event just made.
+                || unsafe { event_add(ev, std::ptr::null()) } == 0;
+            if ev.is_null() || !watched {
                 if !ev.is_null() {
                     // SAFETY: the event made above, not shared.
                     unsafe { event_free(ev) };
@@ -435,11 +436,11 @@ struct Deferred {
 
 fn defer(base: *mut event_base, d: Deferred) {
     let p = Box::into_raw(Box::new(d));
-    // SAFETY: a one-shot activation with this module's callback and the
-    // box made above, which the callback frees.
     let r = if base.is_null() {
         -1
     } else {
+        // SAFETY: a one-shot activation with this module's callback and
+        // the box made above, which the callback frees.
         unsafe {
             event_base_once(
                 base,

@@ -163,7 +163,7 @@ pub fn seconds(s: &str) -> Option<std::time::Duration> {
     } else {
         s.trim_start().parse().ok()?
     };
-    if !(d >= 0.0) || !d.is_finite() {
+    if d.is_nan() || d < 0.0 || !d.is_finite() {
         return None;
     }
     let secs = d.trunc() as i32;

@@ -170,6 +170,9 @@ fn dots(name: &[u8]) -> i32 {
     name.iter().filter(|&&b| b == b'.').count() as i32
 }
 
+/// Fills a buffer with strong random bytes.
+pub type Rng = Box<dyn FnMut(&mut [u8]) + Send>;
+
 /// The resolver.
 pub struct Resolver {
     pub options: Options,
@@ -184,14 +187,14 @@ pub struct Resolver {
     waiting: VecDeque<u64>,
     inflight: usize,
     next_key: u64,
-    rng: Box<dyn FnMut(&mut [u8]) + Send>,
+    rng: Rng,
     actions: Vec<Action>,
 }
 
 impl Resolver {
     /// A resolver with no nameservers; `rng` fills buffers with strong
     /// random bytes (transaction ids, letter case).
-    pub fn new(rng: Box<dyn FnMut(&mut [u8]) + Send>) -> Self {
+    pub fn new(rng: Rng) -> Self {
         Resolver {
             options: Options::default(),
             search: None,
