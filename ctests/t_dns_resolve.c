@@ -100,6 +100,18 @@ server_cb(struct evdns_server_request *req, void *arg)
 	}
 }
 
+/* What the evdns log said (only lines whose words are deterministic). */
+static int log_warnings, log_failed, log_all_failed, log_back_up;
+
+static void
+log_fn(int is_warning, const char *msg)
+{
+	log_warnings += is_warning;
+	log_failed += strstr(msg, "has failed: request timed out.") != NULL;
+	log_all_failed += strstr(msg, "All nameservers have failed") != NULL;
+	log_back_up += strstr(msg, "is back up") != NULL;
+}
+
 /* What one resolve's callback reported. */
 struct result {
 	int done, err, type, count, ttl;
@@ -192,6 +204,7 @@ main(void)
 	port = evdns_add_server_port_with_base(base, fd, 0, server_cb, NULL);
 	CHECK("server port", port != NULL);
 
+	evdns_set_log_fn(log_fn);
 	dns = evdns_base_new(base, 0);
 	CHECK("base", dns != NULL);
 	EXPECT_INT("no nameservers", evdns_base_count_nameservers(dns), 0);
@@ -199,6 +212,7 @@ main(void)
 	EXPECT_INT("ip_add", evdns_base_nameserver_ip_add(dns, ns), 0);
 	EXPECT_INT("ip_add again", evdns_base_nameserver_ip_add(dns, ns), 3);
 	EXPECT_INT("ip_add junk", evdns_base_nameserver_ip_add(dns, "not an address"), 4);
+	EXPECT_INT("warned", log_warnings, 1);
 	EXPECT_INT("one nameserver", evdns_base_count_nameservers(dns), 1);
 	EXPECT_INT("randomize-case off", evdns_base_set_option(dns, "randomize-case:", "0"), 0);
 	EXPECT_INT("bad timeout", evdns_base_set_option(dns, "timeout:", "soon"), -1);
@@ -296,6 +310,8 @@ main(void)
 	wait_for(&r2);
 	show("both a", &r);
 	show("both six", &r2);
+	SAY("log: failed=%d all failed=%d back up=%d", log_failed, log_all_failed, log_back_up);
+	evdns_set_log_fn(NULL);
 
 	/* Suspend: requests wait until a nameserver is back and resume. */
 	EXPECT_INT("suspend", evdns_base_clear_nameservers_and_suspend(dns), 0);
