@@ -313,6 +313,32 @@ main(void)
 	SAY("log: failed=%d all failed=%d back up=%d", log_failed, log_all_failed, log_back_up);
 	evdns_set_log_fn(NULL);
 
+	/* One in flight at a time: the second waits for the first. */
+	EXPECT_INT("max-inflight", evdns_base_set_option(dns, "max-inflight:", "1"), 0);
+	memset(&r, 0, sizeof(r));
+	memset(&r2, 0, sizeof(r2));
+	nasked = 0;
+	evdns_base_resolve_ipv4(dns, "a.test", 0, resolve_cb, &r);
+	evdns_base_resolve_ipv6(dns, "six.test", 0, resolve_cb, &r2);
+	while (!r.done || !r2.done)
+		event_base_loop(base, EVLOOP_ONCE);
+	print_asked("one at a time");
+	show("first", &r);
+	show("second", &r2);
+	evdns_base_set_option(dns, "max-inflight:", "64");
+
+	/* Letter case randomized (the default): the answer still matches. */
+	{
+		struct evdns_base *mixed = evdns_base_new(base, 0);
+		evdns_base_nameserver_ip_add(mixed, ns);
+		memset(&r, 0, sizeof(r));
+		evdns_base_resolve_ipv4(mixed, "a.test", 0, resolve_cb, &r);
+		wait_for(&r);
+		show("randomized case", &r);
+		evdns_base_free(mixed, 0);
+		nasked = 0;
+	}
+
 	/* Suspend: requests wait until a nameserver is back and resume. */
 	EXPECT_INT("suspend", evdns_base_clear_nameservers_and_suspend(dns), 0);
 	EXPECT_INT("none left", evdns_base_count_nameservers(dns), 0);
