@@ -89,6 +89,14 @@ server_cb(struct evdns_server_request *req, void *arg)
 		evdns_server_request_add_reply(req, EVDNS_ANSWER_SECTION, q->name,
 		    EVDNS_TYPE_A, EVDNS_CLASS_INET, 7, 4, 0, "\x7f\x00\x00\x05");
 		evdns_server_request_respond(req, 0);
+	} else if (!strcmp(name, "soa.test")) {
+		/* NXDOMAIN with the zone's SOA: the TTL is the lower of the
+		 * record's and its minimum. */
+		static const char soa[] = "\2ns\4test\0\5admin\4test\0"
+					  "\0\0\0\1\0\0\0\2\0\0\0\3\0\0\0\4\0\0\0\x2a";
+		evdns_server_request_add_reply(req, EVDNS_AUTHORITY_SECTION, "test", EVDNS_TYPE_SOA,
+		    EVDNS_CLASS_INET, 900, (int)sizeof(soa) - 1, 0, soa);
+		evdns_server_request_respond(req, DNS_ERR_NOTEXIST);
 	} else if (!strcmp(name, "servfail.test")) {
 		evdns_server_request_respond(req, DNS_ERR_SERVERFAILED);
 	} else if (!strcmp(name, "refused.test")) {
@@ -222,6 +230,7 @@ main(void)
 	lookup4("alias.test", 0);
 	lookup4("raw.test", 0);
 	lookup4("nx.test", DNS_QUERY_NO_SEARCH);
+	lookup4("soa.test", 0);
 	lookup4("empty.test", 0);
 	lookup4("big.test", 0);
 	lookup4("trunc.test", 0);
