@@ -318,20 +318,21 @@ unsafe extern "C" fn skew_timeout(_fd: c_int, _what: c_short, arg: *mut c_void) 
         });
         (subs, report)
     };
-    // The one still out is canceled; its (internal) cancel frees the request.
+    // The one still out is canceled; its (internal) cancel frees the
+    // request. With none out (not expected), it is freed here.
+    let none_out = subs.iter().all(|&s| s == 0);
     for s in subs.into_iter().filter(|&s| s != 0) {
         // SAFETY: a live request handle (its callback has not run).
         unsafe { evdns_cancel_request(std::ptr::null_mut(), s as *mut evdns_request) };
     }
     if let Some((cb, err, res)) = report {
+        let user_arg = d.state.lock().unwrap_or_else(|e| e.into_inner()).user_arg;
         // SAFETY: the program's callback, given the list to own.
-        unsafe {
-            cb(
-                err,
-                res,
-                d.state.lock().unwrap_or_else(|e| e.into_inner()).user_arg as *mut c_void,
-            )
-        };
+        unsafe { cb(err, res, user_arg as *mut c_void) };
+    }
+    if none_out {
+        // SAFETY: neither sub-request is out: nothing else frees it.
+        unsafe { free_request(data) };
     }
 }
 

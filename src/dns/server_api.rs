@@ -145,18 +145,22 @@ fn c_questions(qs: &[Question]) -> *mut *mut evdns_server_question {
 
 unsafe extern "C" fn port_ready(fd: c_int, _what: c_short, arg: *mut c_void) {
     // SAFETY: the event's argument: the port's raw Arc, released only
-    // after the event is freed.
-    let port = unsafe { &*arg.cast::<Port>() };
+    // after the event is freed; a reference of our own keeps the port
+    // while its callback may close it.
+    let port_arc = unsafe {
+        Arc::increment_strong_count(arg.cast::<Port>());
+        Arc::from_raw(arg.cast::<Port>())
+    };
+    let port = &*port_arc;
     let mut buf = [0u8; 1500];
     while let Some((n, addr, addrlen)) = recv_raw(fd, &mut buf) {
+        if port.state.lock().unwrap_or_else(|e| e.into_inner()).ev == 0 {
+            break; // closed by a callback
+        }
         let Some(req) = wire::parse_request(&buf[..n]) else {
             continue;
         };
-        // SAFETY: the Arc the event's argument came from (see above).
-        let port_arc = unsafe {
-            Arc::increment_strong_count(port as *const Port);
-            Arc::from_raw(port as *const Port)
-        };
+        let port_arc = port_arc.clone();
         port.state.lock().unwrap_or_else(|e| e.into_inner()).refs += 1;
         let flags = req.flags & (RD | wire::CD);
         let sr = Box::into_raw(Box::new(ServerRequest {
