@@ -411,7 +411,8 @@ unsafe extern "C" fn nameserver_ready(fd: c_int, _what: c_short, arg: *mut c_voi
         };
         let mut buf = [0u8; 1500];
         while let Some((n, from)) = recv_from(fd, &mut buf) {
-            if from != Some(want) {
+            // Only the address is compared, not the port (as evdns does).
+            if from.map(|a| a.ip()) != Some(want.ip()) {
                 let shown = from.map_or_else(|| "?".to_owned(), |a| a.to_string());
                 st.core_log(
                     LOG_WARN,

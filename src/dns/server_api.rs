@@ -12,10 +12,10 @@ use std::os::raw::{c_char, c_int, c_short, c_void};
 use std::sync::{Arc, Mutex};
 
 use rel_extra::dns::wire::{
-    self, build_response, Question, Record, RecordData, AA, CLASS_INET, OPCODE, QR, RD, TYPE_A,
-    TYPE_AAAA, TYPE_CNAME, TYPE_PTR,
+    self, build_response, Question, Record, RecordData, AA, CLASS_INET, QR, RD, TYPE_A, TYPE_AAAA,
+    TYPE_CNAME, TYPE_PTR,
 };
-use rel_extra::dns::{resolver::reverse_name_v4, DNS_ERR_NOTIMPL, LOG_WARN};
+use rel_extra::dns::{resolver::reverse_name_v4, LOG_WARN};
 
 use super::{log, recv_raw, send_to};
 use crate::boundary::{arg, entry, given, Refusal};
@@ -177,12 +177,6 @@ unsafe extern "C" fn port_ready(fd: c_int, _what: c_short, arg: *mut c_void) {
             sections: Default::default(),
             response: None,
         }));
-        if req.flags & OPCODE != 0 {
-            // Only standard queries are served.
-            // SAFETY: the request just made.
-            unsafe { evdns_server_request_respond(sr.cast(), DNS_ERR_NOTIMPL) };
-            continue;
-        }
         // SAFETY: the program's callback with the request (now its to
         // answer or drop) and its argument.
         unsafe { (port.cb)(sr.cast(), port.user as *mut c_void) };

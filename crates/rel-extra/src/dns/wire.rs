@@ -380,17 +380,19 @@ pub struct Question {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
     pub id: u16,
-    /// The header flags (QR clear).
+    /// The header flags (QR clear); any opcode is served as a query, as
+    /// libevent 2.1 serves them.
     pub flags: u16,
     pub questions: Vec<Question>,
 }
 
-/// Reads a request sent to a server port; `None` for an answer or a
-/// malformed packet (dropped, as evdns drops them).
+/// Reads a request sent to a server port; `None` for an answer, a
+/// request without a question or a malformed packet (dropped, as evdns
+/// drops them).
 pub fn parse_request(packet: &[u8]) -> Option<Request> {
     let mut r = Reader::new(packet);
     let h = header(&mut r)?;
-    if h.flags & QR != 0 {
+    if h.flags & QR != 0 || h.qd == 0 {
         return None;
     }
     let mut questions = Vec::new();
