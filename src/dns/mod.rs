@@ -51,14 +51,8 @@ pub(crate) fn log(severity: i32, msg: &str) {
             // SAFETY: the program's log function, with a live C string.
             unsafe { f(c_int::from(severity == LOG_WARN), text.as_ptr()) };
         }
-        None => emit(
-            match severity {
-                0 => Severity::Debug,
-                1 => Severity::Msg,
-                _ => Severity::Warn,
-            },
-            msg,
-        ),
+        None if severity == LOG_WARN => emit(Severity::Warn, msg),
+        None => emit(Severity::Msg, msg),
     }
 }
 

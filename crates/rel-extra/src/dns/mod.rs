@@ -39,7 +39,6 @@ pub const DNS_OPTION_HOSTSFILE: i32 = 8;
 pub const DNS_OPTIONS_ALL: i32 = 15;
 pub const DNS_OPTION_NAMESERVERS_NO_DEFAULT: i32 = 16;
 
-pub const LOG_DEBUG: i32 = 0;
 pub const LOG_MSG: i32 = 1;
 pub const LOG_WARN: i32 = 2;
 

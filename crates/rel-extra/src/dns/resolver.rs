@@ -729,14 +729,6 @@ impl Resolver {
         self.requests.contains_key(&handle)
     }
 
-    /// Sets the CNAME wish of a live request (getaddrinfo's
-    /// `AI_CANONNAME`).
-    pub fn want_cname(&mut self, handle: u64) {
-        if let Some(r) = self.requests.get_mut(&handle) {
-            r.want_cname = true;
-        }
-    }
-
     /// Fails (`fail`: with `DNS_ERR_SHUTDOWN`) or drops every request, for
     /// `evdns_base_free`.
     pub fn shutdown(&mut self, fail: bool) {

@@ -16,7 +16,6 @@
 use std::collections::HashMap;
 
 pub const TYPE_A: u16 = 1;
-pub const TYPE_NS: u16 = 2;
 pub const TYPE_CNAME: u16 = 5;
 pub const TYPE_SOA: u16 = 6;
 pub const TYPE_PTR: u16 = 12;
@@ -29,7 +28,6 @@ pub const OPCODE: u16 = 0x7800;
 pub const AA: u16 = 0x0400;
 pub const TC: u16 = 0x0200;
 pub const RD: u16 = 0x0100;
-pub const RA: u16 = 0x0080;
 pub const CD: u16 = 0x0010;
 pub const RCODE: u16 = 0x000f;
 
