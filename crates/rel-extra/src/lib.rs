@@ -3,7 +3,9 @@
 //! the C boundary).
 //!
 //! - [`tag`]: evtag, libevent's tagged wire format (`event_tagging.c`);
-//! - [`http`]: evhttp's URIs, query strings, header lists and escaping.
+//! - [`http`]: evhttp's URIs, query strings, header lists and escaping;
+//! - [`rpc`]: evrpc's hooks, meta data and client pool rules.
 
 pub mod http;
+pub mod rpc;
 pub mod tag;
