@@ -256,7 +256,7 @@ fn strtoll(s: &[u8], radix: u32) -> Option<(i64, &[u8])> {
         && t.len() > 2
         && t[0] == b'0'
         && (t[1] | 0x20) == b'x'
-        && (t[2] as char).is_digit(16)
+        && t[2].is_ascii_hexdigit()
     {
         t = &t[2..];
     }
