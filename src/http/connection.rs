@@ -1037,7 +1037,9 @@ pub(crate) fn connect(c: *mut evhttp_connection) -> c_int {
     setcb(bev, None, None, Some(connect_cb), c.cast());
     let t = conn(c).timeout.unwrap_or(tv(CONNECT_TIMEOUT));
     set_timeouts(bev, &t, &t);
-    if enable(bev, EV_WRITE) != 0 {
+    // With no socket yet, connecting enables writing itself (librel's
+    // bufferevents refuse to watch fd -1, which libevent ignores).
+    if getfd(bev) != -1 && enable(bev, EV_WRITE) != 0 {
         return -1;
     }
     conn(c).state = State::Connecting;
