@@ -41,7 +41,9 @@ mod bufferevent;
 pub mod bufferevent_api;
 pub mod bufferevent_compat;
 pub mod ratelimit_api;
+mod rpc;
 
+pub mod rpc_api;
 pub mod tag_api;
 
 pub use buffer_obj::evbuffer;

@@ -5,6 +5,7 @@ pub mod bufferevent_struct;
 pub mod event_struct;
 pub mod http_struct;
 pub mod keyvalq_struct;
+pub mod rpc_struct;
 
 pub use bufferevent_struct::*;
 pub use event_struct::*;
