@@ -26,7 +26,7 @@ record "$pid" transmission-da
 
 rpc() { client trpc "$port" "$@"; }
 up() { alive "$pid" && rpc handshake >/dev/null; }
-started() { wait_for 20 up || why="no RPC answer on 127.0.0.1:$port"; }
+started() { wait_for 20 up || { why="no RPC answer on 127.0.0.1:$port"; return 1; }; }
 check transmission.start started || exit 1
 check transmission.maps maps_ok "$pid"
 check transmission.rpc-handshake rpc handshake
