@@ -10,8 +10,10 @@ from .rel import (override, supported_methods, initialize, set_verbose, set_slee
                   loop, report, is_running, abort, abort_branch, thread, tick, init, start, stop,
                   EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE)
 from .buff import buffwrite, release_buff
-from .buffered import (bufferevent, EVBUFFER_READ, EVBUFFER_WRITE, EVBUFFER_EOF, EVBUFFER_ERROR,
-                       EVBUFFER_TIMEOUT)
+from . import buffered, dns
+# pyevent's extras: bufferevent, EVBUFFER_*, dns_*, DNS_*.
+from .buffered import *  # noqa: F401,F403
+from .dns import *  # noqa: F401,F403
 
 __all__ = [
     "__version__", "override", "supported_methods", "initialize", "set_verbose", "set_sleep",
@@ -19,5 +21,4 @@ __all__ = [
     "pause", "resume", "loop", "report", "is_running", "abort", "abort_branch", "thread", "tick",
     "init", "start", "stop", "buffwrite", "release_buff",
     "EV_PERSIST", "EV_READ", "EV_SIGNAL", "EV_TIMEOUT", "EV_WRITE",
-    "bufferevent", "EVBUFFER_READ", "EVBUFFER_WRITE", "EVBUFFER_EOF", "EVBUFFER_ERROR", "EVBUFFER_TIMEOUT",
-]
+] + buffered.__all__ + dns.__all__
