@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from .core import EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE
 from .errors import AbortBranch
-from . import buffered, dns
+from . import buffered, dns, evhttp
 from .listener import Event, Signal, SocketIO, Timer
 from .registrar import PyeventRegistrar, Registrar, set_sleep, set_turbo
 from .util import log, set_verbose
@@ -30,7 +30,7 @@ __all__ = [
     "init", "start", "stop", "log", "EV_PERSIST", "EV_READ", "EV_SIGNAL", "EV_TIMEOUT", "EV_WRITE",
 ]
 
-_EXTRAS = (buffered, dns)
+_EXTRAS = (buffered, dns, evhttp)
 
 AnyRegistrar = Union[Registrar, PyeventRegistrar]
 Callback = Callable[..., Any]
