@@ -100,9 +100,10 @@ class Attached(Waiter):
     """A C object on the current base, freed by close(), collection, or
     before its base is (rel.init())."""
 
+    ptr: Optional[int] = None  # the C object, once made
+
     def __init__(self) -> None:
         super().__init__(current_base())
-        self.ptr: Optional[int] = None
         self._base.dependents[self._key] = self
 
     def _free(self, ptr: int) -> None:

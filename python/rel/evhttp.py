@@ -260,6 +260,7 @@ class wsgi(Attached):  # noqa: N801 - pyevent's name
         self.address, self.port = address, port
         ptr = _new(self._base.ptr)
         if not ptr:
+            _routes.pop(self._default_key, None)
             raise OSError("evhttp_new failed")
         self._scratch = _buf_new()  # what each streamed piece goes out through
         self.ptr = ptr
