@@ -86,6 +86,16 @@ def test_write_timeout(backend, pair, run):
     assert what == [EVBUFFER_WRITE | EVBUFFER_TIMEOUT]
 
 
+def test_write_error(backend, pair, run):
+    a, b = pair
+    b.close()  # writing now fails with EPIPE (Python ignores SIGPIPE)
+    what = []
+    bev = bufferevent(a, None, None, lambda w: what.append(w))
+    assert bev.write(b"into the void") == 0
+    run()
+    assert what == [EVBUFFER_WRITE | EVBUFFER_ERROR]
+
+
 def test_callback_exception_leaves_dispatch(backend, pair, run):
     a, b = pair
 
