@@ -59,7 +59,8 @@ const HEADERS: &[Header] = &[
         sources: &["src/layout/event_struct.rs"],
         guard: "EVENT2_EVENT_STRUCT_H_INCLUDED_",
         sys_includes: &["sys/types.h", "sys/time.h"],
-        includes: &["event2/util.h"],
+        // As libevent's, which programs rely on for struct evkeyvalq.
+        includes: &["event2/util.h", "event2/keyvalq_struct.h"],
         macros: None,
         extra: &["event"],
         exclude: &[],
@@ -205,11 +206,36 @@ const HEADERS: &[Header] = &[
     },
     Header {
         path: "event2/http.h",
-        sources: &["src/http_api.rs"],
+        sources: &[
+            "src/http_api.rs",
+            "src/http/server.rs",
+            "src/http/request.rs",
+            "src/http/client.rs",
+        ],
         guard: "EVENT2_HTTP_H_INCLUDED_",
         sys_includes: &[],
         includes: &["event2/util.h"],
         macros: Some("headers/http.h"),
+        extra: &[],
+        exclude: &["evhttp_request_cb", "BevCb"],
+    },
+    Header {
+        path: "event2/http_compat.h",
+        sources: &["src/http/compat.rs"],
+        guard: "EVENT2_HTTP_COMPAT_H_INCLUDED_",
+        sys_includes: &["sys/types.h", "sys/time.h"],
+        includes: &["event2/util.h"],
+        macros: Some("headers/http_compat.h"),
+        extra: &[],
+        exclude: &[],
+    },
+    Header {
+        path: "event2/http_struct.h",
+        sources: &[],
+        guard: "EVENT2_HTTP_STRUCT_H_INCLUDED_",
+        sys_includes: &["sys/types.h", "sys/time.h"],
+        includes: &["event2/util.h", "event2/http.h"],
+        macros: Some("headers/http_struct.h"),
         extra: &[],
         exclude: &[],
     },
@@ -251,6 +277,10 @@ const TAGGED: &[(&str, &str)] = &[
     ("evbuffer_ptr_internal", "event2/buffer.h"),
     ("evbuffer_cb_info", "event2/buffer.h"),
     ("evhttp_uri", "event2/http.h"),
+    ("evhttp", "event2/http.h"),
+    ("evhttp_connection", ""),
+    ("evhttp_bound_socket", "event2/http.h"),
+    ("evhttp_request", "event2/http_struct.h"),
     ("evkeyval", "event2/keyvalq_struct.h"),
     ("evkeyvalq", "event2/keyvalq_struct.h"),
 ];
@@ -262,6 +292,8 @@ const SPELLED: &[(&str, &str)] = &[
     ("FilterResult", "enum bufferevent_filter_result"),
     ("evbuffer_eol_style", "enum evbuffer_eol_style"),
     ("evbuffer_ptr_how", "enum evbuffer_ptr_how"),
+    ("evhttp_cmd_type", "enum evhttp_cmd_type"),
+    ("evhttp_request_error", "enum evhttp_request_error"),
 ];
 
 fn generate(h: &Header) -> String {

@@ -30,6 +30,7 @@ pub mod buffer_compat;
 pub mod compat;
 pub mod event_api;
 pub mod hosted;
+pub mod http;
 pub mod http_api;
 pub mod listener_api;
 pub mod log_api;

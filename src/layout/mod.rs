@@ -3,6 +3,7 @@
 
 pub mod bufferevent_struct;
 pub mod event_struct;
+pub mod http_struct;
 pub mod keyvalq_struct;
 
 pub use bufferevent_struct::*;
