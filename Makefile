@@ -39,7 +39,7 @@ install-rel: all
 # libevent for anything that searches this prefix first.
 install: install-rel
 	install -d $(PREFIX)/include/event2
-	install -m 644 include/event.h include/evutil.h include/evhttp.h $(PREFIX)/include/
+	install -m 644 include/event.h include/evutil.h include/evhttp.h include/evdns.h $(PREFIX)/include/
 	install -m 644 include/event2/*.h $(PREFIX)/include/event2/
 	for n in $(DROPIN_LIBS); do \
 	    ln -sf $(SONAME) $(PREFIX)/lib/$$n.so; \

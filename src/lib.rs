@@ -28,6 +28,7 @@ pub mod base_api;
 pub mod buffer_api;
 pub mod buffer_compat;
 pub mod compat;
+pub mod dns;
 pub mod event_api;
 pub mod hosted;
 pub mod http;

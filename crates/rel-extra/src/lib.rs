@@ -3,7 +3,9 @@
 //! the C boundary).
 //!
 //! - [`tag`]: evtag, libevent's tagged wire format (`event_tagging.c`);
+//! - [`dns`]: evdns, the resolver and server ports;
 //! - [`http`]: evhttp's URIs, query strings, header lists and escaping.
 
+pub mod dns;
 pub mod http;
 pub mod tag;
