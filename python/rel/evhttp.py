@@ -6,13 +6,15 @@ that path, ``register_default_app(app)`` the others (404 without one), and
 ``run()`` dispatches until SIGINT or SIGTERM. A listening server keeps
 dispatch() running; ``close()`` (or rel.init()) frees it.
 
-The environ is WSGI 1.0's. pyevent put the whole request URI in SCRIPT_NAME;
-here SCRIPT_NAME is empty, PATH_INFO the decoded path and QUERY_STRING the
-query, as WSGI means them, and REQUEST_URI keeps the URI as received. Also
-CONTENT_TYPE and CONTENT_LENGTH, SERVER_NAME/SERVER_PORT from the Host header
-(else the bound address), SERVER_PROTOCOL, REMOTE_ADDR/REMOTE_PORT, HTTP_*
-for the other headers, wsgi.input (the whole body, file-like) and wsgi.errors
-(sys.stderr).
+The environ is WSGI 1.0's, as pyevent built it, except that pyevent put the
+whole request URI in SCRIPT_NAME: here SCRIPT_NAME is empty, PATH_INFO the
+decoded path and QUERY_STRING the query, as WSGI means them, and REQUEST_URI
+keeps the URI as received. Also CONTENT_TYPE and CONTENT_LENGTH ('' when
+absent), SERVER_NAME/SERVER_PORT from the Host header (80 when it has no port;
+the bound address without one), SERVER_PROTOCOL, REMOTE_ADDR (and
+REMOTE_HOST, the same)/REMOTE_PORT, HTTP_* for the other headers (which
+pyevent lacked), wsgi.input (the whole body, file-like: read(size),
+readline(), readlines()) and wsgi.errors (sys.stderr).
 
 Replies: an app that returns a list or tuple of at most one body and never
 calls write() gets one evhttp_send_reply (with Content-Length); any other
@@ -43,8 +45,8 @@ __all__ = [
     "HTTP_OK", "HTTP_NOCONTENT", "HTTP_MOVEPERM", "HTTP_MOVETEMP", "HTTP_NOTMODIFIED", "HTTP_BADREQUEST",
     "HTTP_NOTFOUND", "HTTP_BADMETHOD", "HTTP_ENTITYTOOLARGE", "HTTP_EXPECTATIONFAILED", "HTTP_INTERNAL",
     "HTTP_NOTIMPLEMENTED", "HTTP_SERVUNAVAIL",
-    "EVHTTP_REQ_GET", "EVHTTP_REQ_POST", "EVHTTP_REQ_HEAD", "EVHTTP_REQ_PUT", "EVHTTP_REQ_DELETE",
-    "EVHTTP_REQ_OPTIONS", "EVHTTP_REQ_TRACE", "EVHTTP_REQ_CONNECT", "EVHTTP_REQ_PATCH",
+    "EVHTTP_REQUEST", "EVHTTP_RESPONSE", "EVHTTP_REQ_GET", "EVHTTP_REQ_POST", "EVHTTP_REQ_HEAD",
+    "HTTP_method2name", "HTTP_name2method",
 ]
 
 HTTP_OK = 200
@@ -61,19 +63,19 @@ HTTP_INTERNAL = 500
 HTTP_NOTIMPLEMENTED = 501
 HTTP_SERVUNAVAIL = 503
 
-# The library's (libevent 2.x) values: one bit per method.
-EVHTTP_REQ_GET = 1 << 0
-EVHTTP_REQ_POST = 1 << 1
-EVHTTP_REQ_HEAD = 1 << 2
-EVHTTP_REQ_PUT = 1 << 3
-EVHTTP_REQ_DELETE = 1 << 4
-EVHTTP_REQ_OPTIONS = 1 << 5
-EVHTTP_REQ_TRACE = 1 << 6
-EVHTTP_REQ_CONNECT = 1 << 7
-EVHTTP_REQ_PATCH = 1 << 8
-_METHODS = {EVHTTP_REQ_GET: "GET", EVHTTP_REQ_POST: "POST", EVHTTP_REQ_HEAD: "HEAD", EVHTTP_REQ_PUT: "PUT",
-            EVHTTP_REQ_DELETE: "DELETE", EVHTTP_REQ_OPTIONS: "OPTIONS", EVHTTP_REQ_TRACE: "TRACE",
-            EVHTTP_REQ_CONNECT: "CONNECT", EVHTTP_REQ_PATCH: "PATCH"}
+# pyevent's names and values (libevent 1.4's numbering), for pyevent programs;
+# none of rel's calls takes them.
+EVHTTP_REQUEST = 0
+EVHTTP_RESPONSE = 1
+EVHTTP_REQ_GET = 0
+EVHTTP_REQ_POST = 1
+EVHTTP_REQ_HEAD = 2
+HTTP_method2name = {EVHTTP_REQ_GET: "GET", EVHTTP_REQ_POST: "POST", EVHTTP_REQ_HEAD: "HEAD"}
+HTTP_name2method = {name: number for number, name in HTTP_method2name.items()}
+
+# What evhttp_request_get_command() returns: libevent 2's one bit per method.
+_METHODS = {1 << bit: name for bit, name in enumerate(
+    ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE", "CONNECT", "PATCH"))}
 _ALL_METHODS = sum(_METHODS)
 
 
@@ -163,12 +165,13 @@ def _body(req: int) -> bytes:
     return data.raw[:max(got, 0)]
 
 
-def _split_host(host: str, default_port: int) -> Tuple[str, str]:
+def _split_host(host: str) -> Tuple[str, str]:
+    """SERVER_NAME and SERVER_PORT from a Host header (no port: http's 80)."""
     if host.startswith("["):  # [v6]:port
         name, _, rest = host[1:].partition("]")
-        return name, rest[1:] if rest.startswith(":") else str(default_port)
+        return name, rest[1:] if rest.startswith(":") else "80"
     name, colon, port = host.rpartition(":")
-    return (name, port) if colon and port.isdigit() else (host, str(default_port))
+    return (name, port) if colon and port.isdigit() else (host, "80")
 
 
 class _Reply:
@@ -316,6 +319,7 @@ class wsgi(Attached):  # noqa: N801 - pyevent's name
         head = _RequestHead.from_address(req)
         address, port = _cp(), ctypes.c_uint16()
         _peer(_get_connection(req), ctypes.byref(address), ctypes.byref(port))
+        peer = (address.value or b"").decode("latin-1")
         environ: Dict[str, Any] = {
             "REQUEST_METHOD": _METHODS.get(_get_command(req), "GET"),
             "SCRIPT_NAME": "",
@@ -325,7 +329,10 @@ class wsgi(Attached):  # noqa: N801 - pyevent's name
             "SERVER_NAME": str(self.address),
             "SERVER_PORT": str(self.port),
             "SERVER_PROTOCOL": f"HTTP/{ord(head.major)}.{ord(head.minor)}",
-            "REMOTE_ADDR": (address.value or b"").decode("latin-1"),
+            "CONTENT_TYPE": "",
+            "CONTENT_LENGTH": "",
+            "REMOTE_ADDR": peer,
+            "REMOTE_HOST": peer,
             "REMOTE_PORT": str(port.value),
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",
@@ -343,7 +350,7 @@ class wsgi(Attached):  # noqa: N801 - pyevent's name
                 environ["CONTENT_LENGTH"] = value
             else:
                 if lower == "host":
-                    environ["SERVER_NAME"], environ["SERVER_PORT"] = _split_host(value, self.port)
+                    environ["SERVER_NAME"], environ["SERVER_PORT"] = _split_host(value)
                 key = "HTTP_" + name.upper().replace("-", "_")
                 environ[key] = f"{environ[key]},{value}" if key in environ else value
         return environ

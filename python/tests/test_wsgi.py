@@ -64,7 +64,7 @@ def _get(path, headers=None):
     return client
 
 
-ENVIRON_KEYS = ("REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "REQUEST_URI", "SERVER_NAME",
+ENVIRON_KEYS = ("REQUEST_METHOD", "REMOTE_HOST", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "REQUEST_URI", "SERVER_NAME",
                 "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT", "CONTENT_TYPE", "CONTENT_LENGTH",
                 "HTTP_X_TOKEN", "HTTP_HOST")
 
@@ -95,32 +95,37 @@ def test_get_with_query(server, fetch):
     assert env["REQUEST_URI"] == "/env/x%20y?a=1&b=two"
     assert (env["SERVER_NAME"], env["SERVER_PORT"]) == ("example.org", "8080")
     assert env["SERVER_PROTOCOL"] == "HTTP/1.1"
-    assert env["REMOTE_ADDR"] == "127.0.0.1" and 0 < int(env["REMOTE_PORT"]) < 65536
+    assert env["REMOTE_ADDR"] == env["REMOTE_HOST"] == "127.0.0.1" and 0 < int(env["REMOTE_PORT"]) < 65536
     assert env["HTTP_X_TOKEN"] == "t0k" and env["HTTP_HOST"] == "example.org:8080"
-    assert env["CONTENT_LENGTH"] is None and env["first line"] == "" and env["rest"] == []
+    assert (env["CONTENT_TYPE"], env["CONTENT_LENGTH"]) == ("", "")
+    assert env["first line"] == "" and env["rest"] == []
     assert env["wsgi.version"] == [1, 0] and env["wsgi.url_scheme"] == "http" and env["errors"]
 
 
-def test_host_without_port_and_protocol_1_0(server, fetch):
+def test_host_without_port_no_host_and_protocol_1_0(server, fetch):
     server.register_default_app(show_environ)
 
-    def client(conn):
-        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-        with sock:
-            sock.sendall(b"GET /plain HTTP/1.0\r\nHost: plain.test\r\n\r\n")
+    def raw(request):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(request)
             data = b""
-            while True:
+            while True:  # HTTP/1.0: the server closes after the reply
                 piece = sock.recv(65536)
                 if not piece:
                     return data
                 data += piece
 
-    raw = fetch(client)
-    head, _, body = raw.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.0 200 OK") or head.startswith(b"HTTP/1.1 200 OK")
-    env = json.loads(body)
-    assert (env["SERVER_NAME"], env["SERVER_PORT"]) == ("plain.test", str(server.port))
-    assert env["SERVER_PROTOCOL"] == "HTTP/1.0"
+    def client(conn):
+        return [raw(b"GET /plain HTTP/1.0\r\nHost: plain.test\r\n\r\n"), raw(b"GET /bare HTTP/1.0\r\n\r\n")]
+
+    replies = []
+    for reply in fetch(client):
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.split(b"\r\n")[0].split(b" ", 1)[1] == b"200 OK"
+        replies.append(json.loads(body))
+    assert [(env["SERVER_NAME"], env["SERVER_PORT"]) for env in replies] == [
+        ("plain.test", "80"), ("127.0.0.1", str(server.port))]
+    assert [env["SERVER_PROTOCOL"] for env in replies] == ["HTTP/1.0"] * 2
 
 
 def test_post_with_body(server, fetch):
@@ -266,7 +271,8 @@ def test_through_override(server, fetch):
         rel.override()
         import event
 
-        assert event.wsgi is wsgi and event.HTTP_OK == 200 and event.EVHTTP_REQ_POST == 2
+        assert event.wsgi is wsgi and event.HTTP_OK == 200 and event.EVHTTP_REQ_POST == 1
+        assert event.HTTP_method2name[event.EVHTTP_REQ_HEAD] == "HEAD"
         server.register_default_app(show_environ)
         assert fetch(_get("/over"))[0] == 200
     finally:
