@@ -109,6 +109,8 @@ _allow = function("evhttp_set_allowed_methods", None, [_vp, ctypes.c_uint16])
 _set_cb = function("evhttp_set_cb", _int, [_vp, _cp, _vp, _vp])
 _del_cb = function("evhttp_del_cb", _int, [_vp, _cp])
 _set_gencb = function("evhttp_set_gencb", None, [_vp, _vp, _vp])
+_del_accept = function("evhttp_del_accept_socket", None, [_vp, _vp])
+_on_complete = function("evhttp_request_set_on_complete_cb", None, [_vp, _vp, _vp])
 _send_reply = function("evhttp_send_reply", None, [_vp, _int, _cp, _vp])
 _reply_start = function("evhttp_send_reply_start", None, [_vp, _int, _cp])
 _reply_chunk = function("evhttp_send_reply_chunk", None, [_vp, _vp])
@@ -142,6 +144,18 @@ def _on_request(req: int, key: Optional[int]) -> None:
         return
     app = route[1] if route[1] is not None else server.default_app  # type: ignore[index]
     run_callback(server._base, server._serve, req, app)
+
+
+@_REQUEST_CB
+def _on_sent(req: int, key: Optional[int]) -> None:
+    """A reply is out: a server whose app called close() can go, once
+    evhttp has left this callback."""
+    route = _routes.get(key or 0)
+    server = route[0]() if route is not None else None
+    if server is not None and server._close_later:
+        from .rel import timeout
+
+        timeout(0, server.close)
 
 
 def _headers(head: int) -> List[Tuple[str, str]]:
@@ -259,6 +273,8 @@ class wsgi(Attached):  # noqa: N801 - pyevent's name
         super().__init__()
         self.default_app: Optional[Callable[..., Any]] = None
         self._paths: Dict[str, int] = {}  # path -> route key
+        self._serving = 0  # apps running now
+        self._close_later = False  # close() came from an app: free once its reply is out
         self._default_key = self._route(None)
         self.address, self.port = address, port
         ptr = _new(self._base.ptr)
@@ -269,7 +285,7 @@ class wsgi(Attached):  # noqa: N801 - pyevent's name
         self.ptr = ptr
         _allow(ptr, _ALL_METHODS)
         _set_gencb(ptr, _on_request, self._default_key)
-        bound = _bind(ptr, address.encode(), port)
+        bound = self._bound = _bind(ptr, address.encode(), port)
         if not bound:
             self.close()
             raise OSError(f"could not listen on {address}:{port}")
@@ -361,6 +377,8 @@ class wsgi(Attached):  # noqa: N801 - pyevent's name
             return
         reply = _Reply(self, req)
         environ = self._environ(req)
+        _on_complete(req, _on_sent, self._default_key)
+        self._serving += 1
         try:
             result = app(environ, reply.start_response)
             try:
@@ -374,6 +392,18 @@ class wsgi(Attached):  # noqa: N801 - pyevent's name
             if not isinstance(exc, Exception):
                 raise  # KeyboardInterrupt & co. stop the loop
             traceback.print_exc(file=environ["wsgi.errors"])
+        finally:
+            self._serving -= 1
+
+    def close(self) -> None:
+        """Stop listening and free the server; called by an app, it stops
+        listening at once and frees the server once that app's reply is out."""
+        if self._serving and self.ptr:
+            if not self._close_later:
+                self._close_later = True
+                _del_accept(self.ptr, self._bound)
+        else:
+            super().close()
 
     def _free(self, ptr: int) -> None:
         for key in [self._default_key, *self._paths.values()]:

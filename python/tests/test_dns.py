@@ -134,6 +134,18 @@ def test_reverse_ipv6_asks_the_ip6_arpa_name(server, run):
     assert server.questions[0][0].endswith(".ip6.arpa")
 
 
+def test_chained_requests(server, run):
+    got = []
+
+    def then_ipv6(result, kind, ttl, addrs):
+        got.append(addrs)
+        dns.dns_resolve_ipv6("host.test", 0, lambda *answer: got.append(answer[3]))
+
+    dns.dns_resolve_ipv4("host.test", 0, then_ipv6)
+    run()
+    assert got == [["10.0.0.1", "10.0.0.2"], [V6]]
+
+
 def test_packed_address_sizes_are_checked(server):
     with pytest.raises(ValueError):
         dns.dns_resolve_reverse(V6, 0, print)

@@ -260,6 +260,19 @@ def test_close_and_init_free_the_server(backend):
         srv.register_app("/", show_environ)
 
 
+def test_close_from_an_app(server, fetch):
+    def last(environ, start_response):
+        server.close()  # takes effect once this reply is out
+        start_response("200 OK", [])
+        return [b"bye"]
+
+    server.register_app("/last", last)
+    assert fetch(_get("/last"))[3] == b"bye"
+    assert server.ptr is None and not server.pending()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+
+
 def test_busy_port_is_an_error(server):
     with pytest.raises(OSError):
         wsgi("127.0.0.1", server.port)
