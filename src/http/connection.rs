@@ -277,7 +277,7 @@ fn schedule_read_more(c: *mut evhttp_connection) {
     }
     if !e.read_more_ev.is_null() {
         // SAFETY: the event just made (or made before), live.
-        unsafe { crate::event_api::event_active(e.read_more_ev, 0, 1) };
+        unsafe { crate::event_api::event_active(e.read_more_ev, EV_READ.into(), 1) };
     }
 }
 
