@@ -441,12 +441,14 @@ pub fn not_found_page(escaped_uri: &[u8]) -> Vec<u8> {
     p
 }
 
-/// Virtual-host patterns: `*` matches any run of characters, the rest
-/// matches without regard to ASCII case.
+/// Virtual-host patterns: `*` matches a run of characters, the rest
+/// matches without regard to ASCII case. As in evhttp, the rest of the
+/// pattern after a `*` must match at least one character of the name, so
+/// a trailing `*` matches nothing.
 pub fn host_matches(pattern: &[u8], name: &[u8]) -> bool {
     match pattern.split_first() {
         None => name.is_empty(),
-        Some((b'*', rest)) => (0..=name.len()).any(|i| host_matches(rest, &name[i..])),
+        Some((b'*', rest)) => (0..name.len()).any(|i| host_matches(rest, &name[i..])),
         Some((&c, rest)) => {
             name.first().is_some_and(|n| n.eq_ignore_ascii_case(&c))
                 && host_matches(rest, &name[1..])

@@ -136,7 +136,9 @@ fn rules_and_pages() {
         .starts_with(b"<HTML><HEAD>\n<TITLE>400 Bad Request</TITLE>"));
     assert!(host_matches(b"*.example.com", b"www.EXAMPLE.com"));
     assert!(!host_matches(b"*.example.com", b"example.com"));
-    assert!(host_matches(b"a*b*", b"axxbyy"));
+    assert!(host_matches(b"a*b", b"axxb"));
+    assert!(!host_matches(b"deep.*", b"deep.example.com"));
+    assert!(!host_matches(b"*", b""));
     assert_eq!(host_without_port(b"host:8080"), b"host");
     assert_eq!(host_without_port(b"host"), b"host");
     assert_eq!(host_without_port(b":80"), b":80");
