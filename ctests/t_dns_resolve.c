@@ -89,6 +89,14 @@ server_cb(struct evdns_server_request *req, void *arg)
 		evdns_server_request_add_reply(req, EVDNS_ANSWER_SECTION, q->name,
 		    EVDNS_TYPE_A, EVDNS_CLASS_INET, 7, 4, 0, "\x7f\x00\x00\x05");
 		evdns_server_request_respond(req, 0);
+	} else if (!strcmp(name, "soa.test")) {
+		/* NXDOMAIN with the zone's SOA: the TTL is the lower of the
+		 * record's and its minimum. */
+		static const char soa[] = "\2ns\4test\0\5admin\4test\0"
+					  "\0\0\0\1\0\0\0\2\0\0\0\3\0\0\0\4\0\0\0\x2a";
+		evdns_server_request_add_reply(req, EVDNS_AUTHORITY_SECTION, "test", EVDNS_TYPE_SOA,
+		    EVDNS_CLASS_INET, 900, (int)sizeof(soa) - 1, 0, soa);
+		evdns_server_request_respond(req, DNS_ERR_NOTEXIST);
 	} else if (!strcmp(name, "servfail.test")) {
 		evdns_server_request_respond(req, DNS_ERR_SERVERFAILED);
 	} else if (!strcmp(name, "refused.test")) {
@@ -98,6 +106,18 @@ server_cb(struct evdns_server_request *req, void *arg)
 	} else {
 		evdns_server_request_respond(req, DNS_ERR_NOTEXIST);
 	}
+}
+
+/* What the evdns log said (only lines whose words are deterministic). */
+static int log_warnings, log_failed, log_all_failed, log_back_up;
+
+static void
+log_fn(int is_warning, const char *msg)
+{
+	log_warnings += is_warning;
+	log_failed += strstr(msg, "has failed: request timed out.") != NULL;
+	log_all_failed += strstr(msg, "All nameservers have failed") != NULL;
+	log_back_up += strstr(msg, "is back up") != NULL;
 }
 
 /* What one resolve's callback reported. */
@@ -192,6 +212,7 @@ main(void)
 	port = evdns_add_server_port_with_base(base, fd, 0, server_cb, NULL);
 	CHECK("server port", port != NULL);
 
+	evdns_set_log_fn(log_fn);
 	dns = evdns_base_new(base, 0);
 	CHECK("base", dns != NULL);
 	EXPECT_INT("no nameservers", evdns_base_count_nameservers(dns), 0);
@@ -199,6 +220,7 @@ main(void)
 	EXPECT_INT("ip_add", evdns_base_nameserver_ip_add(dns, ns), 0);
 	EXPECT_INT("ip_add again", evdns_base_nameserver_ip_add(dns, ns), 3);
 	EXPECT_INT("ip_add junk", evdns_base_nameserver_ip_add(dns, "not an address"), 4);
+	EXPECT_INT("warned", log_warnings, 1);
 	EXPECT_INT("one nameserver", evdns_base_count_nameservers(dns), 1);
 	EXPECT_INT("randomize-case off", evdns_base_set_option(dns, "randomize-case:", "0"), 0);
 	EXPECT_INT("bad timeout", evdns_base_set_option(dns, "timeout:", "soon"), -1);
@@ -208,6 +230,7 @@ main(void)
 	lookup4("alias.test", 0);
 	lookup4("raw.test", 0);
 	lookup4("nx.test", DNS_QUERY_NO_SEARCH);
+	lookup4("soa.test", 0);
 	lookup4("empty.test", 0);
 	lookup4("big.test", 0);
 	lookup4("trunc.test", 0);
@@ -296,6 +319,34 @@ main(void)
 	wait_for(&r2);
 	show("both a", &r);
 	show("both six", &r2);
+	SAY("log: failed=%d all failed=%d back up=%d", log_failed, log_all_failed, log_back_up);
+	evdns_set_log_fn(NULL);
+
+	/* One in flight at a time: the second waits for the first. */
+	EXPECT_INT("max-inflight", evdns_base_set_option(dns, "max-inflight:", "1"), 0);
+	memset(&r, 0, sizeof(r));
+	memset(&r2, 0, sizeof(r2));
+	nasked = 0;
+	evdns_base_resolve_ipv4(dns, "a.test", 0, resolve_cb, &r);
+	evdns_base_resolve_ipv6(dns, "six.test", 0, resolve_cb, &r2);
+	while (!r.done || !r2.done)
+		event_base_loop(base, EVLOOP_ONCE);
+	print_asked("one at a time");
+	show("first", &r);
+	show("second", &r2);
+	evdns_base_set_option(dns, "max-inflight:", "64");
+
+	/* Letter case randomized (the default): the answer still matches. */
+	{
+		struct evdns_base *mixed = evdns_base_new(base, 0);
+		evdns_base_nameserver_ip_add(mixed, ns);
+		memset(&r, 0, sizeof(r));
+		evdns_base_resolve_ipv4(mixed, "a.test", 0, resolve_cb, &r);
+		wait_for(&r);
+		show("randomized case", &r);
+		evdns_base_free(mixed, 0);
+		nasked = 0;
+	}
 
 	/* Suspend: requests wait until a nameserver is back and resume. */
 	EXPECT_INT("suspend", evdns_base_clear_nameservers_and_suspend(dns), 0);

@@ -46,6 +46,8 @@ struct Port {
 
 struct PortState {
     ev: usize,
+    /// The event's argument: a raw `Arc<Port>`, released with the event.
+    arg: usize,
     /// The program's reference plus one per request outstanding.
     refs: usize,
 }
@@ -57,10 +59,16 @@ impl Port {
         st.refs -= 1;
         if st.refs == 0 {
             let ev = std::mem::replace(&mut st.ev, 0);
+            let arg = std::mem::replace(&mut st.arg, 0);
             drop(st);
             if ev != 0 {
                 // SAFETY: the port's event, freed once.
                 unsafe { event_free(ev as *mut event) };
+            }
+            if arg != 0 {
+                // SAFETY: the raw Arc the event held; with the event gone
+                // no callback can use it.
+                drop(unsafe { Arc::from_raw(arg as *const Port) });
             }
             if self.fd > 0 {
                 // SAFETY: the port's socket, which libevent closes here too.
@@ -136,8 +144,8 @@ fn c_questions(qs: &[Question]) -> *mut *mut evdns_server_question {
 }
 
 unsafe extern "C" fn port_ready(fd: c_int, _what: c_short, arg: *mut c_void) {
-    // SAFETY: the event's argument: the port's Arc, kept alive (leaked
-    // as a raw Arc) for as long as the event.
+    // SAFETY: the event's argument: the port's raw Arc, released only
+    // after the event is freed.
     let port = unsafe { &*arg.cast::<Port>() };
     let mut buf = [0u8; 1500];
     while let Some((n, addr, addrlen)) = recv_raw(fd, &mut buf) {
@@ -194,7 +202,11 @@ pub unsafe extern "C" fn evdns_add_server_port_with_base(
             fd: socket,
             cb,
             user: user_data as usize,
-            state: Mutex::new(PortState { ev: 0, refs: 1 }),
+            state: Mutex::new(PortState {
+                ev: 0,
+                arg: 0,
+                refs: 1,
+            }),
         });
         let arg = Arc::into_raw(port.clone());
         // SAFETY: the program's socket, this module's callback and the
@@ -218,9 +230,11 @@ pub unsafe extern "C" fn evdns_add_server_port_with_base(
             drop(unsafe { Arc::from_raw(arg) });
             return Err(Refusal::Quiet);
         }
-        port.state.lock().unwrap_or_else(|e| e.into_inner()).ev = ev as usize;
-        // The event's Arc lives as long as the process: a callback racing
-        // the close still finds its port. (One small Arc per port.)
+        {
+            let mut st = port.state.lock().unwrap_or_else(|e| e.into_inner());
+            st.ev = ev as usize;
+            st.arg = arg as usize;
+        }
         Ok(Box::into_raw(Box::new(evdns_server_port { inner: port })))
     })
 }

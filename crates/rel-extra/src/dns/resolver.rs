@@ -1083,6 +1083,43 @@ impl Resolver {
     }
 }
 
+/// Feeds `data` to a fresh resolver as the reply to its one pending A
+/// query (the query's id patched in, so that the reply walk is reached):
+/// what the request then reports, if it finished. For the fuzz target and
+/// tests: hostile bytes must finish the request or leave it, never panic.
+pub fn try_reply(data: &[u8]) -> Option<Outcome> {
+    let mut n = 0u8;
+    let mut r = Resolver::new(Box::new(move |b: &mut [u8]| {
+        for x in b {
+            n = n.wrapping_add(91);
+            *x = n;
+        }
+    }));
+    let now = Instant::now();
+    let ns = r.add_server(SocketAddr::from(([127, 0, 0, 1], 53)));
+    r.resolve(
+        now,
+        TYPE_A,
+        b"fuzz.example.test",
+        DNS_QUERY_NO_SEARCH,
+        Cb { func: 1, arg: 0 },
+        true,
+    )?;
+    let sent = r.take_actions().into_iter().find_map(|a| match a {
+        Action::Send { packet, .. } => Some(packet),
+        _ => None,
+    })?;
+    let mut reply = data.to_vec();
+    if reply.len() >= 2 {
+        reply[..2].copy_from_slice(&sent[..2]);
+    }
+    r.on_packet(now, ns, &reply);
+    r.take_actions().into_iter().find_map(|a| match a {
+        Action::Callback { outcome, .. } => Some(outcome),
+        _ => None,
+    })
+}
+
 fn clipped(val: &str, min: i32, max: i32) -> Option<i32> {
     match conf::strtoint(val) {
         -1 => None,
