@@ -168,6 +168,33 @@ def test_streamed_reply_is_chunked(server, fetch):
     assert closed == [True]
 
 
+def test_big_bodies_both_ways_and_head(server, fetch):
+    def echo(environ, start_response):
+        body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"] or 0))
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return (body[i:i + 65536] for i in range(0, len(body), 65536))  # streamed
+
+    def sized(environ, start_response):
+        start_response("200 OK", [("Content-Length", "5")])
+        return [b"sized"]
+
+    server.register_app("/echo", echo)
+    server.register_app("/sized", sized)
+    payload = bytes(range(256)) * 4096  # 1 MiB
+
+    def client(conn):
+        conn.request("POST", "/echo", body=payload)
+        resp = conn.getresponse()
+        echoed = resp.status, resp.getheader("Transfer-Encoding"), resp.read()
+        conn.request("HEAD", "/sized")
+        resp = conn.getresponse()
+        return echoed, (resp.status, resp.getheader("Content-Length"), resp.read())
+
+    echoed, head = fetch(client)
+    assert echoed[:2] == (200, "chunked") and echoed[2] == payload
+    assert head == (200, "5", b"")
+
+
 def test_routes_default_and_unregister(server, fetch):
     def named(name):
         def app(environ, start_response):
