@@ -244,6 +244,37 @@ main(void)
 	}
 	evhttp_connection_free(evcon);
 
+	/* a fresh connection: local address, family, 1 MiB each way,
+	 * reconnecting to the address it connected to */
+	evcon = evhttp_connection_base_new(base, NULL, "127.0.0.1", port);
+	evhttp_connection_set_local_address(evcon, "127.0.0.1");
+	evhttp_connection_set_family(evcon, AF_INET);
+	EXPECT_INT("set_flags reuse addr", evhttp_connection_set_flags(evcon, EVHTTP_CON_REUSE_CONNECTED_ADDR), 0);
+	CHECK("no address before connecting", evhttp_connection_get_addr(evcon) != NULL &&
+	    evhttp_connection_get_addr(evcon)->sa_family == 0);
+	pending = 1;
+	evhttp_make_request(evcon, mkreq("big fresh"), EVHTTP_REQ_GET, "/big");
+	run();
+	{
+		const struct sockaddr *sa = evhttp_connection_get_addr(evcon);
+		CHECK("connected address", sa && sa->sa_family == AF_INET &&
+		    ntohs(((const struct sockaddr_in *)sa)->sin_port) == port);
+	}
+	{
+		static char block[1 << 20];
+		memset(block, 'y', sizeof(block));
+		r = mkreq("big POST");
+		evbuffer_add(r->output_buffer, block, sizeof(block));
+		evhttp_add_header(r->output_headers, "Connection", "close");
+		pending = 1;
+		evhttp_make_request(evcon, r, EVHTTP_REQ_POST, "/echo");
+		run();
+	}
+	pending = 1;
+	evhttp_make_request(evcon, mkreq("reconnect to the same address"), EVHTTP_REQ_GET, "/same");
+	run();
+	evhttp_connection_free(evcon);
+
 	/* free_on_completion */
 	evcon = evhttp_connection_base_new(base, NULL, "127.0.0.1", port);
 	evhttp_connection_free_on_completion(evcon);

@@ -387,7 +387,7 @@ struct event_base *evhttp_connection_get_base(struct evhttp_connection *evcon);
 void evhttp_connection_get_peer(struct evhttp_connection *evcon, char **address, uint16_t *port);
 
 /**
- * The address connected to (or accepted from); NULL before that.
+ * The address connected to (or accepted from); family 0 before that.
  */
 const struct sockaddr *evhttp_connection_get_addr(struct evhttp_connection *evcon);
 

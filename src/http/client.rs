@@ -142,16 +142,14 @@ pub unsafe extern "C" fn evhttp_connection_get_peer(
     })
 }
 
-/// The address connected to (or accepted from); NULL before that.
+/// The address connected to (or accepted from); family 0 before that.
 #[no_mangle]
 pub unsafe extern "C" fn evhttp_connection_get_addr(
     evcon: *mut evhttp_connection,
 ) -> *const libc::sockaddr {
     entry("evhttp_connection_get_addr", || {
         let c: *mut evhttp_connection = arg!(evcon)?;
-        Ok(conn(c).peer.as_ref().map_or(std::ptr::null(), |(ss, _)| {
-            (ss as *const libc::sockaddr_storage).cast()
-        }))
+        Ok((&conn(c).addr as *const libc::sockaddr_storage).cast())
     })
 }
 

@@ -86,6 +86,9 @@ pub struct evhttp_connection {
     pub(crate) ai_family: c_int,
     /// The peer's address (accepted, or connected to).
     pub(crate) peer: Option<(libc::sockaddr_storage, libc::socklen_t)>,
+    /// What `evhttp_connection_get_addr` shows: the peer's address, all
+    /// zero (family 0) before there is one, as in libevent.
+    pub(crate) addr: libc::sockaddr_storage,
     /// The bufferevent was made here without BEV_OPT_CLOSE_ON_FREE, so
     /// the socket is closed here.
     pub(crate) close_fd: bool,
@@ -149,6 +152,8 @@ pub(crate) fn new(
         cb_arg: null_mut(),
         ai_family: libc::AF_UNSPEC,
         peer: None,
+        // SAFETY: all-zero is a valid sockaddr_storage.
+        addr: unsafe { std::mem::zeroed() },
         close_fd,
     }));
     setcb(bev, Some(read_cb), Some(write_cb), Some(error_cb), c.cast());
@@ -272,7 +277,7 @@ fn schedule_read_more(c: *mut evhttp_connection) {
     }
     if !e.read_more_ev.is_null() {
         // SAFETY: the event just made (or made before), live.
-        unsafe { crate::event_api::event_active(e.read_more_ev, 0, 1) };
+        unsafe { crate::event_api::event_active(e.read_more_ev, EV_READ.into(), 1) };
     }
 }
 
@@ -934,6 +939,7 @@ pub(crate) fn accept(
             n,
         );
         e.peer = Some((ss, n as libc::socklen_t));
+        e.addr = ss;
     }
     c
 }
@@ -1091,6 +1097,9 @@ unsafe extern "C" fn connect_cb(bev: *mut bufferevent, what: c_short, arg: *mut 
     }
     let e = conn(c);
     e.peer = peer_of(fd);
+    if let Some((ss, _)) = e.peer {
+        e.addr = ss;
+    }
     e.retry_cnt = 0;
     e.state = State::Idle;
     setcb(bev, Some(read_cb), Some(write_cb), Some(error_cb), c.cast());

@@ -12,7 +12,7 @@ use rel_extra::http::message::{self as msg, method};
 use super::connection::{self, conn, evhttp_connection};
 use super::glue::*;
 use super::*;
-use crate::boundary::{arg, entry, FromC, Refusal};
+use crate::boundary::{arg, entry, entry_or, FromC, Refusal};
 use crate::buffer_obj::evbuffer;
 use crate::http_api::evhttp_uri;
 use crate::layout::http_struct::*;
@@ -533,7 +533,8 @@ pub unsafe extern "C" fn evhttp_request_get_host(req: *mut evhttp_request) -> *c
 
 #[no_mangle]
 pub unsafe extern "C" fn evhttp_request_get_command(req: *const evhttp_request) -> evhttp_cmd_type {
-    entry("evhttp_request_get_command", || {
+    // The enum has no negative value: a refusal reads as "no method".
+    entry_or("evhttp_request_get_command", 0, || {
         let r: *mut evhttp_request = arg!(req)?;
         Ok(self::req(r).type_)
     })
