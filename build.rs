@@ -257,7 +257,8 @@ const HEADERS: &[Header] = &[
         includes: &[],
         macros: Some("headers/rpc_struct.h"),
         extra: &["evrpc_status", "evrpc"],
-        exclude: &[],
+        // Opaque to C (forward-declared in headers/rpc_struct.h).
+        exclude: &["evrpc_base", "evrpc_hook_meta", "evrpc_req_generic"],
     },
     Header {
         path: "event2/rpc_compat.h",
@@ -358,6 +359,7 @@ const TAGGED: &[(&str, &str)] = &[
     ("evrpc_base", ""),
     ("evrpc_pool", ""),
     ("evrpc_req_generic", ""),
+    ("evrpc_hook_meta", ""),
     ("evrpc_request_wrapper", ""),
     ("evkeyval", "event2/keyvalq_struct.h"),
     ("evkeyvalq", "event2/keyvalq_struct.h"),

@@ -13,12 +13,11 @@ use crate::boundary::{arg, bytes_in, entry, given, FromC, Refusal};
 use crate::buffer_obj::evbuffer;
 use crate::http::{evhttp, evhttp_connection};
 use crate::layout::http_struct::evhttp_request;
-use crate::layout::rpc_struct::{evrpc, evrpc_status};
+use crate::layout::rpc_struct::{evrpc, evrpc_base, evrpc_req_generic, evrpc_status};
 use crate::log_api::mem_alloc;
 use crate::objects::event_base;
 use crate::rpc::{
-    self, evrpc_base, evrpc_pool, evrpc_req_generic, evrpc_request_wrapper, EvrpcHookResult,
-    EvrpcHookType, RequestSpec,
+    self, evrpc_pool, evrpc_request_wrapper, EvrpcHookResult, EvrpcHookType, RequestSpec, RpcServer,
 };
 
 macro_rules! object_from_c {
@@ -32,7 +31,17 @@ macro_rules! object_from_c {
         }
     };
 }
-object_from_c!(evrpc_base, "evrpc_base");
+
+impl FromC<*mut evrpc_base> for &RpcServer {
+    unsafe fn from_c(p: *mut evrpc_base) -> Result<Self, Refusal> {
+        if p.is_null() {
+            return Err(Refusal::Missing("evrpc_base"));
+        }
+        // SAFETY: the boundary contract: a server evrpc_init returned and
+        // the program has not freed.
+        Ok(unsafe { RpcServer::from_c(p) })
+    }
+}
 object_from_c!(evrpc_pool, "evrpc_pool");
 object_from_c!(evrpc_request_wrapper, "request context");
 object_from_c!(evrpc_req_generic, "request");
@@ -65,7 +74,7 @@ fn required<T>(p: *mut T, what: &'static str) -> Result<*mut T, Refusal> {
 #[no_mangle]
 pub unsafe extern "C" fn evrpc_init(server: *mut evhttp) -> *mut evrpc_base {
     entry("evrpc_init", || {
-        Ok(evrpc_base::new(required(server, "evhttp")?))
+        Ok(RpcServer::create(required(server, "evhttp")?))
     })
 }
 
@@ -74,7 +83,7 @@ pub unsafe extern "C" fn evrpc_free(base: *mut evrpc_base) {
     entry("evrpc_free", || {
         // SAFETY: the boundary contract: a base evrpc_init returned, not
         // used again.
-        unsafe { evrpc_base::free(required(base, "evrpc_base")?) };
+        unsafe { RpcServer::free(required(base, "evrpc_base")?) };
         Ok(())
     })
 }
@@ -87,7 +96,7 @@ pub unsafe extern "C" fn evrpc_register_rpc(
     cb_arg: *mut c_void,
 ) -> c_int {
     entry("evrpc_register_rpc", || {
-        let b: &evrpc_base = arg!(base)?;
+        let b: &RpcServer = arg!(base)?;
         let rpc = required(rpc, "struct evrpc")?;
         // SAFETY: the boundary contract: a malloc'd evrpc with a name.
         if unsafe { (*rpc).uri }.is_null() {
@@ -102,7 +111,7 @@ pub unsafe extern "C" fn evrpc_register_rpc(
 #[no_mangle]
 pub unsafe extern "C" fn evrpc_unregister_rpc(base: *mut evrpc_base, name: *const c_char) -> c_int {
     entry("evrpc_unregister_rpc", || {
-        let b: &evrpc_base = arg!(base)?;
+        let b: &RpcServer = arg!(base)?;
         if b.unregister(c_str_arg(name)?.to_bytes()) {
             Ok(0)
         } else {
@@ -141,7 +150,7 @@ pub unsafe extern "C" fn evrpc_register_generic(
     rpl_marshal: Option<unsafe extern "C" fn(*mut evbuffer, *mut c_void)>,
 ) -> c_int {
     entry("evrpc_register_generic", || {
-        let b: &evrpc_base = arg!(base)?;
+        let b: &RpcServer = arg!(base)?;
         let uri = c_strdup(c_str_arg(name)?)?;
         // Allocated as libevent allocates it: evrpc_unregister_rpc frees it.
         let rpc: *mut evrpc = mem_alloc(std::mem::size_of::<evrpc>()).cast();

@@ -39,11 +39,20 @@ def require(*names: str) -> None:
         raise NotImplementedError(f"{core.LIBRARY_PATH} lacks {', '.join(missing)}")
 
 
+# The base of rel's registrar; rel.py provides it (this module sits below
+# rel.py and does not import it).
+_registrar_base: Callable[[], Optional[core.Base]] = lambda: None
+
+
+def provide_base(fn: Callable[[], Optional[core.Base]]) -> None:
+    """rel.py hands over how to find (and first make) its registrar's base."""
+    global _registrar_base
+    _registrar_base = fn
+
+
 def current_base() -> core.Base:
     """The event base of rel's registrar (initialized on first use)."""
-    from .rel import _registrar
-
-    base: Optional[core.Base] = getattr(_registrar(), "base", None)
+    base = _registrar_base()
     if base is None or base.ptr is None:
         raise RuntimeError("this needs one of librel's backends, not 'pyevent'")
     return base

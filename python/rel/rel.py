@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from .core import EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE
 from .errors import AbortBranch
-from . import buffered, dns, evhttp
+from . import attached, buffered, dns, evhttp
 from .listener import Event, Signal, SocketIO, Timer
 from .registrar import PyeventRegistrar, Registrar, set_sleep, set_turbo
 from .util import log, set_verbose
@@ -101,6 +101,9 @@ def _registrar() -> AnyRegistrar:
     if registrar is None:
         initialize()
     return registrar  # type: ignore[return-value]
+
+
+attached.provide_base(lambda: getattr(_registrar(), "base", None))
 
 
 def safe_read() -> None:

@@ -9,7 +9,29 @@ use std::os::raw::{c_char, c_int, c_void};
 
 use crate::buffer_obj::evbuffer;
 use crate::layout::http_struct::evhttp_request;
-use crate::rpc::{evrpc_base, evrpc_req_generic};
+
+/// An RPC server, opaque to C (the object is `crate::rpc::RpcServer`).
+pub struct evrpc_base {
+    _opaque: [u8; 0],
+}
+
+/// Hooks' meta data of one request, opaque to C (the object is
+/// `crate::rpc::HookMeta`).
+pub struct evrpc_hook_meta {
+    _opaque: [u8; 0],
+}
+
+/// One request being served: the six fields `EVRPC_STRUCT` declares, which
+/// handlers read through their own struct of that shape.
+#[repr(C)]
+pub struct evrpc_req_generic {
+    pub hook_meta: *mut evrpc_hook_meta,
+    pub request: *mut c_void,
+    pub reply: *mut c_void,
+    pub rpc: *mut evrpc,
+    pub http_req: *mut evhttp_request,
+    pub rpc_data: *mut evbuffer,
+}
 
 /// `evrpc_status.error`: the request was answered.
 pub const EVRPC_STATUS_ERR_NONE: c_int = 0;
@@ -75,4 +97,5 @@ const _: () = {
     assert!(std::mem::offset_of!(evrpc, uri) == 16);
     assert!(std::mem::offset_of!(evrpc, cb) == 96);
     assert!(std::mem::offset_of!(evrpc, base) == 112);
+    assert!(std::mem::size_of::<evrpc_req_generic>() == 48);
 };

@@ -28,7 +28,9 @@ use rel_extra::rpc::{
 use crate::buffer_api::{evbuffer_free, evbuffer_get_length, evbuffer_new};
 use crate::buffer_obj::evbuffer;
 use crate::event_api::{event_add, event_del, event_free, event_new};
-use crate::layout::rpc_struct::{evrpc, evrpc_status};
+use crate::layout::rpc_struct::{
+    evrpc, evrpc_base, evrpc_hook_meta, evrpc_req_generic, evrpc_status,
+};
 use crate::layout::{event, keyvalq_struct::evkeyvalq};
 use crate::log_api::mem_free;
 use crate::objects::event_base;
@@ -205,7 +207,8 @@ pub(crate) struct HookMeta {
 }
 
 /// Both request kinds begin with this: hooks get either as `void *ctx`.
-type MetaSlot = *mut HookMeta;
+/// C sees `struct evrpc_hook_meta *`; behind it is a [`HookMeta`].
+type MetaSlot = *mut evrpc_hook_meta;
 
 /// Makes (or reuses) the request's meta store and records its connection.
 fn associate_meta(slot: &mut MetaSlot, evcon: *mut evhttp_connection) {
@@ -213,17 +216,18 @@ fn associate_meta(slot: &mut MetaSlot, evcon: *mut evhttp_connection) {
         *slot = Box::into_raw(Box::new(HookMeta {
             meta: Meta::default(),
             evcon: ptr::null_mut(),
-        }));
+        }))
+        .cast();
     }
     // SAFETY: non-null slots hold a HookMeta this module boxed.
-    unsafe { (**slot).evcon = evcon };
+    unsafe { (*slot.cast::<HookMeta>()).evcon = evcon };
 }
 
 fn free_meta(slot: &mut MetaSlot) {
     if !slot.is_null() {
         // SAFETY: boxed by associate_meta/meta_of, freed once: the slot is
         // cleared.
-        drop(unsafe { Box::from_raw(*slot) });
+        drop(unsafe { Box::from_raw(slot.cast::<HookMeta>()) });
         *slot = ptr::null_mut();
     }
 }
@@ -239,7 +243,7 @@ pub(crate) unsafe fn meta_of<'a>(ctx: *mut c_void, create: bool) -> Option<&'a m
         associate_meta(slot, ptr::null_mut());
     }
     // SAFETY: null or a live HookMeta.
-    unsafe { slot.as_mut() }
+    unsafe { slot.cast::<HookMeta>().as_mut() }
 }
 
 impl HookMeta {
@@ -258,33 +262,32 @@ impl HookMeta {
 
 // ---- the server side --------------------------------------------------
 
-/// An RPC server on an evhttp (opaque to C).
+/// An RPC server on an evhttp: what C's `struct evrpc_base *` points to.
 #[repr(C)]
-pub struct evrpc_base {
+pub(crate) struct RpcServer {
     pub(crate) hooks: HookHost,
     http: *mut evhttp,
     /// Registered RPCs, in registration order.
     rpcs: Mutex<Vec<*mut evrpc>>,
 }
 
-/// One request being served: the six fields `EVRPC_STRUCT` declares.
-#[repr(C)]
-pub struct evrpc_req_generic {
-    hook_meta: MetaSlot,
-    pub(crate) request: *mut c_void,
-    pub(crate) reply: *mut c_void,
-    rpc: *mut evrpc,
-    http_req: *mut evhttp_request,
-    rpc_data: *mut evbuffer,
-}
-
-impl evrpc_base {
-    pub(crate) fn new(http: *mut evhttp) -> *mut evrpc_base {
-        Box::into_raw(Box::new(evrpc_base {
+impl RpcServer {
+    pub(crate) fn create(http: *mut evhttp) -> *mut evrpc_base {
+        Box::into_raw(Box::new(RpcServer {
             hooks: HookHost::new(),
             http,
             rpcs: Mutex::new(Vec::new()),
         }))
+        .cast()
+    }
+
+    /// The server behind a pointer C holds.
+    ///
+    /// # Safety
+    /// `base` came from [`RpcServer::create`] and is live.
+    pub(crate) unsafe fn from_c<'a>(base: *mut evrpc_base) -> &'a RpcServer {
+        // SAFETY: by the contract.
+        unsafe { &*base.cast::<RpcServer>() }
     }
 
     /// Offers `rpc` at `/.rpc.NAME`.
@@ -299,7 +302,7 @@ impl evrpc_base {
     ) {
         // SAFETY: by the contract.
         let r = unsafe { &mut *rpc };
-        r.base = self as *const evrpc_base as *mut evrpc_base;
+        r.base = (self as *const RpcServer).cast_mut().cast();
         r.cb = cb;
         r.cb_arg = cb_arg;
         lock(&self.rpcs).push(rpc);
@@ -337,10 +340,10 @@ impl evrpc_base {
     /// Frees the base: every RPC withdrawn, pauses and hooks forgotten.
     ///
     /// # Safety
-    /// `base` came from [`evrpc_base::new`] and is not used again.
+    /// `base` came from [`RpcServer::create`] and is not used again.
     pub(crate) unsafe fn free(base: *mut evrpc_base) {
         // SAFETY: by the contract.
-        let b = unsafe { Box::from_raw(base) };
+        let b = unsafe { Box::from_raw(base.cast::<RpcServer>()) };
         let names: Vec<Vec<u8>> = lock(&b.rpcs)
             .iter()
             // SAFETY: registered RPCs are live with C-string names.
@@ -419,7 +422,7 @@ unsafe extern "C" fn serve_cb(req: *mut evhttp_request, arg: *mut c_void) {
             return;
         }
         let state = new_request_state(rpc, req);
-        let base = &*(*rpc).base;
+        let base = RpcServer::from_c((*rpc).base);
         if let Some(hooks) = base.hooks.hooks(HookKind::Input) {
             associate_meta(&mut (*state).hook_meta, evhttp_request_get_connection(req));
             match run(&hooks, state.cast(), req, input) {
@@ -486,7 +489,7 @@ pub(crate) unsafe fn request_done(state: *mut evrpc_req_generic) {
             return refuse(state);
         }
         marshal(s.rpc_data, s.reply);
-        let base = &*rpc.base;
+        let base = RpcServer::from_c(rpc.base);
         if let Some(hooks) = base.hooks.hooks(HookKind::Output) {
             associate_meta(&mut s.hook_meta, evhttp_request_get_connection(s.http_req));
             match run(&hooks, state.cast(), s.http_req, s.rpc_data) {
@@ -879,7 +882,7 @@ unsafe fn deliver_reply(w: *mut evrpc_request_wrapper, res: HookResult) {
 /// with their [`HookHost`].
 ///
 /// # Safety
-/// `vbase` is a live `evrpc_base` or `evrpc_pool`.
+/// `vbase` is a live server (`evrpc_base`) or `evrpc_pool`.
 pub(crate) unsafe fn hook_host<'a>(vbase: *mut c_void) -> &'a HookHost {
     // SAFETY: by the contract; both are repr(C) with the host first.
     unsafe { &*vbase.cast::<HookHost>() }
