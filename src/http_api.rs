@@ -28,6 +28,11 @@ pub struct evhttp_uri {
 }
 
 impl evhttp_uri {
+    /// A parsed URI for C (a request's `uri_elems`).
+    pub(crate) fn from_uri(uri: Uri) -> *mut evhttp_uri {
+        evhttp_uri::boxed(uri)
+    }
+
     fn boxed(uri: Uri) -> *mut evhttp_uri {
         let mut u = Box::new(evhttp_uri {
             uri,

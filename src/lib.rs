@@ -31,6 +31,7 @@ pub mod compat;
 pub mod dns;
 pub mod event_api;
 pub mod hosted;
+pub mod http;
 pub mod http_api;
 pub mod listener_api;
 pub mod log_api;
@@ -41,7 +42,9 @@ mod bufferevent;
 pub mod bufferevent_api;
 pub mod bufferevent_compat;
 pub mod ratelimit_api;
+mod rpc;
 
+pub mod rpc_api;
 pub mod tag_api;
 
 pub use buffer_obj::evbuffer;

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/time.h>
 #include <event2/util.h>
+#include <event2/keyvalq_struct.h>
 struct event_base;
 struct event_config;
 struct event;

@@ -12,8 +12,66 @@ struct event_base;
 struct event_config;
 struct event;
 
-/* event2/http.h: the header lists are declared in event2/keyvalq_struct.h. */
+/* event2/http.h: the header lists are declared in event2/keyvalq_struct.h;
+ * struct evhttp_request in event2/http_struct.h. */
+struct evbuffer;
+struct bufferevent;
+struct evhttp;
+struct evhttp_connection;
+struct evhttp_request;
 struct evkeyvalq;
+struct evhttp_bound_socket;
+struct evconnlistener;
+struct evdns_base;
+
+/* Response codes */
+#define HTTP_OK			200
+#define HTTP_NOCONTENT		204
+#define HTTP_MOVEPERM		301
+#define HTTP_MOVETEMP		302
+#define HTTP_NOTMODIFIED	304
+#define HTTP_BADREQUEST		400
+#define HTTP_NOTFOUND		404
+#define HTTP_BADMETHOD		405
+#define HTTP_ENTITYTOOLARGE	413
+#define HTTP_EXPECTATIONFAILED	417
+#define HTTP_INTERNAL		500
+#define HTTP_NOTIMPLEMENTED	501
+#define HTTP_SERVUNAVAIL	503
+
+/* evhttp_connection_set_flags */
+#define EVHTTP_CON_REUSE_CONNECTED_ADDR	0x0008
+#define EVHTTP_CON_READ_ON_WRITE_ERROR	0x0010
+#define EVHTTP_CON_LINGERING_CLOSE	0x0020
+#define EVHTTP_CON_PUBLIC_FLAGS_END	0x100000
+
+/* The request methods, one bit each (evhttp_set_allowed_methods). */
+enum evhttp_cmd_type {
+	EVHTTP_REQ_GET     = 1 << 0,
+	EVHTTP_REQ_POST    = 1 << 1,
+	EVHTTP_REQ_HEAD    = 1 << 2,
+	EVHTTP_REQ_PUT     = 1 << 3,
+	EVHTTP_REQ_DELETE  = 1 << 4,
+	EVHTTP_REQ_OPTIONS = 1 << 5,
+	EVHTTP_REQ_TRACE   = 1 << 6,
+	EVHTTP_REQ_CONNECT = 1 << 7,
+	EVHTTP_REQ_PATCH   = 1 << 8
+};
+
+/* A request a client sends, or the response it gets. */
+enum evhttp_request_kind { EVHTTP_REQUEST, EVHTTP_RESPONSE };
+
+/* Why a client request failed (evhttp_request_set_error_cb). */
+enum evhttp_request_error {
+	EVREQ_HTTP_TIMEOUT,
+	EVREQ_HTTP_EOF,
+	EVREQ_HTTP_INVALID_HEADER,
+	EVREQ_HTTP_BUFFER_ERROR,
+	EVREQ_HTTP_REQUEST_CANCEL,
+	EVREQ_HTTP_DATA_TOO_LONG
+};
+
+typedef void evhttp_bound_socket_foreach_fn(struct evhttp_bound_socket *, void *);
 
 
 /**
@@ -21,6 +79,18 @@ struct evkeyvalq;
  * path runs to `?` or `#`, the query to `#`, the fragment to the end).
  */
 #define EVHTTP_URI_NONCONFORMANT 1
+
+#define EVHTTP_SERVER_LINGERING_CLOSE 1
+
+/**
+ * An HTTP server, or a virtual host of one (opaque to C).
+ */
+struct evhttp;
+
+/**
+ * A socket a server listens on (opaque to C).
+ */
+struct evhttp_bound_socket;
 
 /**
  * A URI (opaque to C): the parts, and their C copies that the getters
@@ -138,6 +208,240 @@ int evhttp_add_header(struct evkeyvalq *headers, const char *key, const char *va
  * Frees every header; the list is left empty.
  */
 void evhttp_clear_headers(struct evkeyvalq *headers);
+
+struct evhttp *evhttp_new(struct event_base *base);
+
+void evhttp_free(struct evhttp *http);
+
+int evhttp_bind_socket(struct evhttp *http, const char *address, uint16_t port);
+
+struct evhttp_bound_socket *evhttp_bind_socket_with_handle(struct evhttp *http,
+                                                           const char *address,
+                                                           uint16_t port);
+
+int evhttp_accept_socket(struct evhttp *http, evutil_socket_t fd);
+
+struct evhttp_bound_socket *evhttp_accept_socket_with_handle(struct evhttp *http,
+                                                             evutil_socket_t fd);
+
+struct evhttp_bound_socket *evhttp_bind_listener(struct evhttp *http,
+                                                 struct evconnlistener *listener);
+
+evutil_socket_t evhttp_bound_socket_get_fd(struct evhttp_bound_socket *bound);
+
+struct evconnlistener *evhttp_bound_socket_get_listener(struct evhttp_bound_socket *bound);
+
+void evhttp_del_accept_socket(struct evhttp *http, struct evhttp_bound_socket *bound);
+
+/**
+ * `function(bound, argument)` for each bound socket, in binding order.
+ */
+void evhttp_foreach_bound_socket(struct evhttp *http, void (*function)(struct evhttp_bound_socket*,
+                                                                       void*), void *argument);
+
+/**
+ * 0, or -1 when `uri` already has a callback.
+ */
+int evhttp_set_cb(struct evhttp *http,
+                  const char *uri,
+                  void (*cb)(struct evhttp_request*, void*),
+                  void *cbarg);
+
+int evhttp_del_cb(struct evhttp *http, const char *uri);
+
+void evhttp_set_gencb(struct evhttp *http, void (*cb)(struct evhttp_request*, void*), void *arg);
+
+void evhttp_set_bevcb(struct evhttp *http,
+                      struct bufferevent *(*cb)(struct event_base*, void*),
+                      void *arg);
+
+/**
+ * 0, or -1 when `vhost` already is a virtual host or listens itself.
+ */
+int evhttp_add_virtual_host(struct evhttp *http, const char *pattern, struct evhttp *vhost);
+
+int evhttp_remove_virtual_host(struct evhttp *http, struct evhttp *vhost);
+
+int evhttp_add_server_alias(struct evhttp *http, const char *alias);
+
+int evhttp_remove_server_alias(struct evhttp *http, const char *alias);
+
+void evhttp_set_timeout(struct evhttp *http, int timeout_in_secs);
+
+void evhttp_set_timeout_tv(struct evhttp *http, const struct timeval *tv);
+
+/**
+ * 0, or 1 for flags other than EVHTTP_SERVER_LINGERING_CLOSE.
+ */
+int evhttp_set_flags(struct evhttp *http, int flags);
+
+/**
+ * A negative size means no limit.
+ */
+void evhttp_set_max_headers_size(struct evhttp *http, ptrdiff_t max_headers_size);
+
+void evhttp_set_max_body_size(struct evhttp *http, ptrdiff_t max_body_size);
+
+/**
+ * Keeps the pointer: the string must outlive the server (as in
+ * libevent); NULL adds no Content-Type.
+ */
+void evhttp_set_default_content_type(struct evhttp *http, const char *content_type);
+
+void evhttp_set_allowed_methods(struct evhttp *http, uint16_t methods);
+
+struct evhttp_request *evhttp_request_new(void (*cb)(struct evhttp_request*, void*), void *arg);
+
+void evhttp_request_free(struct evhttp_request *req);
+
+void evhttp_request_own(struct evhttp_request *req);
+
+int evhttp_request_is_owned(struct evhttp_request *req);
+
+struct evhttp_connection *evhttp_request_get_connection(struct evhttp_request *req);
+
+void evhttp_request_set_chunked_cb(struct evhttp_request *req, void (*cb)(struct evhttp_request*,
+                                                                          void*));
+
+void evhttp_request_set_header_cb(struct evhttp_request *req, int (*cb)(struct evhttp_request*,
+                                                                        void*));
+
+void evhttp_request_set_error_cb(struct evhttp_request *req, void (*cb)(enum evhttp_request_error,
+                                                                        void*));
+
+void evhttp_request_set_on_complete_cb(struct evhttp_request *req,
+                                       void (*cb)(struct evhttp_request*, void*),
+                                       void *cb_arg);
+
+const char *evhttp_request_get_uri(const struct evhttp_request *req);
+
+const struct evhttp_uri *evhttp_request_get_evhttp_uri(const struct evhttp_request *req);
+
+/**
+ * The host the request is for: the URI's, else the Host header's
+ * without a port.
+ */
+const char *evhttp_request_get_host(struct evhttp_request *req);
+
+enum evhttp_cmd_type evhttp_request_get_command(const struct evhttp_request *req);
+
+int evhttp_request_get_response_code(const struct evhttp_request *req);
+
+const char *evhttp_request_get_response_code_line(const struct evhttp_request *req);
+
+struct evkeyvalq *evhttp_request_get_input_headers(struct evhttp_request *req);
+
+struct evkeyvalq *evhttp_request_get_output_headers(struct evhttp_request *req);
+
+struct evbuffer *evhttp_request_get_input_buffer(struct evhttp_request *req);
+
+struct evbuffer *evhttp_request_get_output_buffer(struct evhttp_request *req);
+
+void evhttp_send_error(struct evhttp_request *req, int error, const char *reason);
+
+void evhttp_send_reply(struct evhttp_request *req,
+                       int code,
+                       const char *reason,
+                       struct evbuffer *databuf);
+
+/**
+ * Starts a reply whose body follows in chunks: chunked for a 1.1
+ * client, else delimited by the close (or the program's Content-Length).
+ */
+void evhttp_send_reply_start(struct evhttp_request *req, int code, const char *reason);
+
+void evhttp_send_reply_chunk_with_cb(struct evhttp_request *req,
+                                     struct evbuffer *databuf,
+                                     void (*cb)(struct evhttp_connection*, void*),
+                                     void *arg);
+
+void evhttp_send_reply_chunk(struct evhttp_request *req, struct evbuffer *databuf);
+
+void evhttp_send_reply_end(struct evhttp_request *req);
+
+struct evhttp_connection *evhttp_connection_base_bufferevent_new(struct event_base *base,
+                                                                 struct evdns_base *dnsbase,
+                                                                 struct bufferevent *bev,
+                                                                 const char *address,
+                                                                 uint16_t port);
+
+struct evhttp_connection *evhttp_connection_base_new(struct event_base *base,
+                                                     struct evdns_base *dnsbase,
+                                                     const char *address,
+                                                     uint16_t port);
+
+void evhttp_connection_free(struct evhttp_connection *evcon);
+
+void evhttp_connection_free_on_completion(struct evhttp_connection *evcon);
+
+struct bufferevent *evhttp_connection_get_bufferevent(struct evhttp_connection *evcon);
+
+struct evhttp *evhttp_connection_get_server(struct evhttp_connection *evcon);
+
+struct event_base *evhttp_connection_get_base(struct evhttp_connection *evcon);
+
+/**
+ * The peer's host (numeric for a server's connection) and port; the
+ * string belongs to the connection.
+ */
+void evhttp_connection_get_peer(struct evhttp_connection *evcon, char **address, uint16_t *port);
+
+/**
+ * The address connected to (or accepted from); family 0 before that.
+ */
+const struct sockaddr *evhttp_connection_get_addr(struct evhttp_connection *evcon);
+
+void evhttp_connection_set_closecb(struct evhttp_connection *evcon,
+                                   void (*cb)(struct evhttp_connection*, void*),
+                                   void *cbarg);
+
+void evhttp_connection_set_local_address(struct evhttp_connection *evcon, const char *address);
+
+void evhttp_connection_set_local_port(struct evhttp_connection *evcon, uint16_t port);
+
+void evhttp_connection_set_family(struct evhttp_connection *evcon, int family);
+
+/**
+ * 0, or 1 for flags other than EVHTTP_CON_REUSE_CONNECTED_ADDR and
+ * EVHTTP_CON_READ_ON_WRITE_ERROR.
+ */
+int evhttp_connection_set_flags(struct evhttp_connection *evcon, int flags);
+
+void evhttp_connection_set_max_headers_size(struct evhttp_connection *evcon, ptrdiff_t size);
+
+void evhttp_connection_set_max_body_size(struct evhttp_connection *evcon, ptrdiff_t size);
+
+/**
+ * -1 restores the defaults.
+ */
+void evhttp_connection_set_timeout(struct evhttp_connection *evcon, int timeout_in_secs);
+
+void evhttp_connection_set_timeout_tv(struct evhttp_connection *evcon, const struct timeval *tv);
+
+/**
+ * NULL restores the default (2 s).
+ */
+void evhttp_connection_set_initial_retry_tv(struct evhttp_connection *evcon,
+                                            const struct timeval *tv);
+
+/**
+ * -1 retries forever.
+ */
+void evhttp_connection_set_retries(struct evhttp_connection *evcon, int retry_max);
+
+/**
+ * Queues `req` on the connection (connecting if need be); its callback
+ * gets the response.
+ */
+int evhttp_make_request(struct evhttp_connection *evcon,
+                        struct evhttp_request *req,
+                        enum evhttp_cmd_type type_,
+                        const char *uri);
+
+/**
+ * Cancels a queued or running request; its callback is not called.
+ */
+void evhttp_cancel_request(struct evhttp_request *req);
 
 #ifdef __cplusplus
 }  // extern "C"

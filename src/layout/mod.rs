@@ -4,7 +4,9 @@
 pub mod bufferevent_struct;
 pub mod dns_struct;
 pub mod event_struct;
+pub mod http_struct;
 pub mod keyvalq_struct;
+pub mod rpc_struct;
 
 pub use bufferevent_struct::*;
 pub use dns_struct::*;

@@ -4,8 +4,10 @@
 //!
 //! - [`tag`]: evtag, libevent's tagged wire format (`event_tagging.c`);
 //! - [`dns`]: evdns, the resolver and server ports;
-//! - [`http`]: evhttp's URIs, query strings, header lists and escaping.
+//! - [`http`]: evhttp's URIs, query strings, header lists and escaping;
+//! - [`rpc`]: evrpc's hooks, meta data and client pool rules.
 
 pub mod dns;
 pub mod http;
+pub mod rpc;
 pub mod tag;

@@ -251,6 +251,17 @@ impl Uri {
         Some(uri)
     }
 
+    /// A CONNECT request's target, `[userinfo@]host[:port]` up to the
+    /// first `/`, `?` or `#`, with an empty path; `None` when the
+    /// authority is malformed.
+    pub fn parse_authority(s: &[u8]) -> Option<Uri> {
+        let mut uri = Uri::new();
+        let end = s.iter().position(|c| b"?#/".contains(c)).unwrap_or(s.len());
+        parse_authority(&mut uri, &s[..end])?;
+        uri.path = Some(Vec::new());
+        Some(uri)
+    }
+
     /// The URI as text; `None` when it has a host and a path that is
     /// neither empty nor absolute (they would run together).
     pub fn join(&self) -> Option<Vec<u8>> {

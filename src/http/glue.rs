@@ -1,0 +1,220 @@
+//! The bufferevent, evbuffer and header-list calls evhttp makes, each
+//! wrapped once. Every pointer passed here is a live object the calling
+//! connection or request owns (a bufferevent it created or was given,
+//! a request's buffers and header lists): the invariant the `http`
+//! modules keep, which every SAFETY line below relies on.
+
+use std::ffi::CStr;
+use std::os::raw::{c_int, c_short, c_void};
+
+use crate::buffer_api as b;
+use crate::buffer_obj::evbuffer;
+use crate::bufferevent_api as bev;
+use crate::layout::bufferevent_struct::{bufferevent, bufferevent_data_cb, bufferevent_event_cb};
+use crate::layout::keyvalq_struct::evkeyvalq;
+use crate::log_api::mem_free;
+
+pub(crate) const EV_READ: c_short = 0x02;
+pub(crate) const EV_WRITE: c_short = 0x04;
+
+pub(crate) const BEV_EVENT_READING: c_short = 0x01;
+pub(crate) const BEV_EVENT_WRITING: c_short = 0x02;
+pub(crate) const BEV_EVENT_EOF: c_short = 0x10;
+pub(crate) const BEV_EVENT_ERROR: c_short = 0x20;
+pub(crate) const BEV_EVENT_TIMEOUT: c_short = 0x40;
+pub(crate) const BEV_EVENT_CONNECTED: c_short = 0x80;
+
+const EVBUFFER_EOL_CRLF: c_int = 1;
+
+pub(crate) fn input(e: *mut bufferevent) -> *mut evbuffer {
+    // SAFETY: a live bufferevent (module invariant).
+    unsafe { bev::bufferevent_get_input(e) }
+}
+
+pub(crate) fn output(e: *mut bufferevent) -> *mut evbuffer {
+    // SAFETY: as above.
+    unsafe { bev::bufferevent_get_output(e) }
+}
+
+pub(crate) fn enable(e: *mut bufferevent, what: c_short) -> c_int {
+    // SAFETY: as above.
+    unsafe { bev::bufferevent_enable(e, what) }
+}
+
+pub(crate) fn disable(e: *mut bufferevent, what: c_short) {
+    // SAFETY: as above.
+    unsafe { bev::bufferevent_disable(e, what) };
+}
+
+pub(crate) fn setcb(
+    e: *mut bufferevent,
+    r: bufferevent_data_cb,
+    w: bufferevent_data_cb,
+    ev: bufferevent_event_cb,
+    arg: *mut c_void,
+) {
+    // SAFETY: as above; the callbacks have bufferevent's signatures.
+    unsafe { bev::bufferevent_setcb(e, r, w, ev, arg) };
+}
+
+/// Whether a read callback is set.
+pub(crate) fn has_readcb(e: *mut bufferevent) -> bool {
+    let mut r: bufferevent_data_cb = None;
+    // SAFETY: as above; the out-pointers are locals (the others NULL).
+    unsafe {
+        bev::bufferevent_getcb(
+            e,
+            &mut r,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    r.is_some()
+}
+
+pub(crate) fn set_timeouts(e: *mut bufferevent, tv: &libc::timeval, tw: &libc::timeval) {
+    // SAFETY: as above; the timevals are references.
+    unsafe { bev::bufferevent_set_timeouts(e, tv, tw) };
+}
+
+pub(crate) fn getfd(e: *mut bufferevent) -> c_int {
+    // SAFETY: as above.
+    unsafe { bev::bufferevent_getfd(e) }
+}
+
+pub(crate) fn setfd(e: *mut bufferevent, fd: c_int) -> c_int {
+    // SAFETY: as above.
+    unsafe { bev::bufferevent_setfd(e, fd) }
+}
+
+pub(crate) fn free_bev(e: *mut bufferevent) {
+    // SAFETY: as above; the owner frees it once.
+    unsafe { bev::bufferevent_free(e) };
+}
+
+pub(crate) fn len(buf: *mut evbuffer) -> usize {
+    // SAFETY: a live evbuffer (module invariant).
+    unsafe { b::evbuffer_get_length(buf) }
+}
+
+pub(crate) fn add(buf: *mut evbuffer, data: &[u8]) {
+    // SAFETY: as above; `data` is a slice.
+    unsafe { b::evbuffer_add(buf, data.as_ptr().cast(), data.len()) };
+}
+
+/// Moves all of `src` to the end of `dst`.
+pub(crate) fn append(dst: *mut evbuffer, src: *mut evbuffer) {
+    // SAFETY: as above.
+    unsafe { b::evbuffer_add_buffer(dst, src) };
+}
+
+/// Moves up to `n` bytes from `src` to the end of `dst`.
+pub(crate) fn move_n(src: *mut evbuffer, dst: *mut evbuffer, n: usize) {
+    // SAFETY: as above.
+    unsafe { b::evbuffer_remove_buffer(src, dst, n) };
+}
+
+pub(crate) fn drain(buf: *mut evbuffer, n: usize) {
+    // SAFETY: as above.
+    unsafe { b::evbuffer_drain(buf, n) };
+}
+
+pub(crate) fn new_buffer() -> *mut evbuffer {
+    b::evbuffer_new()
+}
+
+pub(crate) fn free_buffer(buf: *mut evbuffer) {
+    // SAFETY: as above; the owner frees it once.
+    unsafe { b::evbuffer_free(buf) };
+}
+
+/// The next line (LF or CRLF ended), without its end; `None` until one
+/// has arrived.
+pub(crate) fn readln(buf: *mut evbuffer) -> Option<Vec<u8>> {
+    let mut n = 0usize;
+    // SAFETY: as above; `n` is a local.
+    let p = unsafe { b::evbuffer_readln(buf, &mut n, EVBUFFER_EOL_CRLF) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: readln returned `n` bytes (plus a NUL) it allocated.
+    let line = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) }.to_vec();
+    mem_free(p.cast());
+    Some(line)
+}
+
+/// The value of header `name` in `q`, up to its NUL.
+pub(crate) fn find<'a>(q: *mut evkeyvalq, name: &[u8]) -> Option<&'a [u8]> {
+    // SAFETY: a request's live header list (module invariant).
+    let q = unsafe { q.as_ref() }?;
+    let node = q.find(|k| rel_extra::http::headers::same_name(k, name))?;
+    // SAFETY: a live node's value is a NUL-terminated string.
+    Some(unsafe { CStr::from_ptr(node.as_ref().value) }.to_bytes())
+}
+
+pub(crate) fn add_header(q: *mut evkeyvalq, name: &[u8], value: &[u8]) -> bool {
+    // SAFETY: as above.
+    match unsafe { q.as_mut() } {
+        Some(q) => q.push(name, value),
+        None => false,
+    }
+}
+
+pub(crate) fn remove_header(q: *mut evkeyvalq, name: &[u8]) {
+    // SAFETY: as above.
+    if let Some(q) = unsafe { q.as_mut() } {
+        if let Some(n) = q.find(|k| rel_extra::http::headers::same_name(k, name)) {
+            q.remove(n);
+        }
+    }
+}
+
+pub(crate) fn clear_headers(q: *mut evkeyvalq) {
+    // SAFETY: as above.
+    if let Some(q) = unsafe { q.as_mut() } {
+        q.clear();
+    }
+}
+
+/// Appends ` more` to the value of the last header; false when there is
+/// none or memory ran out.
+pub(crate) fn fold_into_last(q: *mut evkeyvalq, more: &[u8]) -> bool {
+    // SAFETY: as above.
+    let Some(q) = (unsafe { q.as_mut() }) else {
+        return false;
+    };
+    let Some(last) = q.nodes().last() else {
+        return false;
+    };
+    // SAFETY: a live node's key and value are NUL-terminated strings.
+    let (key, mut value) = unsafe {
+        (
+            CStr::from_ptr(last.as_ref().key).to_bytes().to_vec(),
+            CStr::from_ptr(last.as_ref().value).to_bytes().to_vec(),
+        )
+    };
+    value.push(b' ');
+    value.extend_from_slice(more);
+    q.remove(last);
+    q.push(&key, &value)
+}
+
+/// The headers of `q` written as `name: value\r\n` lines into `buf`.
+pub(crate) fn write_headers(q: *mut evkeyvalq, buf: *mut evbuffer) {
+    // SAFETY: as above.
+    let Some(q) = (unsafe { q.as_ref() }) else {
+        return;
+    };
+    let mut text = Vec::new();
+    for n in q.nodes() {
+        // SAFETY: as above.
+        unsafe {
+            text.extend_from_slice(CStr::from_ptr(n.as_ref().key).to_bytes());
+            text.extend_from_slice(b": ");
+            text.extend_from_slice(CStr::from_ptr(n.as_ref().value).to_bytes());
+        }
+        text.extend_from_slice(b"\r\n");
+    }
+    add(buf, &text);
+}

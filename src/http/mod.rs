@@ -1,0 +1,46 @@
+//! evhttp's objects for C: the server (`struct evhttp`), connections
+//! (`struct evhttp_connection`, both the server's incoming ones and
+//! clients'), and requests (`struct evhttp_request`, laid out in
+//! [`crate::layout::http_struct`]).
+//!
+//! The HTTP rules (line parsing, body framing, keep-alive, pages) are
+//! rel-extra's `http::message`; here they are driven over socket
+//! bufferevents and evbuffers through librel's own C API, the way
+//! libevent's evhttp drives them, so that callbacks run in the same
+//! order and programs may free requests and connections from them.
+//!
+//! - [`glue`]: the bufferevent/evbuffer/header calls, wrapped once;
+//! - [`connection`]: a connection's state machine (read, write, fail);
+//! - [`request`]: requests, their accessors and the replies;
+//! - [`server`]: `evhttp`, bound sockets, callbacks and virtual hosts;
+//! - [`client`]: outgoing connections, retries, `evhttp_make_request`;
+//! - [`compat`]: the 1.4 constructors (`event2/http_compat.h`).
+
+pub mod client;
+pub mod compat;
+pub mod connection;
+mod glue;
+pub mod request;
+pub mod server;
+
+pub use connection::evhttp_connection;
+pub use server::{evhttp, evhttp_bound_socket};
+
+use std::os::raw::c_int;
+
+/// `enum evhttp_cmd_type` (one bit per method).
+pub type evhttp_cmd_type = c_int;
+/// `enum evhttp_request_kind`.
+pub type evhttp_request_kind = c_int;
+/// `enum evhttp_request_error`.
+pub type evhttp_request_error = c_int;
+
+pub const EVHTTP_REQUEST: evhttp_request_kind = 0;
+pub const EVHTTP_RESPONSE: evhttp_request_kind = 1;
+
+pub const EVREQ_HTTP_TIMEOUT: evhttp_request_error = 0;
+pub const EVREQ_HTTP_EOF: evhttp_request_error = 1;
+pub const EVREQ_HTTP_INVALID_HEADER: evhttp_request_error = 2;
+pub const EVREQ_HTTP_BUFFER_ERROR: evhttp_request_error = 3;
+pub const EVREQ_HTTP_REQUEST_CANCEL: evhttp_request_error = 4;
+pub const EVREQ_HTTP_DATA_TOO_LONG: evhttp_request_error = 5;
