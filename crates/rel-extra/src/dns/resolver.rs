@@ -1009,8 +1009,8 @@ impl Resolver {
                 return -1;
             };
             if misc {
+                // Waiting requests go out as others finish, as in evdns.
                 o.max_inflight = n as usize;
-                self.pump();
             }
         } else if is(name, "attempts:") {
             let n = strtoint(val);
