@@ -165,6 +165,9 @@ main(void)
 	lookup(dns, "v4only.test", "1", AF_INET6, SOCK_STREAM, 0);
 	lookup(dns, "nx.test", "1", AF_UNSPEC, SOCK_STREAM, 0);
 	lookup(dns, "alias.test", "1", AF_INET, SOCK_STREAM, EVUTIL_AI_CANONNAME);
+	/* The families asked for follow this host's interfaces (the same
+	 * for both libraries on one machine). */
+	lookup(dns, "dual.test", "2", AF_UNSPEC, SOCK_STREAM, EVUTIL_AI_ADDRCONFIG);
 
 	/* Cancel: the callback says so, from the loop. */
 	{

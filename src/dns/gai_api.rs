@@ -123,6 +123,41 @@ fn service_port(name: &str, proto: Option<&str>) -> Option<u16> {
     unsafe { ent.as_ref() }.map(|e| u16::from_be(e.s_port as u16))
 }
 
+/// This host's interface addresses (for `AI_ADDRCONFIG`), read once, as
+/// libevent reads them.
+fn interfaces() -> Vec<IpAddr> {
+    static SEEN: std::sync::OnceLock<Vec<IpAddr>> = std::sync::OnceLock::new();
+    SEEN.get_or_init(|| {
+        let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+        // SAFETY: a live out-pointer; the list is freed below.
+        if unsafe { libc::getifaddrs(&mut list) } != 0 {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut i = list;
+        while !i.is_null() {
+            // SAFETY: a node of the list getifaddrs made; its address is
+            // NULL or a sockaddr of its family.
+            unsafe {
+                let a = (*i).ifa_addr;
+                let len = match a.as_ref().map(|s| c_int::from(s.sa_family)) {
+                    Some(libc::AF_INET) => std::mem::size_of::<libc::sockaddr_in>(),
+                    Some(libc::AF_INET6) => std::mem::size_of::<libc::sockaddr_in6>(),
+                    _ => 0,
+                };
+                if let Some(sa) = super::addr_of(a, len) {
+                    out.push(sa.ip());
+                }
+                i = (*i).ifa_next;
+            }
+        }
+        // SAFETY: the list getifaddrs made, freed once.
+        unsafe { libc::freeifaddrs(list) };
+        out
+    })
+    .clone()
+}
+
 fn numeric_v6(text: &str) -> Option<(Ipv6Addr, u32)> {
     let (ip, scope) = match text.split_once('%') {
         Some((ip, s)) => {
@@ -183,6 +218,7 @@ pub unsafe extern "C" fn evdns_getaddrinfo(
             socktype: h.ai_socktype,
             protocol: h.ai_protocol,
         });
+        gai::adjust_for_addrconfig(&mut hints, &interfaces());
         let node = opt_str(nodename)?;
         let serv = opt_str(servname)?;
         let node_s = node.map(|n| n.to_string_lossy().into_owned());

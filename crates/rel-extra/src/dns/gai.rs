@@ -18,6 +18,7 @@ pub const IPPROTO_SCTP: i32 = 132;
 pub const AI_PASSIVE: i32 = 1;
 pub const AI_CANONNAME: i32 = 2;
 pub const AI_NUMERICSERV: i32 = 0x400;
+pub const AI_ADDRCONFIG: i32 = 0x20;
 
 pub const EAI_NONAME: i32 = -2;
 pub const EAI_AGAIN: i32 = -3;
@@ -184,6 +185,41 @@ pub fn early(
     Early::Resolve(port)
 }
 
+/// Whether an interface address says nothing about reaching others:
+/// unspecified, loopback, link-local, multicast (and, for IPv6, unique
+/// local and site-local), as libevent judges them.
+pub fn is_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            a.is_unspecified() || o[0] == 127 || (o[0] == 169 && o[1] == 254) || o[0] >> 4 == 14
+        }
+        IpAddr::V6(a) => {
+            let o = a.octets();
+            o[..8].iter().all(|&b| b == 0)
+                || o[0] & 0xfe == 0xfc
+                || (o[0] == 0xfe && o[1] & 0xc0 == 0x80)
+                || (o[0] == 0xfe && o[1] & 0xc0 == 0xc0)
+                || o[0] == 0xff
+        }
+    }
+}
+
+/// `AI_ADDRCONFIG` with an unspecified family: only the family this host
+/// has (non-local) addresses of, when it has just one of them.
+pub fn adjust_for_addrconfig(hints: &mut Hints, interfaces: &[IpAddr]) {
+    if hints.flags & AI_ADDRCONFIG == 0 || hints.family != AF_UNSPEC {
+        return;
+    }
+    let v4 = interfaces.iter().any(|a| a.is_ipv4() && !is_local(*a));
+    let v6 = interfaces.iter().any(|a| a.is_ipv6() && !is_local(*a));
+    match (v4, v6) {
+        (true, false) => hints.family = AF_INET,
+        (false, true) => hints.family = AF_INET6,
+        _ => {}
+    }
+}
+
 /// The getaddrinfo error for a resolver error.
 pub fn eai_of(dns_err: i32) -> i32 {
     match dns_err {
@@ -295,6 +331,39 @@ mod tests {
         };
         assert_eq!(e.len(), 4);
         assert_eq!(e[0].addr, "127.0.0.1:1".parse().unwrap());
+    }
+
+    #[test]
+    fn addrconfig_picks_the_family_present() {
+        let ips = |v: &[&str]| {
+            v.iter()
+                .map(|s| s.parse().unwrap())
+                .collect::<Vec<IpAddr>>()
+        };
+        let mut h = Hints {
+            flags: AI_ADDRCONFIG,
+            ..Hints::default()
+        };
+        adjust_for_addrconfig(&mut h, &ips(&["127.0.0.1", "::1", "fe80::1", "192.0.2.5"]));
+        assert_eq!(h.family, AF_INET);
+        let mut h = Hints {
+            flags: AI_ADDRCONFIG,
+            ..Hints::default()
+        };
+        adjust_for_addrconfig(&mut h, &ips(&["127.0.0.1", "2001:db8::1"]));
+        assert_eq!(h.family, AF_INET6);
+        let mut h = Hints {
+            flags: AI_ADDRCONFIG,
+            ..Hints::default()
+        };
+        adjust_for_addrconfig(
+            &mut h,
+            &ips(&["127.0.0.1", "::1", "169.254.0.1", "fd00::1"]),
+        );
+        assert_eq!(h.family, AF_UNSPEC, "nothing but local addresses");
+        let mut h = Hints::default();
+        adjust_for_addrconfig(&mut h, &ips(&["192.0.2.5"]));
+        assert_eq!(h.family, AF_UNSPEC, "no AI_ADDRCONFIG");
     }
 
     #[test]
