@@ -131,7 +131,7 @@ int evdns_base_nameserver_ip_add(struct evdns_base *base, const char *ip_as_stri
 int evdns_base_nameserver_sockaddr_add(struct evdns_base *base,
                                        const struct sockaddr *sa,
                                        socklen_t len,
-                                       unsigned int _flags);
+                                       unsigned int flags);
 
 int evdns_base_get_nameserver_addr(struct evdns_base *base,
                                    int idx,

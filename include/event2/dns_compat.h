@@ -55,7 +55,7 @@ int evdns_resolve_reverse_ipv6(const struct in6_addr *in,
 /**
  * `flags` is ignored, as libevent ignores it: every option applies.
  */
-int evdns_set_option(const char *option, const char *val, int _flags);
+int evdns_set_option(const char *option, const char *val, int flags);
 
 int evdns_resolv_conf_parse(int flags, const char *filename);
 

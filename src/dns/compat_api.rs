@@ -144,8 +144,9 @@ pub unsafe extern "C" fn evdns_resolve_reverse_ipv6(
 pub unsafe extern "C" fn evdns_set_option(
     option: *const c_char,
     val: *const c_char,
-    _flags: c_int,
+    flags: c_int,
 ) -> c_int {
+    let _ = flags;
     // SAFETY: forwarded arguments; the global base (made if needed).
     unsafe { evdns_base_set_option(global_or_new(), option, val) }
 }

@@ -222,8 +222,9 @@ pub unsafe extern "C" fn evdns_base_nameserver_sockaddr_add(
     base: *mut evdns_base,
     sa: *const libc::sockaddr,
     len: libc::socklen_t,
-    _flags: c_uint,
+    flags: c_uint,
 ) -> c_int {
+    let _ = flags; // none are defined
     entry("evdns_base_nameserver_sockaddr_add", || {
         let inner: Arc<Inner> = arg!(base)?;
         if len as usize > std::mem::size_of::<libc::sockaddr_storage>() {
