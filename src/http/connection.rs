@@ -89,8 +89,8 @@ pub struct evhttp_connection {
     /// What `evhttp_connection_get_addr` shows: the peer's address, all
     /// zero (family 0) before there is one, as in libevent.
     pub(crate) addr: libc::sockaddr_storage,
-    /// The bufferevent was made here without BEV_OPT_CLOSE_ON_FREE, so
-    /// the socket is closed here.
+    /// The bufferevent does not close its socket when freed (no
+    /// BEV_OPT_CLOSE_ON_FREE), so the connection closes it.
     pub(crate) close_fd: bool,
 }
 
@@ -116,15 +116,14 @@ pub(crate) fn new(
     address: &[u8],
     port: u16,
 ) -> *mut evhttp_connection {
-    let mut close_fd = false;
     if bev.is_null() {
         // SAFETY: `base` is NULL (the current base) or live (contract).
         bev = unsafe { crate::bufferevent_api::bufferevent_socket_new(base, -1, 0) };
         if bev.is_null() {
             return null_mut();
         }
-        close_fd = true;
     }
+    let close_fd = !closes_on_free(bev);
     let address = CString::new(address).unwrap_or_default();
     let c = Box::into_raw(Box::new(evhttp_connection {
         bufev: bev,

@@ -238,10 +238,18 @@ unsafe extern "C" fn accept_cb(
 }
 
 /// A non-blocking TCP socket bound to `address:port` (any address when
-/// NULL); -1 on failure.
+/// NULL; left unbound, for the kernel to pick, when both are unset); -1
+/// on failure.
 pub(crate) fn bind_socket(address: Option<&CStr>, port: u16, reuse: bool) -> c_int {
     if address.is_none() && port == 0 {
-        return -1;
+        // SAFETY: a plain socket call.
+        return unsafe {
+            libc::socket(
+                libc::AF_INET,
+                libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+            )
+        };
     }
     let serv = CString::new(port.to_string()).unwrap_or_default();
     // SAFETY: getaddrinfo with a zeroed hints struct and C strings we
