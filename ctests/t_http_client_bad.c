@@ -11,6 +11,18 @@ static const char *canned;
 static size_t canned_len;
 static int close_after;
 static int pending;
+static struct event *conns[64]; /* the raw server's open connections */
+
+static void
+conn_close(struct event *ev)
+{
+	int i;
+	for (i = 0; i < 64; i++)
+		if (conns[i] == ev)
+			conns[i] = NULL;
+	close(event_get_fd(ev));
+	event_free(ev);
+}
 
 static void
 conn_read(evutil_socket_t fd, short what, void *arg)
@@ -20,16 +32,13 @@ conn_read(evutil_socket_t fd, short what, void *arg)
 	ssize_t n = read(fd, buf, sizeof(buf));
 	(void)what;
 	if (n <= 0) {
-		event_free(ev);
-		close(fd);
+		conn_close(ev);
 		return;
 	}
 	if (canned_len && write(fd, canned, canned_len) != (ssize_t)canned_len)
 		SAY("short write");
-	if (close_after) {
-		event_free(ev);
-		close(fd);
-	}
+	if (close_after)
+		conn_close(ev);
 }
 
 static void
@@ -37,14 +46,19 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	int fd = accept(lfd, NULL, NULL);
 	struct event *ev;
+	int i;
 	(void)what;
 	(void)arg;
 	if (fd < 0)
 		return;
 	evutil_make_socket_nonblocking(fd);
-	ev = event_new(base, fd, EV_READ | EV_PERSIST, conn_read, NULL);
-	event_assign(ev, base, fd, EV_READ | EV_PERSIST, conn_read, ev);
+	ev = event_new(base, fd, EV_READ | EV_PERSIST, conn_read, event_self_cbarg());
 	event_add(ev, NULL);
+	for (i = 0; i < 64; i++)
+		if (!conns[i]) {
+			conns[i] = ev;
+			break;
+		}
 }
 
 static void
@@ -133,6 +147,12 @@ main(void)
 	try(port, "nothing, closed", "", 1, -1, -1);
 	try(port, "nothing, timeout", "", 0, -1, -1);
 
+	{
+		int i;
+		for (i = 0; i < 64; i++)
+			if (conns[i])
+				conn_close(conns[i]);
+	}
 	event_free(lev);
 	close(lfd);
 	event_base_free(base);
