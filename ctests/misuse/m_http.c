@@ -145,6 +145,37 @@ free_client_cb(struct evhttp_request *req, void *arg)
 	event_base_loopexit(fbase, NULL);
 }
 
+/* A client's error callback frees the connection; a response callback
+ * queues the next request on the same connection. */
+static int errors, chained;
+
+static void
+free_in_error_cb(enum evhttp_request_error err, void *arg)
+{
+	(void)err;
+	errors++;
+	evhttp_connection_free(arg);
+}
+
+static void
+ignore_cb(struct evhttp_request *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	event_base_loopexit(fbase, NULL);
+}
+
+static void
+chain_cb(struct evhttp_request *req, void *arg)
+{
+	struct evhttp_connection *evcon = arg;
+	if (req && ++chained < 3) {
+		evhttp_make_request(evcon, evhttp_request_new(chain_cb, evcon), EVHTTP_REQ_GET, "/reply");
+		return;
+	}
+	event_base_loopexit(fbase, NULL);
+}
+
 static void
 free_from_callbacks(void)
 {
@@ -177,6 +208,19 @@ free_from_callbacks(void)
 	evhttp_make_request(evcon, req, EVHTTP_REQ_GET, "/reply");
 	event_base_dispatch(fbase);
 	EXPECT_RET("client got the reply, freed its connection", answered, 200);
+
+	evcon = evhttp_connection_base_new(fbase, NULL, "127.0.0.1", port);
+	req = evhttp_request_new(ignore_cb, evcon);
+	evhttp_request_set_error_cb(req, free_in_error_cb);
+	evhttp_make_request(evcon, req, EVHTTP_REQ_GET, "/drop");
+	event_base_dispatch(fbase);
+	EXPECT_RET("error callback ran (and freed the connection)", errors, 1);
+
+	evcon = evhttp_connection_base_new(fbase, NULL, "127.0.0.1", port);
+	evhttp_make_request(evcon, evhttp_request_new(chain_cb, evcon), EVHTTP_REQ_GET, "/reply");
+	event_base_dispatch(fbase);
+	EXPECT_RET("requests chained from the response callback", chained, 3);
+	evhttp_connection_free(evcon);
 	evhttp_free(http);
 	event_base_free(fbase);
 }
@@ -191,7 +235,7 @@ main(void)
 	m_case("evhttp_connection_* (NULL connection or address)", "-1 / NULL / ignored, log", null_connection);
 	m_case("ports in use, bad addresses and flags, duplicate paths, a bound vhost",
 	    "-1 (flags: 1), nothing changed", bad_arguments);
-	m_case("connections freed from their own callbacks", "no crash; the client sees the drop (NULL) or the reply",
+	m_case("connections freed from their own callbacks", "no crash; the client sees the drop (NULL) or the reply; chained requests run",
 	    free_from_callbacks);
 	return m_end();
 }
