@@ -477,7 +477,11 @@ pub unsafe extern "C" fn evhttp_del_accept_socket(
     entry("evhttp_del_accept_socket", || {
         let h: *mut evhttp = arg!(http)?;
         self::bound(bound)?;
-        get(h).sockets.retain(|&b| b != bound);
+        let socks = &mut get(h).sockets;
+        let Some(i) = socks.iter().position(|&b| b == bound) else {
+            return Err(Refusal::Misuse("not a bound socket of this evhttp"));
+        };
+        socks.remove(i);
         free_bound(bound);
         Ok(())
     })
