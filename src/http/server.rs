@@ -572,7 +572,8 @@ pub unsafe extern "C" fn evhttp_set_bevcb(
     })
 }
 
-/// 0, or -1 when `vhost` already is a virtual host or listens itself.
+/// 0, or -1 when `vhost` already is a virtual host, listens itself, or
+/// is `http`.
 #[no_mangle]
 pub unsafe extern "C" fn evhttp_add_virtual_host(
     http: *mut evhttp,
@@ -583,7 +584,8 @@ pub unsafe extern "C" fn evhttp_add_virtual_host(
         let h: *mut evhttp = arg!(http)?;
         let v: *mut evhttp = arg!(vhost)?;
         let p = c_str(pattern, "pattern")?;
-        if get(v).vhost_pattern.is_some() || !get(v).sockets.is_empty() {
+        // A server as its own virtual host would make host lookups loop.
+        if v == h || get(v).vhost_pattern.is_some() || !get(v).sockets.is_empty() {
             return Ok(-1);
         }
         get(v).vhost_pattern = Some(p.to_owned());
