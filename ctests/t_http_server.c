@@ -97,8 +97,9 @@ gen_cb(struct evhttp_request *req, void *arg)
 {
 	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
 	(void)arg;
-	printf("gen_cb path=%s query=%s\n", evhttp_uri_get_path(u),
-	    evhttp_uri_get_query(u) ? evhttp_uri_get_query(u) : "(null)");
+	printf("gen_cb path=%s query=%s proxy=%d\n", evhttp_uri_get_path(u),
+	    evhttp_uri_get_query(u) ? evhttp_uri_get_query(u) : "(null)",
+	    !!(req->flags & EVHTTP_PROXY_REQUEST));
 	show_request(req);
 	if (req->type == EVHTTP_REQ_HEAD) {
 		evhttp_send_reply(req, HTTP_OK, "OK", NULL);
@@ -178,6 +179,11 @@ main(void)
 	RAW(base, port, "send_error", "GET /error HTTP/1.1\r\n\r\n", 300);
 	RAW(base, port, "send_error reason", "GET /error2 HTTP/1.1\r\n\r\n", 300);
 	RAW(base, port, "absolute uri", "GET http://example.com/abs HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
+	RAW(base, port, "proxy request", "GET http://elsewhere.test/p HTTP/1.1\r\n\r\n", 300);
+	RAW(base, port, "proxy keep-alive",
+	    "GET http://elsewhere.test/p HTTP/1.1\r\nProxy-Connection: keep-alive\r\nConnection: close\r\n\r\n", 300);
+	RAW(base, port, "CONNECT", "CONNECT elsewhere.test:443 HTTP/1.1\r\n\r\n", 300);
+	RAW(base, port, "HTTP/1.0 no host", "GET /old HTTP/1.0\r\nProxy-Connection: keep-alive\r\n\r\n", 300);
 	RAW(base, port, "spaces in uri", "GET /a b HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
 	RAW(base, port, "trailing spaces", "GET /t HTTP/1.1   \r\nConnection: close\r\n\r\n", 300);
 	RAW(base, port, "PUT allowed", "PUT /p HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi", 300);
