@@ -244,6 +244,16 @@ main(void)
 	}
 	evhttp_connection_free(evcon);
 
+	/* Expect: 100-continue: the body waits for the server's 100 */
+	evcon = evhttp_connection_base_new(base, NULL, "127.0.0.1", port);
+	r = mkreq("expect 100");
+	evhttp_add_header(r->output_headers, "Expect", "100-continue");
+	evbuffer_add_printf(r->output_buffer, "sent after 100");
+	pending = 1;
+	evhttp_make_request(evcon, r, EVHTTP_REQ_POST, "/expect");
+	run();
+	evhttp_connection_free(evcon);
+
 	/* a fresh connection: local address, family, 1 MiB each way,
 	 * reconnecting to the address it connected to */
 	evcon = evhttp_connection_base_new(base, NULL, "127.0.0.1", port);
