@@ -24,7 +24,7 @@ all:
 # Side-by-side layout: only rel-named files (include/rel, librel.*, rel.pc).
 install-rel: all
 	install -d $(PREFIX)/include/rel/event2 $(PREFIX)/lib/pkgconfig
-	install -m 644 include/event.h include/evutil.h include/evhttp.h $(PREFIX)/include/rel/
+	install -m 644 include/*.h $(PREFIX)/include/rel/
 	install -m 644 include/event2/*.h $(PREFIX)/include/rel/event2/
 	install -m 755 $(LIB) $(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(PREFIX)/lib/librel.so
@@ -39,7 +39,7 @@ install-rel: all
 # libevent for anything that searches this prefix first.
 install: install-rel
 	install -d $(PREFIX)/include/event2
-	install -m 644 include/event.h include/evutil.h include/evhttp.h $(PREFIX)/include/
+	install -m 644 include/*.h $(PREFIX)/include/
 	install -m 644 include/event2/*.h $(PREFIX)/include/event2/
 	for n in $(DROPIN_LIBS); do \
 	    ln -sf $(SONAME) $(PREFIX)/lib/$$n.so; \

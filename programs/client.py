@@ -8,9 +8,16 @@
   client.py pg PORT USER DB SQL...          rows of simple queries (one connection),
                                             tab-separated
   client.py pgfake PORT                     a fake PostgreSQL backend for pgbouncer
+  client.py trpc PORT CHECK [FILE]          Transmission RPC checks: handshake session
+                                            add (FILE: a .torrent) list remove parallel
+                                            gzip web
 
 Failures end with status 1 and one line saying why.
 """
+import base64
+import gzip
+import http.client
+import json
 import os
 import random
 import socket
@@ -322,6 +329,121 @@ def pg_fake(port):
         threading.Thread(target=serve, args=(c,), daemon=True).start()
 
 
+# --- Transmission RPC (JSON over HTTP, evhttp on the server side) ----------
+
+
+class Trpc:
+    """One keep-alive connection, with the X-Transmission-Session-Id dance."""
+
+    def __init__(self, port):
+        self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+        self.sid = None
+
+    def post(self, body, headers=None):
+        h = {"Content-Type": "application/json"}
+        if self.sid:
+            h["X-Transmission-Session-Id"] = self.sid
+        h.update(headers or {})
+        self.c.request("POST", "/transmission/rpc", body=body, headers=h)
+        r = self.c.getresponse()
+        return r, r.read()
+
+    def call(self, method, **arguments):
+        body = json.dumps({"method": method, "arguments": arguments, "tag": 7})
+        r, data = self.post(body)
+        if r.status == 409:
+            self.sid = r.getheader("X-Transmission-Session-Id")
+            r, data = self.post(body)
+        if r.status != 200:
+            die("%s: HTTP %d" % (method, r.status))
+        reply = json.loads(data)
+        if reply.get("result") != "success" or reply.get("tag") != 7:
+            die("%s: %r" % (method, reply.get("result")))
+        return reply["arguments"]
+
+
+def trpc_handshake(port):
+    # Without the session id the server answers 409 and names one.
+    r, body = Trpc(port).post(b'{"method":"session-get"}')
+    sid = r.getheader("X-Transmission-Session-Id")
+    if r.status != 409 or not sid or sid.encode() not in body:
+        die("handshake: HTTP %d, id %r" % (r.status, sid))
+    return "409 with a session id"
+
+
+def trpc_session(port):
+    a = Trpc(port).call("session-get")
+    if a.get("dht-enabled") or a.get("lpd-enabled") or a.get("pex-enabled"):
+        die("session-get: DHT/LPD/PEX should be off: %r" % a)
+    return "version %s, rpc %d" % (a["version"].split()[0], a["rpc-version"])
+
+
+def trpc_add(port, path):
+    with open(path, "rb") as f:
+        meta = base64.b64encode(f.read()).decode()
+    a = Trpc(port).call("torrent-add", metainfo=meta, paused=True)
+    t = a.get("torrent-added") or a.get("torrent-duplicate")
+    if not t:
+        die("torrent-add: %r" % a)
+    return t["name"]
+
+
+def trpc_list(port):
+    a = Trpc(port).call("torrent-get", fields=["id", "name", "totalSize", "hashString"])
+    return "\n".join("%s %d" % (t["name"], t["totalSize"]) for t in a["torrents"])
+
+
+def trpc_remove(port):
+    t = Trpc(port)
+    ids = [x["id"] for x in t.call("torrent-get", fields=["id"])["torrents"]]
+    t.call("torrent-remove", ids=ids)
+    left = t.call("torrent-get", fields=["id"])["torrents"]
+    if left:
+        die("torrent-remove left %r" % left)
+    return "removed %d" % len(ids)
+
+
+def trpc_parallel(port, clients=8, per=50):
+    # Keep-alive connections in parallel, each many requests long.
+    errors = []
+
+    def run():
+        try:
+            t = Trpc(port)
+            for _ in range(per):
+                t.call("session-stats")
+        except BaseException as e:  # die() raises SystemExit
+            errors.append(str(e) or "died")
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    if errors:
+        die("parallel: %s" % errors[0])
+    return "%d requests" % (clients * per)
+
+
+def trpc_gzip(port):
+    t = Trpc(port)
+    t.call("session-get")  # learn the session id
+    r, data = t.post(json.dumps({"method": "session-get"}), {"Accept-Encoding": "gzip"})
+    if r.status != 200 or r.getheader("Content-Encoding") != "gzip":
+        die("gzip: HTTP %d, encoding %r" % (r.status, r.getheader("Content-Encoding")))
+    return json.loads(gzip.decompress(data))["result"]
+
+
+def trpc_web(port):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    c.request("GET", "/transmission/web/")
+    r = c.getresponse()
+    body = r.read()
+    if r.status != 200 or b"<html" not in body.lower():
+        die("web: HTTP %d, %d bytes" % (r.status, len(body)))
+    return "%d %s" % (r.status, r.getheader("Content-Type"))
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     try:
@@ -339,6 +461,11 @@ def main(argv):
             print("\n".join(pg_query(int(argv[2]), argv[3], argv[4], argv[5:])))
         elif cmd == "pgfake":
             pg_fake(int(argv[2]))
+        elif cmd == "trpc":
+            checks = {"handshake": trpc_handshake, "session": trpc_session, "add": trpc_add,
+                      "list": trpc_list, "remove": trpc_remove, "parallel": trpc_parallel,
+                      "gzip": trpc_gzip, "web": trpc_web}
+            print(checks[argv[3]](int(argv[2]), *argv[4:]))
         else:
             sys.exit(__doc__)
     except OSError as e:

@@ -12,7 +12,7 @@ pid=$!
 record "$pid" memcached
 
 up() { alive "$pid" && client mc "$port" delete >/dev/null; }
-started() { wait_for 10 up || why="memcached did not answer on 127.0.0.1:$port"; }
+started() { wait_for 10 up || { why="memcached did not answer on 127.0.0.1:$port"; return 1; }; }
 check memcached.start started || exit 1
 check memcached.maps maps_ok "$pid"
 mc() { client mc "$port" "$1" >&2; }

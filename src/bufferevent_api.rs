@@ -94,11 +94,7 @@ const _: () = {
     assert!(BEV_ERROR as c_int == b::filter::BEV_ERROR);
 };
 
-/// Opaque; librel resolves host names with the system resolver until it
-/// has evdns.
-pub struct evdns_base {
-    _private: [u8; 0],
-}
+pub use crate::dns::evdns_base;
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_socket_new(
@@ -129,7 +125,7 @@ pub unsafe extern "C" fn bufferevent_socket_connect(
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_socket_connect_hostname(
     bev: *mut bufferevent,
-    _evdns_base: *mut evdns_base,
+    evdns_base: *mut evdns_base,
     family: c_int,
     hostname: *const std::os::raw::c_char,
     port: c_int,
@@ -137,7 +133,7 @@ pub unsafe extern "C" fn bufferevent_socket_connect_hostname(
     entry("bufferevent_socket_connect_hostname", || {
         let b: BevRef = arg!(bev)?;
         let host: &CStr = arg!(hostname)?;
-        Ok(sock::connect_hostname(b, family, host, port))
+        Ok(sock::connect_hostname(b, evdns_base, family, host, port))
     })
 }
 

@@ -28,6 +28,7 @@ pub mod base_api;
 pub mod buffer_api;
 pub mod buffer_compat;
 pub mod compat;
+pub mod dns;
 pub mod event_api;
 pub mod hosted;
 pub mod http;
@@ -41,7 +42,9 @@ mod bufferevent;
 pub mod bufferevent_api;
 pub mod bufferevent_compat;
 pub mod ratelimit_api;
+mod rpc;
 
+pub mod rpc_api;
 pub mod tag_api;
 
 pub use buffer_obj::evbuffer;

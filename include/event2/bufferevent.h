@@ -99,7 +99,7 @@ struct bufferevent *bufferevent_socket_new(struct event_base *base,
 int bufferevent_socket_connect(struct bufferevent *bev, const struct sockaddr *addr, int socklen);
 
 int bufferevent_socket_connect_hostname(struct bufferevent *bev,
-                                        struct evdns_base *_evdns_base,
+                                        struct evdns_base *evdns_base,
                                         int family,
                                         const char *hostname,
                                         int port);

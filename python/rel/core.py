@@ -34,6 +34,7 @@ import glob
 import itertools
 import os
 import threading
+import weakref
 from typing import Callable, Dict, List, Optional, Protocol
 
 from .errors import AbortBranch
@@ -58,6 +59,13 @@ class Target(Protocol):
     """What an event runs: _fire is called with the event's result (EV_READ, ...)."""
 
     def _fire(self, what: int) -> None: ...
+
+
+class Dependent(Protocol):
+    """A C object made on a base (a bufferevent, an evdns or evhttp base)
+    that must be freed before the base is."""
+
+    def close(self) -> None: ...
 
 
 class Hook:
@@ -251,6 +259,9 @@ class Base:
         self.looping = False
         self.failure: Optional[BaseException] = None
         self._owned: Dict[int, int] = {}  # key -> struct event *
+        # key -> C objects made on this base, closed before it (weakly held:
+        # collecting one frees it too).
+        self.dependents: "weakref.WeakValueDictionary[int, Dependent]" = weakref.WeakValueDictionary()
         self._lock = threading.Lock()
         if _loop_hosted is None:
             self._trampoline = _CALLBACK(self._make_trampoline(ptr))
@@ -364,6 +375,9 @@ class Base:
 
     def close(self) -> None:
         """Free every event and the base. The caller deleted its events first."""
+        if self.ptr is not None:
+            for dependent in list(self.dependents.values()):
+                dependent.close()
         with self._lock:
             if self.ptr is None:
                 return

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from .core import EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE
 from .errors import AbortBranch
+from . import attached, buffered, dns, evhttp
 from .listener import Event, Signal, SocketIO, Timer
 from .registrar import PyeventRegistrar, Registrar, set_sleep, set_turbo
 from .util import log, set_verbose
@@ -28,6 +29,8 @@ __all__ = [
     "pause", "resume", "loop", "report", "is_running", "abort", "abort_branch", "thread", "tick",
     "init", "start", "stop", "log", "EV_PERSIST", "EV_READ", "EV_SIGNAL", "EV_TIMEOUT", "EV_WRITE",
 ]
+
+_EXTRAS = (buffered, dns, evhttp)
 
 AnyRegistrar = Union[Registrar, PyeventRegistrar]
 Callback = Callable[..., Any]
@@ -98,6 +101,9 @@ def _registrar() -> AnyRegistrar:
     if registrar is None:
         initialize()
     return registrar  # type: ignore[return-value]
+
+
+attached.provide_base(lambda: getattr(_registrar(), "base", None))
 
 
 def safe_read() -> None:
@@ -224,4 +230,8 @@ def override() -> None:
     for name in ("event", "read", "write", "timeout", "signal", "dispatch", "loop", "abort", "init",
                  "EV_PERSIST", "EV_READ", "EV_SIGNAL", "EV_TIMEOUT", "EV_WRITE"):
         setattr(mod, name, globals()[name])
+    # pyevent's extras: bufferevent, the dns_* calls and the wsgi server.
+    for extra in _EXTRAS:
+        for name in extra.__all__:
+            setattr(mod, name, getattr(extra, name))
     sys.modules["event"] = mod

@@ -424,11 +424,18 @@ pub(crate) fn connect(b: BevRef, sa: *const libc::sockaddr, len: c_int) -> c_int
     })
 }
 
-/// `bufferevent_socket_connect_hostname`, resolving with the system's
-/// resolver (librel has no evdns yet): an answer connects to its first
-/// address; a failure is kept for `bufferevent_socket_get_dns_error` and
-/// reported as BEV_EVENT_ERROR.
-pub(crate) fn connect_hostname(b: BevRef, family: c_int, host: &CStr, port: c_int) -> c_int {
+/// `bufferevent_socket_connect_hostname`, resolving with evdns when
+/// given a base (see [`connect_via_evdns`]), else with the system's
+/// resolver: an answer connects to its first address; a failure is kept
+/// for `bufferevent_socket_get_dns_error` and reported as
+/// BEV_EVENT_ERROR.
+pub(crate) fn connect_hostname(
+    b: BevRef,
+    dns: *mut crate::dns::evdns_base,
+    family: c_int,
+    host: &CStr,
+    port: c_int,
+) -> c_int {
     if family != libc::AF_INET && family != libc::AF_INET6 && family != libc::AF_UNSPEC {
         return -1;
     }
@@ -438,6 +445,9 @@ pub(crate) fn connect_hostname(b: BevRef, family: c_int, host: &CStr, port: c_in
     b.bev()
         .dns_error
         .store(0, std::sync::atomic::Ordering::Relaxed);
+    if !dns.is_null() {
+        return connect_via_evdns(b, dns, family, host, port);
+    }
     b.hold(|| {
         b.suspend_write(suspend::LOOKUP);
         b.suspend_read(suspend::LOOKUP);
@@ -468,4 +478,69 @@ pub(crate) fn connect_hostname(b: BevRef, family: c_int, host: &CStr, port: c_in
         unsafe { libc::freeaddrinfo(ai) };
         0
     })
+}
+
+/// The evdns path of [`connect_hostname`]: `evdns_getaddrinfo` answers
+/// (at once for a numeric host, else from the loop) into
+/// [`evdns_answered`]; the bufferevent keeps a reference and its reads
+/// and writes stay suspended until then.
+fn connect_via_evdns(
+    b: BevRef,
+    dns: *mut crate::dns::evdns_base,
+    family: c_int,
+    host: &CStr,
+    port: c_int,
+) -> c_int {
+    b.incref();
+    b.suspend_write(suspend::LOOKUP);
+    b.suspend_read(suspend::LOOKUP);
+    // SAFETY: all-zero is a valid addrinfo hint.
+    let mut hint: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hint.ai_family = family;
+    hint.ai_protocol = libc::IPPROTO_TCP;
+    hint.ai_socktype = libc::SOCK_STREAM;
+    let service = std::ffi::CString::new(port.to_string()).expect("digits");
+    // SAFETY: a live evdns base (the caller's contract), NUL-terminated
+    // strings, a hint, and this module's callback with the bufferevent
+    // (held by the reference taken above) as its argument.
+    unsafe {
+        crate::dns::gai_api::evdns_getaddrinfo(
+            dns,
+            host.as_ptr(),
+            service.as_ptr(),
+            &hint,
+            Some(evdns_answered),
+            b.as_ptr().cast(),
+        )
+    };
+    0
+}
+
+unsafe extern "C" fn evdns_answered(result: c_int, ai: *mut libc::addrinfo, arg: *mut c_void) {
+    // SAFETY: the bufferevent `connect_via_evdns` passed, alive by the
+    // reference it took, which is dropped here.
+    let b = super::BevRef(unsafe { std::ptr::NonNull::new_unchecked(arg.cast()) });
+    b.unsuspend_write(suspend::LOOKUP);
+    b.unsuspend_read(suspend::LOOKUP);
+    b.bev()
+        .dns_error
+        .store(result, std::sync::atomic::Ordering::Relaxed);
+    if result == crate::dns::gai_api::EVUTIL_EAI_CANCEL {
+        b.decref();
+        return;
+    }
+    if result != 0 || ai.is_null() {
+        b.run_eventcb(BEV_EVENT_ERROR, 0);
+    } else {
+        // SAFETY: a non-empty list from evdns_getaddrinfo.
+        let (addr, len) = unsafe { ((*ai).ai_addr, (*ai).ai_addrlen) };
+        if connect(b, addr, len as c_int) < 0 {
+            b.run_eventcb(BEV_EVENT_ERROR, 0);
+        }
+    }
+    if !ai.is_null() {
+        // SAFETY: the list evdns_getaddrinfo gave this callback, freed once.
+        unsafe { crate::util::evutil_freeaddrinfo(ai) };
+    }
+    b.decref();
 }

@@ -3,7 +3,11 @@
 //! the C boundary).
 //!
 //! - [`tag`]: evtag, libevent's tagged wire format (`event_tagging.c`);
-//! - [`http`]: evhttp's URIs, query strings, header lists and escaping.
+//! - [`dns`]: evdns, the resolver and server ports;
+//! - [`http`]: evhttp's URIs, query strings, header lists and escaping;
+//! - [`rpc`]: evrpc's hooks, meta data and client pool rules.
 
+pub mod dns;
 pub mod http;
+pub mod rpc;
 pub mod tag;
