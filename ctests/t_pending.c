@@ -103,7 +103,8 @@ main(void)
 	gettimeofday(&now, NULL);
 	d = tv_ms(&out) - tv_ms(&now);
 	/* the expiry is reported as a wall-clock time */
-	CHECK("tv is the wall-clock expiry (now+300ms, within 40ms)", d > 260 && d <= 340);
+	/* a slow machine (valgrind, load) may spend a while between add and here */
+	CHECK("tv is the wall-clock expiry (now+300ms, up to 150ms earlier)", d > 150 && d <= 340);
 	out.tv_sec = 12345; out.tv_usec = 0;
 	event_pending(e, EV_READ, &out);
 	CHECK("tv untouched when TIMEOUT not asked", out.tv_sec == 12345);
