@@ -138,6 +138,33 @@ fn avoid(what: &str) -> bool {
     std::env::var("REL_MODEL_AVOID").is_ok_and(|v| v.split(',').any(|w| w == what))
 }
 
+/// A parser input for a property test, from `seed`: a first byte (the
+/// properties read their flags from it), one of `samples` half the time,
+/// then up to 23 edits: a byte of `alphabet` inserted or, one time in
+/// four, a byte removed.
+pub fn mutated_input(seed: u64, samples: &[&[u8]], alphabet: &[u8]) -> Vec<u8> {
+    let mut x = seed.max(1);
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut data = vec![next() as u8];
+    if next() % 2 == 0 && !samples.is_empty() {
+        data.extend_from_slice(samples[(next() % samples.len() as u64) as usize]);
+    }
+    for _ in 0..next() % 24 {
+        let at = (next() % data.len() as u64) as usize + 1;
+        if next() % 4 == 0 && at < data.len() {
+            data.remove(at);
+        } else {
+            data.insert(at, alphabet[(next() % alphabet.len() as u64) as usize]);
+        }
+    }
+    data
+}
+
 /// The seeds a randomized test runs: `REL_MODEL_SEED=S` replays the one
 /// sequence of seed S; otherwise `REL_MODEL_ITERS` (default `default`)
 /// sequences, numbered from 0, with seeds spread from `salt`. Yields
