@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::ffi::CString;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::raw::{c_char, c_int, c_short, c_void};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,16 @@ use crate::event_api::{event_add, event_del, event_free, event_new, EV_TIMEOUT};
 use crate::layout::event;
 use crate::legacy::or_current;
 use crate::objects::event_base;
+
+/// The 1.4 calls' process-wide base (`evdns_init`), kept here so that
+/// both the compat calls and the base calls taking NULL for it can
+/// reach it without importing each other.
+pub(crate) static GLOBAL: AtomicPtr<evdns_base> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The global base (NULL if none).
+pub(crate) fn global() -> *mut evdns_base {
+    GLOBAL.load(Ordering::Acquire)
+}
 
 /// The program's log function (`evdns_set_log_fn`), if any.
 static LOG_FN: RwLock<evdns_debug_log_fn_type> = RwLock::new(None);
