@@ -17,7 +17,6 @@ pub mod gai_api;
 pub mod resolver_api;
 pub mod server_api;
 
-use std::collections::HashMap;
 use std::ffi::CString;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::raw::{c_char, c_int, c_short, c_void};
@@ -27,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use rel_core::log::{emit, Severity};
 
+use rel_extra::dns::keymap::KeyMap;
 use rel_extra::dns::resolver::{Action, Cb, Outcome, Resolver};
 use rel_extra::dns::wire::{TYPE_AAAA, TYPE_PTR};
 use rel_extra::dns::LOG_WARN;
@@ -93,12 +93,16 @@ pub(crate) struct Inner {
 
 pub(crate) struct State {
     pub(crate) core: Resolver,
-    socks: HashMap<u64, NsSock>,
+    socks: KeyMap<u64, NsSock>,
     /// Live requests' C handles (`*mut evdns_request`), by request key.
-    handles: HashMap<u64, usize>,
+    handles: KeyMap<u64, usize>,
     /// The timer event and its argument (`Box<Weak<Inner>>`), made on
     /// first use.
     timer: Option<(usize, usize)>,
+    /// When the timer is set to fire (None: not pending).
+    armed: Option<Instant>,
+    /// The actions vector carried out last, kept for its capacity.
+    spare: Vec<Action>,
 }
 
 /// Opaque to C: the resolver.
@@ -124,9 +128,11 @@ impl Inner {
             base: base as usize,
             state: Mutex::new(State {
                 core: Resolver::new(Box::new(secure_random)),
-                socks: HashMap::new(),
-                handles: HashMap::new(),
+                socks: KeyMap::default(),
+                handles: KeyMap::default(),
                 timer: None,
+                armed: None,
+                spare: Vec::new(),
             }),
         })
     }
@@ -156,7 +162,9 @@ impl Inner {
     }
 
     fn carry_out(self: &Arc<Self>, st: &mut State, logs: &mut Vec<(i32, String)>) {
-        for a in st.core.take_actions() {
+        let mut actions = std::mem::take(&mut st.spare);
+        st.core.swap_actions(&mut actions);
+        for a in actions.drain(..) {
             match a {
                 Action::Send { server, packet } => {
                     if let (Some(s), Some(addr)) =
@@ -195,12 +203,21 @@ impl Inner {
                 Action::Log { severity, msg } => logs.push((severity, msg)),
             }
         }
+        st.spare = actions;
         self.arm_timer(st);
     }
 
     fn arm_timer(self: &Arc<Self>, st: &mut State) {
         let next = st.core.next_deadline();
-        if next.is_none() && st.timer.is_none() {
+        // A timer set no later than needed stays: when it fires early,
+        // on_timer finds nothing due and sets it again. This saves an
+        // event_add per request (each pushes the latest deadline out).
+        let early_enough = match (next, st.armed) {
+            (Some(at), Some(armed)) => armed <= at,
+            (None, None) => true,
+            _ => false,
+        };
+        if early_enough {
             return;
         }
         let (ev, _) = *st.timer.get_or_insert_with(|| {
@@ -213,6 +230,7 @@ impl Inner {
         if ev == 0 {
             return;
         }
+        st.armed = next;
         match next {
             Some(at) => {
                 let wait = at.saturating_duration_since(Instant::now());
@@ -398,7 +416,10 @@ unsafe extern "C" fn on_timer(_fd: c_int, _what: c_short, arg: *mut c_void) {
     if let Some(inner) = weak.upgrade() {
         // A little slack: the loop's clock may run a hair behind ours.
         let now = Instant::now() + Duration::from_millis(1);
-        inner.with(|st| st.core.on_timer(now));
+        inner.with(|st| {
+            st.armed = None;
+            st.core.on_timer(now)
+        });
     }
 }
 
@@ -467,8 +488,8 @@ fn defer(base: *mut event_base, d: Deferred) {
 
 unsafe extern "C" fn run_deferred(_fd: c_int, _what: c_short, arg: *mut c_void) {
     // SAFETY: the box `defer` made, passed to this callback once.
-    let d = unsafe { Box::from_raw(arg.cast::<Deferred>()) };
-    deliver(d.cb, &d.outcome);
+    let mut d = unsafe { Box::from_raw(arg.cast::<Deferred>()) };
+    deliver(d.cb, &mut d.outcome);
     if d.handle != 0 {
         // SAFETY: the request's handle, freed once its callback ran.
         drop(unsafe { Box::from_raw(d.handle as *mut evdns_request) });
@@ -477,7 +498,7 @@ unsafe extern "C" fn run_deferred(_fd: c_int, _what: c_short, arg: *mut c_void) 
 
 /// Calls a resolve callback with `outcome`, as evdns lays answers out:
 /// an array of `in_addr` or `in6_addr`, or a `char **` for PTR.
-pub(crate) fn deliver(cb: Cb, o: &Outcome) {
+pub(crate) fn deliver(cb: Cb, o: &mut Outcome) {
     if cb.func == 0 {
         return;
     }
@@ -511,16 +532,15 @@ pub(crate) fn deliver(cb: Cb, o: &Outcome) {
             unsafe { f(0, 2, 1, ttl, (&mut p as *mut *mut c_char).cast(), arg) };
         }
         t => {
-            let mut flat: Vec<u8> = o.answer.addrs.concat();
             let kind = if t == TYPE_AAAA { 3 } else { 1 };
-            // SAFETY: as above; `flat` holds `count` addresses.
+            // SAFETY: as above; `addrs` holds `count` addresses.
             unsafe {
                 f(
                     0,
                     kind,
-                    o.answer.addrs.len() as c_int,
+                    o.answer.count as c_int,
                     ttl,
-                    flat.as_mut_ptr().cast(),
+                    o.answer.addrs.as_mut_ptr().cast(),
                     arg,
                 )
             };

@@ -9,11 +9,12 @@
 //! the [`Action`]s this leaves (send a packet, run a callback, watch a
 //! socket, log). Callbacks are opaque words, as in rel-core.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::conf;
+use super::keymap::KeyMap;
 use super::wire::{self, Answer, Parsed, RCODE, TC, TYPE_A, TYPE_PTR};
 use super::*;
 
@@ -178,12 +179,12 @@ pub struct Resolver {
     pub options: Options,
     pub search: Option<Search>,
     pub hosts: Vec<conf::HostEntry>,
-    servers: HashMap<u64, Server>,
+    servers: KeyMap<u64, Server>,
     /// The nameserver ring, its head first (evdns's circular list).
     ring: VecDeque<u64>,
     good: usize,
-    requests: HashMap<u64, Request>,
-    by_id: HashMap<u16, u64>,
+    requests: KeyMap<u64, Request>,
+    by_id: KeyMap<u16, u64>,
     waiting: VecDeque<u64>,
     inflight: usize,
     next_key: u64,
@@ -199,11 +200,11 @@ impl Resolver {
             options: Options::default(),
             search: None,
             hosts: Vec::new(),
-            servers: HashMap::new(),
+            servers: KeyMap::default(),
             ring: VecDeque::new(),
             good: 0,
-            requests: HashMap::new(),
-            by_id: HashMap::new(),
+            requests: KeyMap::default(),
+            by_id: KeyMap::default(),
             waiting: VecDeque::new(),
             inflight: 0,
             next_key: 1,
@@ -215,6 +216,14 @@ impl Resolver {
     /// What to do now; the embedding layer runs these in order.
     pub fn take_actions(&mut self) -> Vec<Action> {
         std::mem::take(&mut self.actions)
+    }
+
+    /// [`Resolver::take_actions`] into `into` (emptied first), which
+    /// leaves `into`'s old buffer behind for the next actions: a caller
+    /// that hands the same drained vector back allocates nothing.
+    pub fn swap_actions(&mut self, into: &mut Vec<Action>) {
+        into.clear();
+        std::mem::swap(&mut self.actions, into);
     }
 
     /// Queues a log line among the actions (the embedding layer's own
@@ -444,10 +453,17 @@ impl Resolver {
         if name.len() >= 256 {
             return None;
         }
-        let mut name = name.to_vec();
+        // On the stack: a lookup's one allocation is its packet.
+        let mut copy = [0u8; 255];
+        let name = {
+            let c = &mut copy[..name.len()];
+            c.copy_from_slice(name);
+            c
+        };
         if self.options.randomize_case {
-            let mut bits = vec![0u8; name.len().div_ceil(8)];
-            (self.rng)(&mut bits);
+            let mut bits = [0u8; 32];
+            let bits = &mut bits[..name.len().div_ceil(8)];
+            (self.rng)(bits);
             for (i, c) in name.iter_mut().enumerate() {
                 if c.is_ascii_alphabetic() {
                     if bits[i >> 3] & (1 << (i & 7)) != 0 {
@@ -460,7 +476,7 @@ impl Resolver {
         }
         let issuing = self.inflight < self.options.max_inflight;
         let id = if issuing { self.pick_id() } else { 0xffff };
-        let packet = wire::build_query(id, &name, qtype).ok()?;
+        let packet = wire::build_query(id, name, qtype).ok()?;
         let server = if issuing { self.pick() } else { None };
         let key = self.key();
         self.requests.insert(

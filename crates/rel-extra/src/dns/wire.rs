@@ -32,7 +32,7 @@ pub const CD: u16 = 0x0010;
 pub const RCODE: u16 = 0x000f;
 
 /// The longest name text evdns keeps (its 256-byte buffers, NUL included).
-const NAME_MAX: usize = 255;
+pub const NAME_MAX: usize = 255;
 /// A UDP reply longer than this is cut and marked truncated.
 pub const UDP_MAX: usize = 512;
 /// The most addresses evdns passes for one A or AAAA request.
@@ -82,7 +82,13 @@ impl<'a> Reader<'a> {
     /// and may not loop; labels over 63 bytes and names over 255 are
     /// refused.
     pub fn name(&mut self) -> Option<Vec<u8>> {
-        let mut out = Vec::new();
+        let mut buf = [0u8; NAME_MAX];
+        self.name_in(&mut buf).map(<[u8]>::to_vec)
+    }
+
+    /// [`Reader::name`] into `buf`, without allocating: the name's text.
+    pub fn name_in<'b>(&mut self, buf: &'b mut [u8; NAME_MAX]) -> Option<&'b [u8]> {
+        let mut n = 0;
         let mut j = self.pos;
         let mut resume = None;
         let mut jumps = 0usize;
@@ -106,18 +112,20 @@ impl<'a> Reader<'a> {
             if len > 63 {
                 return None;
             }
-            if !out.is_empty() {
-                out.push(b'.');
-            }
             let label = self.buf.get(j..j + usize::from(len))?;
-            out.extend_from_slice(label);
-            if out.len() >= NAME_MAX {
+            let dot = usize::from(n > 0);
+            if n + dot + label.len() >= NAME_MAX {
                 return None;
             }
+            if dot == 1 {
+                buf[n] = b'.';
+            }
+            buf[n + dot..n + dot + label.len()].copy_from_slice(label);
+            n += dot + label.len();
             j += usize::from(len);
         }
         self.pos = resume.unwrap_or(j);
-        Some(out)
+        Some(&buf[..n])
     }
 }
 
@@ -189,7 +197,11 @@ impl Writer {
 
 /// A query for `name`, recursion desired, one question of `qtype` IN.
 pub fn build_query(id: u16, name: &[u8], qtype: u16) -> Result<Vec<u8>, NameError> {
-    let mut w = Writer::default();
+    let mut w = Writer {
+        // Header, length bytes and name, type and class: no regrowth.
+        buf: Vec::with_capacity(12 + name.len() + 2 + 4),
+        table: HashMap::new(),
+    };
     for v in [id, RD, 1, 0, 0, 0] {
         w.u16(v);
     }
@@ -224,8 +236,11 @@ pub fn header(r: &mut Reader<'_>) -> Option<Header> {
 /// What one reply says for a request of some type.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Answer {
-    /// A: 4-byte addresses; AAAA: 16-byte addresses (at most [`MAX_ADDRS`]).
-    pub addrs: Vec<Vec<u8>>,
+    /// A: 4-byte addresses; AAAA: 16-byte addresses (at most
+    /// [`MAX_ADDRS`]), back to back as evdns hands them to C.
+    pub addrs: Vec<u8>,
+    /// How many addresses `addrs` holds.
+    pub count: usize,
     /// PTR: the name.
     pub ptr: Option<Vec<u8>>,
     /// The first CNAME target seen, when asked for.
@@ -280,14 +295,15 @@ fn walk(
     randomized: bool,
     want_cname: bool,
 ) -> Option<Answer> {
+    let (mut asked_buf, mut buf) = ([0u8; NAME_MAX], [0u8; NAME_MAX]);
     let mut asked = Reader::new(query);
     asked.pos = 12;
-    let asked = asked.name()?;
+    let asked = asked.name_in(&mut asked_buf)?;
     let mut matches = false;
     for _ in 0..h.qd {
-        let name = r.name()?;
+        let name = r.name_in(&mut buf)?;
         matches |= if randomized {
-            name.eq_ignore_ascii_case(&asked)
+            name.eq_ignore_ascii_case(asked)
         } else {
             name == asked
         };
@@ -302,7 +318,7 @@ fn walk(
     let mut a = Answer::default();
     let mut ttl = u32::MAX;
     for _ in 0..h.an {
-        r.name()?;
+        r.name_in(&mut buf)?;
         let (rtype, class, rttl, len) = (r.u16()?, r.u16()?, r.u32()?, usize::from(r.u16()?));
         let inet = class == CLASS_INET;
         match rtype {
@@ -315,13 +331,12 @@ fn walk(
                 if len % size != 0 {
                     return None;
                 }
-                let n = (len / size).min(MAX_ADDRS - a.addrs.len());
+                let n = (len / size).min(MAX_ADDRS - a.count);
                 ttl = ttl.min(rttl);
-                for _ in 0..n {
-                    a.addrs.push(r.take(size)?.to_vec());
-                }
+                a.addrs.extend_from_slice(r.take(n * size)?);
+                a.count += n;
                 a.have_answer = true;
-                if a.addrs.len() == MAX_ADDRS {
+                if a.count == MAX_ADDRS {
                     break;
                 }
             }
@@ -347,11 +362,11 @@ fn walk(
     }
     if !a.have_answer {
         for _ in 0..h.ns {
-            r.name()?;
+            r.name_in(&mut buf)?;
             let (rtype, class, rttl, len) = (r.u16()?, r.u16()?, r.u32()?, usize::from(r.u16()?));
             if rtype == TYPE_SOA && class == CLASS_INET {
-                r.name()?;
-                r.name()?;
+                r.name_in(&mut buf)?;
+                r.name_in(&mut buf)?;
                 for _ in 0..4 {
                     r.u32()?;
                 }

@@ -56,7 +56,8 @@ fn a_answers_with_lowest_ttl() {
     };
     assert_eq!(flags & QR, QR);
     assert!(a.have_answer);
-    assert_eq!(a.addrs, vec![vec![10, 0, 0, 1], vec![10, 0, 0, 2]]);
+    assert_eq!(a.addrs, [10, 0, 0, 1, 10, 0, 0, 2]);
+    assert_eq!(a.count, 2);
     assert_eq!(a.ttl, 60, "the AAAA record is not used");
 }
 
