@@ -208,18 +208,10 @@ impl Inner {
     }
 
     fn arm_timer(self: &Arc<Self>, st: &mut State) {
-        let next = st.core.next_deadline();
-        // A timer set no later than needed stays: when it fires early,
-        // on_timer finds nothing due and sets it again. This saves an
-        // event_add per request (each pushes the latest deadline out).
-        let early_enough = match (next, st.armed) {
-            (Some(at), Some(armed)) => armed <= at,
-            (None, None) => true,
-            _ => false,
-        };
-        if early_enough {
+        // Not an event_add per request: only when the timer must move.
+        let Some(next) = st.core.timer_change(st.armed) else {
             return;
-        }
+        };
         let (ev, _) = *st.timer.get_or_insert_with(|| {
             let arg = Box::into_raw(Box::new(Arc::downgrade(self)));
             // SAFETY: a timer on the resolver's base whose argument is

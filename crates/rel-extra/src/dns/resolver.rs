@@ -188,6 +188,9 @@ pub struct Resolver {
     waiting: VecDeque<u64>,
     inflight: usize,
     next_key: u64,
+    /// The soonest deadline set since [`Resolver::next_deadline`] last
+    /// looked at them all (None: none since).
+    soonest: Option<Instant>,
     rng: Rng,
     actions: Vec<Action>,
 }
@@ -208,6 +211,7 @@ impl Resolver {
             waiting: VecDeque::new(),
             inflight: 0,
             next_key: 1,
+            soonest: None,
             rng,
             actions: Vec::new(),
         }
@@ -357,6 +361,7 @@ impl Resolver {
         s.up = false;
         s.failed_times = 1;
         s.probe_at = Some(now + probe_initial);
+        self.soonest = self.soonest.min(s.probe_at).or(s.probe_at);
         self.good -= 1;
         self.push_log(LOG_MSG, format!("Nameserver {addr} has failed: {msg}"));
         if self.good == 0 {
@@ -411,6 +416,7 @@ impl Resolver {
             wait *= 3;
         }
         s.probe_at = Some(now + wait.min(Duration::from_secs(3600)));
+        self.soonest = self.soonest.min(s.probe_at).or(s.probe_at);
         s.failed_times += 1;
     }
 
@@ -541,6 +547,7 @@ impl Resolver {
             packet: r.packet.clone(),
         });
         r.deadline = Some(now + timeout);
+        self.soonest = self.soonest.min(r.deadline).or(r.deadline);
         r.tx_count += 1;
         r.transmit_me = false;
     }
@@ -914,10 +921,25 @@ impl Resolver {
     }
 
     /// When [`Resolver::on_timer`] should next run.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub fn next_deadline(&mut self) -> Option<Instant> {
+        self.soonest = None;
         let reqs = self.requests.values().filter_map(|r| r.deadline);
         let probes = self.servers.values().filter_map(|s| s.probe_at);
         reqs.chain(probes).min()
+    }
+
+    /// Where a timer set to fire at `armed` (None: not set) must now be:
+    /// `None` to leave it, else `Some` of [`Resolver::next_deadline`].
+    /// A timer no later than every deadline stays (firing early costs one
+    /// [`Resolver::on_timer`] that finds nothing due), so the deadlines
+    /// are scanned only when one was set sooner or none may be left.
+    pub fn timer_change(&mut self, armed: Option<Instant>) -> Option<Option<Instant>> {
+        let busy = self.inflight > 0 || self.servers.values().any(|s| s.probe_at.is_some());
+        if armed.is_some_and(|a| busy && self.soonest.is_none_or(|s| s >= a)) {
+            return None;
+        }
+        let next = self.next_deadline();
+        (next != armed).then_some(next)
     }
 
     /// Runs what is due at `now`: request timeouts, then probes.
