@@ -88,6 +88,17 @@ impl<'a> Reader<'a> {
 
     /// [`Reader::name`] into `buf`, without allocating: the name's text.
     pub fn name_in<'b>(&mut self, buf: &'b mut [u8; NAME_MAX]) -> Option<&'b [u8]> {
+        let n = self.walk_name(Some(&mut *buf))?;
+        Some(&buf[..n])
+    }
+
+    /// Moves past a name, checked as [`Reader::name`] checks it.
+    pub fn skip_name(&mut self) -> Option<()> {
+        self.walk_name(None).map(drop)
+    }
+
+    /// Reads a name, its text into `out` if given: the text's length.
+    fn walk_name(&mut self, mut out: Option<&mut [u8; NAME_MAX]>) -> Option<usize> {
         let mut n = 0;
         let mut j = self.pos;
         let mut resume = None;
@@ -117,15 +128,17 @@ impl<'a> Reader<'a> {
             if n + dot + label.len() >= NAME_MAX {
                 return None;
             }
-            if dot == 1 {
-                buf[n] = b'.';
+            if let Some(buf) = out.as_deref_mut() {
+                if dot == 1 {
+                    buf[n] = b'.';
+                }
+                buf[n + dot..n + dot + label.len()].copy_from_slice(label);
             }
-            buf[n + dot..n + dot + label.len()].copy_from_slice(label);
             n += dot + label.len();
             j += usize::from(len);
         }
         self.pos = resume.unwrap_or(j);
-        Some(&buf[..n])
+        Some(n)
     }
 }
 
@@ -298,15 +311,26 @@ fn walk(
     let (mut asked_buf, mut buf) = ([0u8; NAME_MAX], [0u8; NAME_MAX]);
     let mut asked = Reader::new(query);
     asked.pos = 12;
-    let asked = asked.name_in(&mut asked_buf)?;
+    let asked_name = asked.name_in(&mut asked_buf)?;
+    // Our query's name as labels: a question that repeats them byte for
+    // byte (the usual reply) is the same name, with no text to build.
+    let asked_wire = &query[12..asked.pos];
+    let same = |a: &[u8], b: &[u8]| {
+        if randomized {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
+        }
+    };
     let mut matches = false;
     for _ in 0..h.qd {
-        let name = r.name_in(&mut buf)?;
-        matches |= if randomized {
-            name.eq_ignore_ascii_case(asked)
+        let end = r.pos + asked_wire.len();
+        if r.buf.get(r.pos..end).is_some_and(|w| same(w, asked_wire)) {
+            r.pos = end;
+            matches = true;
         } else {
-            name == asked
-        };
+            matches |= same(r.name_in(&mut buf)?, asked_name);
+        }
         r.skip(4);
         if r.pos > r.buf.len() {
             return None;
@@ -318,7 +342,7 @@ fn walk(
     let mut a = Answer::default();
     let mut ttl = u32::MAX;
     for _ in 0..h.an {
-        r.name_in(&mut buf)?;
+        r.skip_name()?;
         let (rtype, class, rttl, len) = (r.u16()?, r.u16()?, r.u32()?, usize::from(r.u16()?));
         let inet = class == CLASS_INET;
         match rtype {
@@ -362,11 +386,11 @@ fn walk(
     }
     if !a.have_answer {
         for _ in 0..h.ns {
-            r.name_in(&mut buf)?;
+            r.skip_name()?;
             let (rtype, class, rttl, len) = (r.u16()?, r.u16()?, r.u32()?, usize::from(r.u16()?));
             if rtype == TYPE_SOA && class == CLASS_INET {
-                r.name_in(&mut buf)?;
-                r.name_in(&mut buf)?;
+                r.skip_name()?;
+                r.skip_name()?;
                 for _ in 0..4 {
                     r.u32()?;
                 }
