@@ -11,6 +11,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::conf;
@@ -39,8 +40,9 @@ pub struct Outcome {
 /// What the embedding layer must do.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Send `packet` to nameserver `server`.
-    Send { server: u64, packet: Vec<u8> },
+    /// Send `packet` to nameserver `server` (shared with the request: no
+    /// copy per transmission).
+    Send { server: u64, packet: Arc<[u8]> },
     /// Run `cb` for request `handle` later, from the event loop (evdns
     /// defers every callback).
     Callback {
@@ -130,7 +132,7 @@ struct SearchState {
 struct Request {
     qtype: u16,
     /// The packet sent (its id patched when the id changes).
-    packet: Vec<u8>,
+    packet: Arc<[u8]>,
     id: Option<u16>,
     server: Option<u64>,
     inflight: bool,
@@ -191,6 +193,8 @@ pub struct Resolver {
     /// The soonest deadline set since [`Resolver::next_deadline`] last
     /// looked at them all (None: none since).
     soonest: Option<Instant>,
+    /// Where queries are written before they get their own packet.
+    scratch: Vec<u8>,
     rng: Rng,
     actions: Vec<Action>,
 }
@@ -212,6 +216,7 @@ impl Resolver {
             inflight: 0,
             next_key: 1,
             soonest: None,
+            scratch: Vec::new(),
             rng,
             actions: Vec::new(),
         }
@@ -482,7 +487,8 @@ impl Resolver {
         }
         let issuing = self.inflight < self.options.max_inflight;
         let id = if issuing { self.pick_id() } else { 0xffff };
-        let packet = wire::build_query(id, name, qtype).ok()?;
+        wire::write_query(&mut self.scratch, id, name, qtype).ok()?;
+        let packet = Arc::from(&self.scratch[..]);
         let server = if issuing { self.pick() } else { None };
         let key = self.key();
         self.requests.insert(
@@ -1173,8 +1179,18 @@ fn search_name(name: &[u8], domain: &[u8]) -> Option<Vec<u8>> {
     Some(n)
 }
 
-fn patch_id(packet: &mut [u8], id: u16) {
-    packet[..2].copy_from_slice(&id.to_be_bytes());
+/// Writes a new transaction id into a request's packet (copied first if
+/// a send still holds it).
+fn patch_id(packet: &mut Arc<[u8]>, id: u16) {
+    let id = id.to_be_bytes();
+    match Arc::get_mut(packet) {
+        Some(p) => p[..2].copy_from_slice(&id),
+        None => {
+            let mut p = packet.to_vec();
+            p[..2].copy_from_slice(&id);
+            *packet = p.into();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -210,18 +210,29 @@ impl Writer {
 
 /// A query for `name`, recursion desired, one question of `qtype` IN.
 pub fn build_query(id: u16, name: &[u8], qtype: u16) -> Result<Vec<u8>, NameError> {
+    let mut buf = Vec::new();
+    write_query(&mut buf, id, name, qtype)?;
+    Ok(buf)
+}
+
+/// [`build_query`] into `buf` (emptied first), whose capacity a caller
+/// building many queries keeps.
+pub fn write_query(buf: &mut Vec<u8>, id: u16, name: &[u8], qtype: u16) -> Result<(), NameError> {
+    buf.clear();
+    // Header, length bytes and name, type and class: no regrowth.
+    buf.reserve(12 + name.len() + 2 + 4);
     let mut w = Writer {
-        // Header, length bytes and name, type and class: no regrowth.
-        buf: Vec::with_capacity(12 + name.len() + 2 + 4),
+        buf: std::mem::take(buf),
         table: HashMap::new(),
     };
     for v in [id, RD, 1, 0, 0, 0] {
         w.u16(v);
     }
-    w.name(name, false)?;
+    let named = w.name(name, false);
     w.u16(qtype);
     w.u16(CLASS_INET);
-    Ok(w.buf)
+    *buf = w.buf;
+    named
 }
 
 /// The header fields evdns looks at.

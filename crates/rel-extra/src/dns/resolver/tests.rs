@@ -21,7 +21,7 @@ fn sent(actions: &[Action]) -> Vec<(u64, Vec<u8>)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Send { server, packet } => Some((*server, packet.clone())),
+            Action::Send { server, packet } => Some((*server, packet.to_vec())),
             _ => None,
         })
         .collect()
