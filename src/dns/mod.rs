@@ -163,6 +163,7 @@ impl Inner {
 
     fn carry_out(self: &Arc<Self>, st: &mut State, logs: &mut Vec<(i32, String)>) {
         let mut actions = std::mem::take(&mut st.spare);
+        let mut due = Vec::new();
         st.core.swap_actions(&mut actions);
         for a in actions.drain(..) {
             match a {
@@ -191,19 +192,23 @@ impl Inner {
                     outcome,
                 } => {
                     let h = st.handles.remove(&handle).unwrap_or(0);
-                    defer(
-                        self.event_base(),
-                        Deferred {
-                            cb,
-                            outcome,
-                            handle: h,
-                        },
-                    );
+                    due.push(Deferred {
+                        cb,
+                        outcome,
+                        handle: h,
+                    });
                 }
                 Action::Log { severity, msg } => logs.push((severity, msg)),
             }
         }
         st.spare = actions;
+        if !due.is_empty() {
+            defer(Box::new(Batch {
+                base: self.event_base(),
+                due,
+                next: 0,
+            }));
+        }
         self.arm_timer(st);
     }
 
@@ -453,8 +458,19 @@ struct Deferred {
     handle: usize,
 }
 
-fn defer(base: *mut event_base, d: Deferred) {
-    let p = Box::into_raw(Box::new(d));
+/// The callbacks one pass of the resolver made due, in order: one
+/// activation for them all rather than one each (a reply burst makes
+/// dozens at once).
+struct Batch {
+    base: *mut event_base,
+    due: Vec<Deferred>,
+    /// The first not yet run.
+    next: usize,
+}
+
+fn defer(batch: Box<Batch>) {
+    let base = batch.base;
+    let p = Box::into_raw(batch);
     let r = if base.is_null() {
         -1
     } else {
@@ -480,11 +496,24 @@ fn defer(base: *mut event_base, d: Deferred) {
 
 unsafe extern "C" fn run_deferred(_fd: c_int, _what: c_short, arg: *mut c_void) {
     // SAFETY: the box `defer` made, passed to this callback once.
-    let mut d = unsafe { Box::from_raw(arg.cast::<Deferred>()) };
-    deliver(d.cb, &mut d.outcome);
-    if d.handle != 0 {
-        // SAFETY: the request's handle, freed once its callback ran.
-        drop(unsafe { Box::from_raw(d.handle as *mut evdns_request) });
+    let mut batch = unsafe { Box::from_raw(arg.cast::<Batch>()) };
+    while let Some(d) = batch.due.get_mut(batch.next) {
+        batch.next += 1;
+        deliver(d.cb, &mut d.outcome);
+        if d.handle != 0 {
+            // SAFETY: the request's handle, freed once its callback ran.
+            drop(unsafe { Box::from_raw(d.handle as *mut evdns_request) });
+        }
+        // A callback that breaks the loop stops the others, as separate
+        // activations would be: they run when the loop runs again.
+        if batch.next < batch.due.len()
+            && !batch.base.is_null()
+            // SAFETY: the live base this batch runs from.
+            && unsafe { crate::base_api::event_base_got_break(batch.base) } != 0
+        {
+            defer(batch);
+            return;
+        }
     }
 }
 
