@@ -165,6 +165,7 @@ impl Inner {
         let mut actions = std::mem::take(&mut st.spare);
         let mut due = Vec::new();
         st.core.swap_actions(&mut actions);
+        let pending = actions.len();
         for a in actions.drain(..) {
             match a {
                 Action::Send { server, packet } => {
@@ -192,6 +193,9 @@ impl Inner {
                     outcome,
                 } => {
                     let h = st.handles.remove(&handle).unwrap_or(0);
+                    if due.capacity() == 0 {
+                        due.reserve(pending); // at most one each
+                    }
                     due.push(Deferred {
                         cb,
                         outcome,

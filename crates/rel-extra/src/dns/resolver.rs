@@ -576,6 +576,9 @@ impl Resolver {
 
     /// Moves waiting requests inflight while the limit allows.
     fn pump(&mut self) {
+        if self.waiting.is_empty() {
+            return; // the usual case: no clock read
+        }
         let now = Instant::now();
         while self.inflight < self.options.max_inflight && !self.waiting.is_empty() {
             let Some(server) = self.pick() else { return };

@@ -147,7 +147,8 @@ impl<'a> Reader<'a> {
 #[derive(Default)]
 pub struct Writer {
     pub buf: Vec<u8>,
-    table: HashMap<Vec<u8>, u16>,
+    /// Made on first use: a query (nothing compressed) needs none.
+    table: Option<HashMap<Vec<u8>, u16>>,
 }
 
 /// Why a name could not be written.
@@ -176,7 +177,7 @@ impl Writer {
         let mut rest = name;
         loop {
             if compress && !rest.is_empty() {
-                if let Some(&at) = self.table.get(rest) {
+                if let Some(&at) = self.table.as_ref().and_then(|t| t.get(rest)) {
                     self.u16(at | 0xc000);
                     return Ok(());
                 }
@@ -189,7 +190,10 @@ impl Writer {
                 return Err(NameError::Label);
             }
             if compress && self.buf.len() < 0x3fff && !rest.is_empty() {
-                self.table.insert(rest.to_vec(), self.buf.len() as u16);
+                let at = self.buf.len() as u16;
+                self.table
+                    .get_or_insert_with(HashMap::new)
+                    .insert(rest.to_vec(), at);
             }
             self.buf.push(label.len() as u8);
             self.buf.extend_from_slice(label);
@@ -223,7 +227,7 @@ pub fn write_query(buf: &mut Vec<u8>, id: u16, name: &[u8], qtype: u16) -> Resul
     buf.reserve(12 + name.len() + 2 + 4);
     let mut w = Writer {
         buf: std::mem::take(buf),
-        table: HashMap::new(),
+        table: None,
     };
     for v in [id, RD, 1, 0, 0, 0] {
         w.u16(v);
