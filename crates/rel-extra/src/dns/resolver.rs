@@ -448,13 +448,20 @@ impl Resolver {
     // ---- requests
 
     fn pick_id(&mut self) -> u16 {
+        let mut b = [0u8; 2];
+        (self.rng)(&mut b);
+        self.id_from(b)
+    }
+
+    /// The transaction id random bytes `b` make, if free; else fresh ones
+    /// until one is.
+    fn id_from(&mut self, mut b: [u8; 2]) -> u16 {
         loop {
-            let mut b = [0u8; 2];
-            (self.rng)(&mut b);
             let id = u16::from_ne_bytes(b);
             if id != 0xffff && !self.by_id.contains_key(&id) {
                 return id;
             }
+            (self.rng)(&mut b);
         }
     }
 
@@ -471,10 +478,21 @@ impl Resolver {
             c.copy_from_slice(name);
             c
         };
+        let issuing = self.inflight < self.options.max_inflight;
+        // One draw for the letter case bits and the id (each a getrandom
+        // call otherwise): the bits first, as two draws would give them.
+        let nbits = if self.options.randomize_case {
+            name.len().div_ceil(8)
+        } else {
+            0
+        };
+        let mut random = [0u8; 32 + 2];
+        let drawn = nbits + if issuing { 2 } else { 0 };
+        if drawn > 0 {
+            (self.rng)(&mut random[..drawn]);
+        }
         if self.options.randomize_case {
-            let mut bits = [0u8; 32];
-            let bits = &mut bits[..name.len().div_ceil(8)];
-            (self.rng)(bits);
+            let bits = &random[..nbits];
             for (i, c) in name.iter_mut().enumerate() {
                 if c.is_ascii_alphabetic() {
                     if bits[i >> 3] & (1 << (i & 7)) != 0 {
@@ -485,8 +503,11 @@ impl Resolver {
                 }
             }
         }
-        let issuing = self.inflight < self.options.max_inflight;
-        let id = if issuing { self.pick_id() } else { 0xffff };
+        let id = if issuing {
+            self.id_from([random[nbits], random[nbits + 1]])
+        } else {
+            0xffff
+        };
         wire::write_query(&mut self.scratch, id, name, qtype).ok()?;
         let packet = Arc::from(&self.scratch[..]);
         let server = if issuing { self.pick() } else { None };
