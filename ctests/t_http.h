@@ -146,6 +146,45 @@ raw_exchange(struct event_base *base, int port, const char *label,
 	return closed;
 }
 
+/* Like raw_exchange, but the request goes out one byte at a time, the
+ * loop running between bytes: every parser state sees partial input. */
+static int T_UNUSED
+raw_exchange_slow(struct event_base *base, int port, const char *label, const char *req, int idle_ms)
+{
+	static struct raw r;
+	size_t i, len = strlen(req);
+	int closed;
+	memset(&r, 0, sizeof(r));
+	r.base = base;
+	r.fd = raw_connect(port);
+	r.ev = event_new(base, r.fd, EV_READ | EV_PERSIST, raw_read, &r);
+	r.timer = evtimer_new(base, raw_timeout, &r);
+	event_add(r.ev, NULL);
+	for (i = 0; i < len && !r.closed; i++) {
+		if (write(r.fd, req + i, 1) != 1)
+			break;
+		t_sleep_ms(1);
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	}
+	{
+		struct timeval tv = { idle_ms / 1000, (idle_ms % 1000) * 1000 };
+		while (!r.closed) {
+			size_t before = r.total;
+			event_add(r.timer, &tv);
+			event_base_loop(base, EVLOOP_ONCE);
+			if (!r.closed && r.total == before && !event_pending(r.timer, EV_TIMEOUT, NULL))
+				break;
+		}
+	}
+	print_wire(label, r.got, r.n);
+	printf("%s: %s\n", label, r.closed ? "closed by server" : "still open");
+	closed = r.closed;
+	event_free(r.ev);
+	event_free(r.timer);
+	close(r.fd);
+	return closed;
+}
+
 #define RAW(base, port, label, req, idle) \
 	raw_exchange((base), (port), (label), (req), strlen(req), 0, (idle))
 

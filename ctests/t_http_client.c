@@ -5,6 +5,7 @@
  * ownership, the close callback and the connection accessors. */
 #include "t_http.h"
 #include <event2/http_compat.h>
+#include <event2/bufferevent.h>
 
 static struct event_base *base;
 static int port;
@@ -242,6 +243,27 @@ main(void)
 		fprintf(stderr, "retries took %.0f ms\n", dt);
 		CHECK("retried with backoff (>= 150 ms)", dt >= 140);
 	}
+	evhttp_connection_free(evcon);
+
+	/* on the program's own bufferevent */
+	{
+		struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+		evcon = evhttp_connection_base_bufferevent_new(base, NULL, bev, "127.0.0.1", port);
+		CHECK("the program's bufferevent", evhttp_connection_get_bufferevent(evcon) == bev);
+		pending = 1;
+		evhttp_make_request(evcon, mkreq("own bufferevent"), EVHTTP_REQ_GET, "/bev");
+		run();
+		evhttp_connection_free(evcon);
+	}
+
+	/* Expect: 100-continue: the body waits for the server's 100 */
+	evcon = evhttp_connection_base_new(base, NULL, "127.0.0.1", port);
+	r = mkreq("expect 100");
+	evhttp_add_header(r->output_headers, "Expect", "100-continue");
+	evbuffer_add_printf(r->output_buffer, "sent after 100");
+	pending = 1;
+	evhttp_make_request(evcon, r, EVHTTP_REQ_POST, "/expect");
+	run();
 	evhttp_connection_free(evcon);
 
 	/* a fresh connection: local address, family, 1 MiB each way,

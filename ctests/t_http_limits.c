@@ -49,6 +49,11 @@ main(void)
 	raw_exchange(base, port, "nothing then EOF", "", 0, 1, 300);
 	raw_exchange(base, port, "body cut short", "POST /p HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", 41, 1, 300);
 
+	raw_exchange_slow(base, port, "byte by byte",
+	    "POST /slow HTTP/1.1\r\nX-A: 1\r\n  2\r\nContent-Length: 3\r\n\r\nabc"
+	    "POST /slow2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+	    "2\r\nxy\r\n0\r\n\r\n", 300);
+
 	evhttp_set_max_headers_size(http, 64);
 	RAW(base, port, "headers fit", "GET /fit HTTP/1.1\r\nA: b\r\nConnection: close\r\n\r\n", 300);
 	memset(big, 'a', sizeof(big));

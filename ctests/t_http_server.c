@@ -71,13 +71,35 @@ echo_cb(struct evhttp_request *req, void *arg)
 	evhttp_send_reply(req, 201, NULL, req->input_buffer);
 }
 
+/* Asynchronous replies: the handler returns, a timer answers later. */
+static void
+later_reply(evutil_socket_t fd, short what, void *arg)
+{
+	struct evhttp_request *req = arg;
+	(void)fd;
+	(void)what;
+	printf("later: replying to %s, connection %s\n", req->uri,
+	    evhttp_request_get_connection(req) ? "still there" : "gone");
+	evbuffer_add_printf(req->output_buffer, "answered later");
+	evhttp_send_reply(req, HTTP_OK, "Later", NULL);
+}
+
+static void
+later_cb(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	printf("later_cb %s\n", req->uri);
+	event_base_once(base, -1, EV_TIMEOUT, later_reply, req, &(struct timeval){ 0, 50000 });
+}
+
 static void
 gen_cb(struct evhttp_request *req, void *arg)
 {
 	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
 	(void)arg;
-	printf("gen_cb path=%s query=%s\n", evhttp_uri_get_path(u),
-	    evhttp_uri_get_query(u) ? evhttp_uri_get_query(u) : "(null)");
+	printf("gen_cb path=%s query=%s proxy=%d\n", evhttp_uri_get_path(u),
+	    evhttp_uri_get_query(u) ? evhttp_uri_get_query(u) : "(null)",
+	    !!(req->flags & EVHTTP_PROXY_REQUEST));
 	show_request(req);
 	if (req->type == EVHTTP_REQ_HEAD) {
 		evhttp_send_reply(req, HTTP_OK, "OK", NULL);
@@ -121,6 +143,7 @@ main(void)
 	EXPECT_INT("set_cb /chunks", evhttp_set_cb(http, "/chunks", chunks_cb, NULL), 0);
 	EXPECT_INT("set_cb /echo", evhttp_set_cb(http, "/echo", echo_cb, NULL), 0);
 	EXPECT_INT("set_cb /gone", evhttp_set_cb(http, "/gone", echo_cb, NULL), 0);
+	EXPECT_INT("set_cb /later", evhttp_set_cb(http, "/later", later_cb, NULL), 0);
 	EXPECT_INT("del_cb /gone", evhttp_del_cb(http, "/gone"), 0);
 	EXPECT_INT("del_cb /gone again", evhttp_del_cb(http, "/gone"), -1);
 
@@ -145,6 +168,10 @@ main(void)
 	RAW(base, port, "pipelined",
 	    "GET /hello HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyzGET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
 
+	RAW(base, port, "later", "GET /later HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
+	RAW(base, port, "later, pipelined",
+	    "GET /later HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
+
 	evhttp_set_gencb(http, gen_cb, NULL);
 	RAW(base, port, "gencb", "GET /any/path?q=1 HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
 	RAW(base, port, "HEAD", "HEAD /x HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
@@ -152,6 +179,11 @@ main(void)
 	RAW(base, port, "send_error", "GET /error HTTP/1.1\r\n\r\n", 300);
 	RAW(base, port, "send_error reason", "GET /error2 HTTP/1.1\r\n\r\n", 300);
 	RAW(base, port, "absolute uri", "GET http://example.com/abs HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
+	RAW(base, port, "proxy request", "GET http://elsewhere.test/p HTTP/1.1\r\n\r\n", 300);
+	RAW(base, port, "proxy keep-alive",
+	    "GET http://elsewhere.test/p HTTP/1.1\r\nProxy-Connection: keep-alive\r\nConnection: close\r\n\r\n", 300);
+	RAW(base, port, "CONNECT", "CONNECT elsewhere.test:443 HTTP/1.1\r\n\r\n", 300);
+	RAW(base, port, "HTTP/1.0 no host", "GET /old HTTP/1.0\r\nProxy-Connection: keep-alive\r\n\r\n", 300);
 	RAW(base, port, "spaces in uri", "GET /a b HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
 	RAW(base, port, "trailing spaces", "GET /t HTTP/1.1   \r\nConnection: close\r\n\r\n", 300);
 	RAW(base, port, "PUT allowed", "PUT /p HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi", 300);

@@ -111,10 +111,27 @@ bad_arguments(void)
 	EXPECT_RET("evhttp_connection_set_flags(1 << 21)", evhttp_connection_set_flags(evcon, 1 << 21), 1);
 	EXPECT_RET("evhttp_set_cb twice", evhttp_set_cb(http, "/x", NULL, NULL) * 10 + evhttp_set_cb(http, "/x", NULL, NULL), -1);
 	EXPECT_RET("a vhost with sockets", evhttp_add_virtual_host(other, "*", http), -1);
+	EXPECT_RET("a server as its own vhost", evhttp_add_virtual_host(other, "*", other), -1);
 	evhttp_connection_free(evcon);
 	evhttp_free(other);
 	evhttp_free(http);
 	event_base_free(base);
+}
+
+/* A bound socket handed to a server it does not belong to. */
+static void
+foreign_bound_socket(void)
+{
+	struct event_base *base = event_base_new();
+	struct evhttp *a = evhttp_new(base), *b = evhttp_new(base);
+	struct evhttp_bound_socket *s = evhttp_bind_socket_with_handle(a, "127.0.0.1", 0);
+	evhttp_del_accept_socket(b, s);
+	OBS("evhttp_del_accept_socket(other server) returned");
+	EXPECT_RET("still listening for its own server", evhttp_bound_socket_get_fd(s) >= 0, 1);
+	evhttp_free(b);
+	evhttp_free(a);
+	event_base_free(base);
+	EXPECT_LOG("not a bound socket of this evhttp");
 }
 
 /* The server's connection freed from the request handler, then the
@@ -142,6 +159,37 @@ free_client_cb(struct evhttp_request *req, void *arg)
 {
 	answered = req ? req->response_code : -1;
 	evhttp_connection_free(arg);
+	event_base_loopexit(fbase, NULL);
+}
+
+/* A client's error callback frees the connection; a response callback
+ * queues the next request on the same connection. */
+static int errors, chained;
+
+static void
+free_in_error_cb(enum evhttp_request_error err, void *arg)
+{
+	(void)err;
+	errors++;
+	evhttp_connection_free(arg);
+}
+
+static void
+ignore_cb(struct evhttp_request *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	event_base_loopexit(fbase, NULL);
+}
+
+static void
+chain_cb(struct evhttp_request *req, void *arg)
+{
+	struct evhttp_connection *evcon = arg;
+	if (req && ++chained < 3) {
+		evhttp_make_request(evcon, evhttp_request_new(chain_cb, evcon), EVHTTP_REQ_GET, "/reply");
+		return;
+	}
 	event_base_loopexit(fbase, NULL);
 }
 
@@ -177,6 +225,19 @@ free_from_callbacks(void)
 	evhttp_make_request(evcon, req, EVHTTP_REQ_GET, "/reply");
 	event_base_dispatch(fbase);
 	EXPECT_RET("client got the reply, freed its connection", answered, 200);
+
+	evcon = evhttp_connection_base_new(fbase, NULL, "127.0.0.1", port);
+	req = evhttp_request_new(ignore_cb, evcon);
+	evhttp_request_set_error_cb(req, free_in_error_cb);
+	evhttp_make_request(evcon, req, EVHTTP_REQ_GET, "/drop");
+	event_base_dispatch(fbase);
+	EXPECT_RET("error callback ran (and freed the connection)", errors, 1);
+
+	evcon = evhttp_connection_base_new(fbase, NULL, "127.0.0.1", port);
+	evhttp_make_request(evcon, evhttp_request_new(chain_cb, evcon), EVHTTP_REQ_GET, "/reply");
+	event_base_dispatch(fbase);
+	EXPECT_RET("requests chained from the response callback", chained, 3);
+	evhttp_connection_free(evcon);
 	evhttp_free(http);
 	event_base_free(fbase);
 }
@@ -189,9 +250,11 @@ main(void)
 	m_case("evhttp_request_* and replies (NULL request)", "-1 / NULL / ignored, log \"no request given\"",
 	    null_request);
 	m_case("evhttp_connection_* (NULL connection or address)", "-1 / NULL / ignored, log", null_connection);
-	m_case("ports in use, bad addresses and flags, duplicate paths, a bound vhost",
+	m_case("ports in use, bad addresses and flags, duplicate paths, a bound or self vhost",
 	    "-1 (flags: 1), nothing changed", bad_arguments);
-	m_case("connections freed from their own callbacks", "no crash; the client sees the drop (NULL) or the reply",
+	m_case("evhttp_del_accept_socket with another server's socket", "refused + log; the socket stays with its server",
+	    foreign_bound_socket);
+	m_case("connections freed from their own callbacks", "no crash; the client sees the drop (NULL) or the reply; chained requests run",
 	    free_from_callbacks);
 	return m_end();
 }

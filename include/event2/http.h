@@ -256,7 +256,8 @@ void evhttp_set_bevcb(struct evhttp *http,
                       void *arg);
 
 /**
- * 0, or -1 when `vhost` already is a virtual host or listens itself.
+ * 0, or -1 when `vhost` already is a virtual host, listens itself, or
+ * is `http`.
  */
 int evhttp_add_virtual_host(struct evhttp *http, const char *pattern, struct evhttp *vhost);
 

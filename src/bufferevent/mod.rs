@@ -103,9 +103,13 @@ pub(crate) struct Bev {
     read_suspended: AtomicU8,
     write_suspended: AtomicU8,
     pub(crate) connecting: AtomicBool,
-    /// The loop thread is running the read callback of a socket
-    /// bufferevent: its writes go out when it returns.
-    pub(crate) in_read_callback: AtomicBool,
+    /// The thread running the read callback of a socket bufferevent
+    /// (`sock::thread_token`), 0 when none: its writes go out when it
+    /// returns, and its own enables and disables settle then.
+    pub(crate) reading_thread: AtomicUsize,
+    /// Event changes that thread asked for during the callback, applied
+    /// when it returns (`sock::DEFER_*`).
+    pub(crate) deferred_io: AtomicU8,
     pub(crate) connection_refused: AtomicBool,
     pub(crate) dns_error: AtomicI32,
     pub(crate) max_single_read: AtomicUsize,
@@ -218,7 +222,8 @@ impl BevRef {
             read_suspended: AtomicU8::new(0),
             write_suspended: AtomicU8::new(0),
             connecting: AtomicBool::new(false),
-            in_read_callback: AtomicBool::new(false),
+            reading_thread: AtomicUsize::new(0),
+            deferred_io: AtomicU8::new(0),
             connection_refused: AtomicBool::new(false),
             dns_error: AtomicI32::new(0),
             max_single_read: AtomicUsize::new(DEFAULT_MAX_SINGLE),

@@ -4,7 +4,7 @@
 
 use std::ffi::CStr;
 use std::os::raw::{c_int, c_short, c_void};
-use std::sync::atomic::Ordering::{Acquire, SeqCst};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, SeqCst};
 
 use crate::boundary::Refusal;
 use crate::buffer_api::{evbuffer, evbuffer_cb_info};
@@ -61,29 +61,64 @@ pub(crate) fn fd(b: BevRef) -> c_int {
     unsafe { event_get_fd(b.ev_read()) }
 }
 
+/// `deferred_io` bits: the read event is to be deleted, the write event
+/// added, when the read callback returns.
+const DEFER_READ_DEL: u8 = 1;
+const DEFER_WRITE_ADD: u8 = 2;
+
+/// Identifies the calling thread: the address of a thread-local.
+fn thread_token() -> usize {
+    thread_local!(static TOKEN: u8 = const { 0 });
+    TOKEN.with(|t| t as *const u8 as usize)
+}
+
+/// Whether the caller is this bufferevent's own read callback. Its event
+/// changes wait until it returns: a callback that disables reading and
+/// enables it again (evhttp does, per request), or enables writing and
+/// has its output written on return, then costs no `epoll_ctl` at all.
+fn in_own_read_callback(b: BevRef) -> bool {
+    b.bev().reading_thread.load(Acquire) == thread_token()
+}
+
 pub(crate) fn enable(b: BevRef, what: c_short) -> c_int {
-    if what & EV_READ != 0 && BevRef::add_event(b.ev_read(), b.timeout_read()) < 0 {
-        return -1;
+    let deferring = in_own_read_callback(b);
+    if what & EV_READ != 0 {
+        if deferring {
+            b.bev().deferred_io.fetch_and(!DEFER_READ_DEL, AcqRel);
+        }
+        // Still pending after a deferred disable: this only restarts the
+        // read timeout, as re-adding does.
+        if BevRef::add_event(b.ev_read(), b.timeout_read()) < 0 {
+            return -1;
+        }
     }
-    if what & EV_WRITE != 0 && BevRef::add_event(b.ev_write(), b.timeout_write()) < 0 {
-        return -1;
+    if what & EV_WRITE != 0 {
+        if deferring {
+            b.bev().deferred_io.fetch_or(DEFER_WRITE_ADD, AcqRel);
+        } else if BevRef::add_event(b.ev_write(), b.timeout_write()) < 0 {
+            return -1;
+        }
     }
     0
 }
 
 pub(crate) fn disable(b: BevRef, what: c_short) -> c_int {
-    if what & EV_READ != 0 && BevRef::del_event(b.ev_read()) < 0 {
-        return -1;
+    let deferring = in_own_read_callback(b);
+    if what & EV_READ != 0 {
+        if deferring {
+            b.bev().deferred_io.fetch_or(DEFER_READ_DEL, AcqRel);
+        } else if BevRef::del_event(b.ev_read()) < 0 {
+            return -1;
+        }
     }
     // A connect in progress keeps watching for writability.
-    if what & EV_WRITE != 0
-        && !b
-            .bev()
-            .connecting
-            .load(std::sync::atomic::Ordering::Acquire)
-        && BevRef::del_event(b.ev_write()) < 0
-    {
-        return -1;
+    if what & EV_WRITE != 0 && !b.bev().connecting.load(Acquire) {
+        if deferring {
+            b.bev().deferred_io.fetch_and(!DEFER_WRITE_ADD, AcqRel);
+        }
+        if BevRef::del_event(b.ev_write()) < 0 {
+            return -1;
+        }
     }
     0
 }
@@ -144,10 +179,14 @@ unsafe extern "C" fn ready_to_read(fd: c_int, what: c_short, arg: *mut c_void) {
                 // What the read callback writes is sent right after it
                 // returns (see `write_through`), not after another trip
                 // through the kernel's readiness lists.
-                b.bev().in_read_callback.store(true, SeqCst);
+                b.bev().reading_thread.store(thread_token(), SeqCst);
                 b.trigger(EV_READ, 0);
-                b.bev().in_read_callback.store(false, SeqCst);
-                write_through(b, fd);
+                b.bev().reading_thread.store(0, SeqCst);
+                let deferred = b.bev().deferred_io.swap(0, AcqRel);
+                if deferred & DEFER_READ_DEL != 0 && !b.freed() {
+                    BevRef::del_event(b.ev_read());
+                }
+                write_through(b, fd, deferred & DEFER_WRITE_ADD != 0);
                 if b.wm_read().high != 0 && read_budget(b).is_none() {
                     b.suspend_read(suspend::WM);
                 }
@@ -275,14 +314,23 @@ unsafe extern "C" fn ready_to_write(fd: c_int, what: c_short, arg: *mut c_void) 
 /// libevent would add the write event, go back to the kernel and write on
 /// the next pass: two `epoll_ctl` calls and a wait more per exchange. Only
 /// what could not be written waits for the write event, as usual.
-fn write_through(b: BevRef, fd: c_int) {
+///
+/// `enabled_now`: the callback enabled writing (its event not added yet).
+/// With nothing to write the write event is added then, as enabling does:
+/// it reports writability to the write callback, as in libevent.
+fn write_through(b: BevRef, fd: c_int, enabled_now: bool) {
     let output = b.output();
-    if output.len() == 0
-        || b.freed()
+    if b.freed()
         || b.enabled() & EV_WRITE == 0
         || b.write_suspended()
         || b.bev().connecting.load(Acquire)
     {
+        return;
+    }
+    if output.len() == 0 {
+        if enabled_now {
+            BevRef::add_event(b.ev_write(), b.timeout_write());
+        }
         return;
     }
     // A failed write leaves the output as it was: the write event then
@@ -340,7 +388,7 @@ unsafe extern "C" fn outbuf_cb(
     }
     with_live(arg, |b| {
         // During the read callback the write goes out when it returns.
-        if b.bev().in_read_callback.load(SeqCst) {
+        if b.bev().reading_thread.load(SeqCst) != 0 {
             return;
         }
         if b.enabled() & EV_WRITE != 0 && !b.write_suspended() && !pending_io_or_timer(b.ev_write())

@@ -88,6 +88,12 @@ pub(crate) fn setfd(e: *mut bufferevent, fd: c_int) -> c_int {
     unsafe { bev::bufferevent_setfd(e, fd) }
 }
 
+/// Whether freeing `e` closes its socket (BEV_OPT_CLOSE_ON_FREE).
+pub(crate) fn closes_on_free(e: *mut bufferevent) -> bool {
+    let b: Result<crate::bufferevent::BevRef, _> = crate::boundary::arg!(e);
+    b.is_ok_and(|b| b.is(crate::bufferevent::BEV_OPT_CLOSE_ON_FREE))
+}
+
 pub(crate) fn free_bev(e: *mut bufferevent) {
     // SAFETY: as above; the owner frees it once.
     unsafe { bev::bufferevent_free(e) };

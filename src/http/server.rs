@@ -238,10 +238,18 @@ unsafe extern "C" fn accept_cb(
 }
 
 /// A non-blocking TCP socket bound to `address:port` (any address when
-/// NULL); -1 on failure.
+/// NULL; left unbound, for the kernel to pick, when both are unset); -1
+/// on failure.
 pub(crate) fn bind_socket(address: Option<&CStr>, port: u16, reuse: bool) -> c_int {
     if address.is_none() && port == 0 {
-        return -1;
+        // SAFETY: a plain socket call.
+        return unsafe {
+            libc::socket(
+                libc::AF_INET,
+                libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+            )
+        };
     }
     let serv = CString::new(port.to_string()).unwrap_or_default();
     // SAFETY: getaddrinfo with a zeroed hints struct and C strings we
@@ -469,7 +477,11 @@ pub unsafe extern "C" fn evhttp_del_accept_socket(
     entry("evhttp_del_accept_socket", || {
         let h: *mut evhttp = arg!(http)?;
         self::bound(bound)?;
-        get(h).sockets.retain(|&b| b != bound);
+        let socks = &mut get(h).sockets;
+        let Some(i) = socks.iter().position(|&b| b == bound) else {
+            return Err(Refusal::Misuse("not a bound socket of this evhttp"));
+        };
+        socks.remove(i);
         free_bound(bound);
         Ok(())
     })
@@ -560,7 +572,8 @@ pub unsafe extern "C" fn evhttp_set_bevcb(
     })
 }
 
-/// 0, or -1 when `vhost` already is a virtual host or listens itself.
+/// 0, or -1 when `vhost` already is a virtual host, listens itself, or
+/// is `http`.
 #[no_mangle]
 pub unsafe extern "C" fn evhttp_add_virtual_host(
     http: *mut evhttp,
@@ -571,7 +584,8 @@ pub unsafe extern "C" fn evhttp_add_virtual_host(
         let h: *mut evhttp = arg!(http)?;
         let v: *mut evhttp = arg!(vhost)?;
         let p = c_str(pattern, "pattern")?;
-        if get(v).vhost_pattern.is_some() || !get(v).sockets.is_empty() {
+        // A server as its own virtual host would make host lookups loop.
+        if v == h || get(v).vhost_pattern.is_some() || !get(v).sockets.is_empty() {
             return Ok(-1);
         }
         get(v).vhost_pattern = Some(p.to_owned());

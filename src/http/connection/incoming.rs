@@ -1,0 +1,129 @@
+//! A server's connections: made for each accepted socket, given one
+//! request at a time, closed or reused once a reply is written.
+
+use std::os::raw::{c_int, c_void};
+use std::ptr::null_mut;
+
+use super::*;
+
+/// A server's new connection on accepted socket `fd`.
+pub(crate) fn accept(
+    http: *mut evhttp,
+    fd: c_int,
+    sa: *const libc::sockaddr,
+    salen: libc::socklen_t,
+) -> *mut evhttp_connection {
+    let Some((host, port)) = name_of(sa, salen) else {
+        return null_mut();
+    };
+    let s = server::get(http);
+    let bev = match s.bevcb {
+        // SAFETY: the program's bufferevent factory and argument.
+        Some(f) => unsafe { f(s.base, s.bevcb_arg) },
+        None => null_mut(),
+    };
+    let c = new(s.base, null_mut(), bev, host.as_bytes(), port);
+    if c.is_null() {
+        return c;
+    }
+    let e = conn(c);
+    e.max_headers_size = s.max_headers_size;
+    e.max_body_size = s.max_body_size;
+    if s.flags & server::EVHTTP_SERVER_LINGERING_CLOSE != 0 {
+        e.flags |= EVHTTP_CON_LINGERING_CLOSE;
+    }
+    e.flags |= CON_INCOMING;
+    e.state = State::ReadingFirstline;
+    if setfd(e.bufev, fd) != 0 || enable(e.bufev, EV_READ) != 0 {
+        free(c);
+        return null_mut();
+    }
+    disable(e.bufev, EV_WRITE);
+    // SAFETY: a zeroed sockaddr_storage, then `salen` bytes of the peer
+    // address the listener gave (no more than the storage holds).
+    unsafe {
+        let mut ss: libc::sockaddr_storage = std::mem::zeroed();
+        let n = (salen as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
+        std::ptr::copy_nonoverlapping(
+            sa.cast::<u8>(),
+            (&mut ss as *mut libc::sockaddr_storage).cast::<u8>(),
+            n,
+        );
+        e.peer = Some((ss, n as libc::socklen_t));
+        e.addr = ss;
+    }
+    c
+}
+
+/// Numeric host and port of a socket address.
+fn name_of(sa: *const libc::sockaddr, salen: libc::socklen_t) -> Option<(String, u16)> {
+    let mut host = [0 as libc::c_char; 1025];
+    let mut serv = [0 as libc::c_char; 32];
+    // SAFETY: `sa` is the accepted peer's address of `salen` bytes; the
+    // output buffers are locals of the sizes given.
+    let r = unsafe {
+        libc::getnameinfo(
+            sa,
+            salen,
+            host.as_mut_ptr(),
+            host.len() as libc::socklen_t,
+            serv.as_mut_ptr(),
+            serv.len() as libc::socklen_t,
+            libc::NI_NUMERICHOST | libc::NI_NUMERICSERV,
+        )
+    };
+    if r != 0 {
+        return None;
+    }
+    // SAFETY: getnameinfo wrote NUL-terminated strings.
+    let (h, p) = unsafe {
+        (
+            std::ffi::CStr::from_ptr(host.as_ptr())
+                .to_string_lossy()
+                .into_owned(),
+            std::ffi::CStr::from_ptr(serv.as_ptr())
+                .to_string_lossy()
+                .into_owned(),
+        )
+    };
+    Some((h, p.parse().unwrap_or(0)))
+}
+
+/// Starts reading the next request of a server connection.
+pub(crate) fn associate_new_request(c: *mut evhttp_connection) -> bool {
+    let http = conn(c).server;
+    let r = request::new(Some(server::handle_request), http.cast());
+    if r.is_null() {
+        return false;
+    }
+    let q = req(r);
+    q.remote_host = crate::layout::keyvalq_struct::c_bytes(conn(c).address.as_bytes());
+    q.remote_port = conn(c).port;
+    q.evcon = c;
+    q.flags |= EVHTTP_REQ_OWN_CONNECTION;
+    q.bits |= REQ_USERDONE;
+    q.kind = EVHTTP_REQUEST;
+    conn(c).requests.push_back(r);
+    start_read(c);
+    true
+}
+
+/// The reply has been written: free the request, then close or read the
+/// next one.
+pub(crate) unsafe extern "C" fn send_done(c: *mut evhttp_connection, _arg: *mut c_void) {
+    let Some(r) = conn(c).requests.pop_front() else {
+        return;
+    };
+    if let Some(cb) = req(r).on_complete_cb {
+        // SAFETY: the program's completion callback and argument.
+        unsafe { cb(r, req(r).on_complete_cb_arg) };
+    }
+    let q = req(r);
+    let before_11 = q.major < 1 || (q.major == 1 && q.minor < 1);
+    let need_close = (before_11 && !msg::wants_keepalive(find(q.input_headers, b"Connection")))
+        || request::wants_close(r);
+    request::free(r);
+    if need_close || !associate_new_request(c) {
+        free(c);
+    }
+}
