@@ -66,7 +66,8 @@ fn good_reply() -> Vec<u8> {
 fn the_good_reply_is_read() {
     let o = try_reply(&good_reply()).expect("answered");
     assert_eq!(o.err, DNS_ERR_NONE);
-    assert_eq!(o.answer.addrs.len(), 2);
+    assert_eq!(o.answer.count, 2);
+    assert_eq!(o.answer.addrs.len(), 8);
     assert_eq!(o.answer.cname.as_deref(), Some(&b"other.example.test"[..]));
     let mut tc = good_reply();
     tc[2] |= 0x02;

@@ -3,18 +3,11 @@
 //! the current event base.
 
 use std::os::raw::{c_char, c_int, c_ulong, c_void};
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::Ordering;
 
 use super::resolver_api::*;
-use super::{evdns_base, evdns_callback_type};
+use super::{evdns_base, evdns_callback_type, global, GLOBAL};
 use crate::boundary::entry;
-
-static GLOBAL: AtomicPtr<evdns_base> = AtomicPtr::new(std::ptr::null_mut());
-
-/// The global base (NULL if none).
-pub(crate) fn global() -> *mut evdns_base {
-    GLOBAL.load(Ordering::Acquire)
-}
 
 /// The global base, made (with no nameservers) if there is none yet.
 fn global_or_new() -> *mut evdns_base {

@@ -187,7 +187,7 @@ pub unsafe extern "C" fn evdns_getaddrinfo(
     entry("evdns_getaddrinfo", || {
         let cb = given(cb, "callback")?;
         let dns_base = if dns_base.is_null() {
-            super::compat_api::global()
+            super::global()
         } else {
             dns_base
         };

@@ -17,15 +17,16 @@ pub mod gai_api;
 pub mod resolver_api;
 pub mod server_api;
 
-use std::collections::HashMap;
 use std::ffi::CString;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::raw::{c_char, c_int, c_short, c_void};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use rel_core::log::{emit, Severity};
 
+use rel_extra::dns::keymap::KeyMap;
 use rel_extra::dns::resolver::{Action, Cb, Outcome, Resolver};
 use rel_extra::dns::wire::{TYPE_AAAA, TYPE_PTR};
 use rel_extra::dns::LOG_WARN;
@@ -37,6 +38,16 @@ use crate::event_api::{event_add, event_del, event_free, event_new, EV_TIMEOUT};
 use crate::layout::event;
 use crate::legacy::or_current;
 use crate::objects::event_base;
+
+/// The 1.4 calls' process-wide base (`evdns_init`), kept here so that
+/// both the compat calls and the base calls taking NULL for it can
+/// reach it without importing each other.
+pub(crate) static GLOBAL: AtomicPtr<evdns_base> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The global base (NULL if none).
+pub(crate) fn global() -> *mut evdns_base {
+    GLOBAL.load(Ordering::Acquire)
+}
 
 /// The program's log function (`evdns_set_log_fn`), if any.
 static LOG_FN: RwLock<evdns_debug_log_fn_type> = RwLock::new(None);
@@ -82,12 +93,16 @@ pub(crate) struct Inner {
 
 pub(crate) struct State {
     pub(crate) core: Resolver,
-    socks: HashMap<u64, NsSock>,
+    socks: KeyMap<u64, NsSock>,
     /// Live requests' C handles (`*mut evdns_request`), by request key.
-    handles: HashMap<u64, usize>,
+    handles: KeyMap<u64, usize>,
     /// The timer event and its argument (`Box<Weak<Inner>>`), made on
     /// first use.
     timer: Option<(usize, usize)>,
+    /// When the timer is set to fire (None: not pending).
+    armed: Option<Instant>,
+    /// The actions vector carried out last, kept for its capacity.
+    spare: Vec<Action>,
 }
 
 /// Opaque to C: the resolver.
@@ -113,9 +128,11 @@ impl Inner {
             base: base as usize,
             state: Mutex::new(State {
                 core: Resolver::new(Box::new(secure_random)),
-                socks: HashMap::new(),
-                handles: HashMap::new(),
+                socks: KeyMap::default(),
+                handles: KeyMap::default(),
                 timer: None,
+                armed: None,
+                spare: Vec::new(),
             }),
         })
     }
@@ -145,7 +162,11 @@ impl Inner {
     }
 
     fn carry_out(self: &Arc<Self>, st: &mut State, logs: &mut Vec<(i32, String)>) {
-        for a in st.core.take_actions() {
+        let mut actions = std::mem::take(&mut st.spare);
+        let mut due = Vec::new();
+        st.core.swap_actions(&mut actions);
+        let pending = actions.len();
+        for a in actions.drain(..) {
             match a {
                 Action::Send { server, packet } => {
                     if let (Some(s), Some(addr)) =
@@ -172,26 +193,34 @@ impl Inner {
                     outcome,
                 } => {
                     let h = st.handles.remove(&handle).unwrap_or(0);
-                    defer(
-                        self.event_base(),
-                        Deferred {
-                            cb,
-                            outcome,
-                            handle: h,
-                        },
-                    );
+                    if due.capacity() == 0 {
+                        due.reserve(pending); // at most one each
+                    }
+                    due.push(Deferred {
+                        cb,
+                        outcome,
+                        handle: h,
+                    });
                 }
                 Action::Log { severity, msg } => logs.push((severity, msg)),
             }
+        }
+        st.spare = actions;
+        if !due.is_empty() {
+            defer(Box::new(Batch {
+                base: self.event_base(),
+                due,
+                next: 0,
+            }));
         }
         self.arm_timer(st);
     }
 
     fn arm_timer(self: &Arc<Self>, st: &mut State) {
-        let next = st.core.next_deadline();
-        if next.is_none() && st.timer.is_none() {
+        // Not an event_add per request: only when the timer must move.
+        let Some(next) = st.core.timer_change(st.armed) else {
             return;
-        }
+        };
         let (ev, _) = *st.timer.get_or_insert_with(|| {
             let arg = Box::into_raw(Box::new(Arc::downgrade(self)));
             // SAFETY: a timer on the resolver's base whose argument is
@@ -202,6 +231,7 @@ impl Inner {
         if ev == 0 {
             return;
         }
+        st.armed = next;
         match next {
             Some(at) => {
                 let wait = at.saturating_duration_since(Instant::now());
@@ -387,7 +417,10 @@ unsafe extern "C" fn on_timer(_fd: c_int, _what: c_short, arg: *mut c_void) {
     if let Some(inner) = weak.upgrade() {
         // A little slack: the loop's clock may run a hair behind ours.
         let now = Instant::now() + Duration::from_millis(1);
-        inner.with(|st| st.core.on_timer(now));
+        inner.with(|st| {
+            st.armed = None;
+            st.core.on_timer(now)
+        });
     }
 }
 
@@ -429,8 +462,19 @@ struct Deferred {
     handle: usize,
 }
 
-fn defer(base: *mut event_base, d: Deferred) {
-    let p = Box::into_raw(Box::new(d));
+/// The callbacks one pass of the resolver made due, in order: one
+/// activation for them all rather than one each (a reply burst makes
+/// dozens at once).
+struct Batch {
+    base: *mut event_base,
+    due: Vec<Deferred>,
+    /// The first not yet run.
+    next: usize,
+}
+
+fn defer(batch: Box<Batch>) {
+    let base = batch.base;
+    let p = Box::into_raw(batch);
     let r = if base.is_null() {
         -1
     } else {
@@ -456,17 +500,30 @@ fn defer(base: *mut event_base, d: Deferred) {
 
 unsafe extern "C" fn run_deferred(_fd: c_int, _what: c_short, arg: *mut c_void) {
     // SAFETY: the box `defer` made, passed to this callback once.
-    let d = unsafe { Box::from_raw(arg.cast::<Deferred>()) };
-    deliver(d.cb, &d.outcome);
-    if d.handle != 0 {
-        // SAFETY: the request's handle, freed once its callback ran.
-        drop(unsafe { Box::from_raw(d.handle as *mut evdns_request) });
+    let mut batch = unsafe { Box::from_raw(arg.cast::<Batch>()) };
+    while let Some(d) = batch.due.get_mut(batch.next) {
+        batch.next += 1;
+        deliver(d.cb, &mut d.outcome);
+        if d.handle != 0 {
+            // SAFETY: the request's handle, freed once its callback ran.
+            drop(unsafe { Box::from_raw(d.handle as *mut evdns_request) });
+        }
+        // A callback that breaks the loop stops the others, as separate
+        // activations would be: they run when the loop runs again.
+        if batch.next < batch.due.len()
+            && !batch.base.is_null()
+            // SAFETY: the live base this batch runs from.
+            && unsafe { crate::base_api::event_base_got_break(batch.base) } != 0
+        {
+            defer(batch);
+            return;
+        }
     }
 }
 
 /// Calls a resolve callback with `outcome`, as evdns lays answers out:
 /// an array of `in_addr` or `in6_addr`, or a `char **` for PTR.
-pub(crate) fn deliver(cb: Cb, o: &Outcome) {
+pub(crate) fn deliver(cb: Cb, o: &mut Outcome) {
     if cb.func == 0 {
         return;
     }
@@ -500,16 +557,15 @@ pub(crate) fn deliver(cb: Cb, o: &Outcome) {
             unsafe { f(0, 2, 1, ttl, (&mut p as *mut *mut c_char).cast(), arg) };
         }
         t => {
-            let mut flat: Vec<u8> = o.answer.addrs.concat();
             let kind = if t == TYPE_AAAA { 3 } else { 1 };
-            // SAFETY: as above; `flat` holds `count` addresses.
+            // SAFETY: as above; `addrs` holds `count` addresses.
             unsafe {
                 f(
                     0,
                     kind,
-                    o.answer.addrs.len() as c_int,
+                    o.answer.count as c_int,
                     ttl,
-                    flat.as_mut_ptr().cast(),
+                    o.answer.addrs.as_mut_ptr().cast(),
                     arg,
                 )
             };

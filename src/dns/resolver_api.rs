@@ -537,7 +537,7 @@ pub unsafe extern "C" fn evdns_base_load_hosts(
 ) -> c_int {
     entry("evdns_base_load_hosts", || {
         let base = if base.is_null() {
-            super::compat_api::global()
+            super::global()
         } else {
             base
         };

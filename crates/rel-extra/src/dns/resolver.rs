@@ -9,11 +9,13 @@
 //! the [`Action`]s this leaves (send a packet, run a callback, watch a
 //! socket, log). Callbacks are opaque words, as in rel-core.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::conf;
+use super::keymap::KeyMap;
 use super::wire::{self, Answer, Parsed, RCODE, TC, TYPE_A, TYPE_PTR};
 use super::*;
 
@@ -38,8 +40,9 @@ pub struct Outcome {
 /// What the embedding layer must do.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Send `packet` to nameserver `server`.
-    Send { server: u64, packet: Vec<u8> },
+    /// Send `packet` to nameserver `server` (shared with the request: no
+    /// copy per transmission).
+    Send { server: u64, packet: Arc<[u8]> },
     /// Run `cb` for request `handle` later, from the event loop (evdns
     /// defers every callback).
     Callback {
@@ -129,7 +132,7 @@ struct SearchState {
 struct Request {
     qtype: u16,
     /// The packet sent (its id patched when the id changes).
-    packet: Vec<u8>,
+    packet: Arc<[u8]>,
     id: Option<u16>,
     server: Option<u64>,
     inflight: bool,
@@ -178,15 +181,20 @@ pub struct Resolver {
     pub options: Options,
     pub search: Option<Search>,
     pub hosts: Vec<conf::HostEntry>,
-    servers: HashMap<u64, Server>,
+    servers: KeyMap<u64, Server>,
     /// The nameserver ring, its head first (evdns's circular list).
     ring: VecDeque<u64>,
     good: usize,
-    requests: HashMap<u64, Request>,
-    by_id: HashMap<u16, u64>,
+    requests: KeyMap<u64, Request>,
+    by_id: KeyMap<u16, u64>,
     waiting: VecDeque<u64>,
     inflight: usize,
     next_key: u64,
+    /// The soonest deadline set since [`Resolver::next_deadline`] last
+    /// looked at them all (None: none since).
+    soonest: Option<Instant>,
+    /// Where queries are written before they get their own packet.
+    scratch: Vec<u8>,
     rng: Rng,
     actions: Vec<Action>,
 }
@@ -199,14 +207,16 @@ impl Resolver {
             options: Options::default(),
             search: None,
             hosts: Vec::new(),
-            servers: HashMap::new(),
+            servers: KeyMap::default(),
             ring: VecDeque::new(),
             good: 0,
-            requests: HashMap::new(),
-            by_id: HashMap::new(),
+            requests: KeyMap::default(),
+            by_id: KeyMap::default(),
             waiting: VecDeque::new(),
             inflight: 0,
             next_key: 1,
+            soonest: None,
+            scratch: Vec::new(),
             rng,
             actions: Vec::new(),
         }
@@ -215,6 +225,14 @@ impl Resolver {
     /// What to do now; the embedding layer runs these in order.
     pub fn take_actions(&mut self) -> Vec<Action> {
         std::mem::take(&mut self.actions)
+    }
+
+    /// [`Resolver::take_actions`] into `into` (emptied first), which
+    /// leaves `into`'s old buffer behind for the next actions: a caller
+    /// that hands the same drained vector back allocates nothing.
+    pub fn swap_actions(&mut self, into: &mut Vec<Action>) {
+        into.clear();
+        std::mem::swap(&mut self.actions, into);
     }
 
     /// Queues a log line among the actions (the embedding layer's own
@@ -348,6 +366,7 @@ impl Resolver {
         s.up = false;
         s.failed_times = 1;
         s.probe_at = Some(now + probe_initial);
+        self.soonest = self.soonest.min(s.probe_at).or(s.probe_at);
         self.good -= 1;
         self.push_log(LOG_MSG, format!("Nameserver {addr} has failed: {msg}"));
         if self.good == 0 {
@@ -402,6 +421,7 @@ impl Resolver {
             wait *= 3;
         }
         s.probe_at = Some(now + wait.min(Duration::from_secs(3600)));
+        self.soonest = self.soonest.min(s.probe_at).or(s.probe_at);
         s.failed_times += 1;
     }
 
@@ -428,13 +448,20 @@ impl Resolver {
     // ---- requests
 
     fn pick_id(&mut self) -> u16 {
+        let mut b = [0u8; 2];
+        (self.rng)(&mut b);
+        self.id_from(b)
+    }
+
+    /// The transaction id random bytes `b` make, if free; else fresh ones
+    /// until one is.
+    fn id_from(&mut self, mut b: [u8; 2]) -> u16 {
         loop {
-            let mut b = [0u8; 2];
-            (self.rng)(&mut b);
             let id = u16::from_ne_bytes(b);
             if id != 0xffff && !self.by_id.contains_key(&id) {
                 return id;
             }
+            (self.rng)(&mut b);
         }
     }
 
@@ -444,10 +471,28 @@ impl Resolver {
         if name.len() >= 256 {
             return None;
         }
-        let mut name = name.to_vec();
+        // On the stack: a lookup's one allocation is its packet.
+        let mut copy = [0u8; 255];
+        let name = {
+            let c = &mut copy[..name.len()];
+            c.copy_from_slice(name);
+            c
+        };
+        let issuing = self.inflight < self.options.max_inflight;
+        // One draw for the letter case bits and the id (each a getrandom
+        // call otherwise): the bits first, as two draws would give them.
+        let nbits = if self.options.randomize_case {
+            name.len().div_ceil(8)
+        } else {
+            0
+        };
+        let mut random = [0u8; 32 + 2];
+        let drawn = nbits + if issuing { 2 } else { 0 };
+        if drawn > 0 {
+            (self.rng)(&mut random[..drawn]);
+        }
         if self.options.randomize_case {
-            let mut bits = vec![0u8; name.len().div_ceil(8)];
-            (self.rng)(&mut bits);
+            let bits = &random[..nbits];
             for (i, c) in name.iter_mut().enumerate() {
                 if c.is_ascii_alphabetic() {
                     if bits[i >> 3] & (1 << (i & 7)) != 0 {
@@ -458,9 +503,13 @@ impl Resolver {
                 }
             }
         }
-        let issuing = self.inflight < self.options.max_inflight;
-        let id = if issuing { self.pick_id() } else { 0xffff };
-        let packet = wire::build_query(id, &name, qtype).ok()?;
+        let id = if issuing {
+            self.id_from([random[nbits], random[nbits + 1]])
+        } else {
+            0xffff
+        };
+        wire::write_query(&mut self.scratch, id, name, qtype).ok()?;
+        let packet = Arc::from(&self.scratch[..]);
         let server = if issuing { self.pick() } else { None };
         let key = self.key();
         self.requests.insert(
@@ -525,6 +574,7 @@ impl Resolver {
             packet: r.packet.clone(),
         });
         r.deadline = Some(now + timeout);
+        self.soonest = self.soonest.min(r.deadline).or(r.deadline);
         r.tx_count += 1;
         r.transmit_me = false;
     }
@@ -547,6 +597,9 @@ impl Resolver {
 
     /// Moves waiting requests inflight while the limit allows.
     fn pump(&mut self) {
+        if self.waiting.is_empty() {
+            return; // the usual case: no clock read
+        }
         let now = Instant::now();
         while self.inflight < self.options.max_inflight && !self.waiting.is_empty() {
             let Some(server) = self.pick() else { return };
@@ -898,10 +951,25 @@ impl Resolver {
     }
 
     /// When [`Resolver::on_timer`] should next run.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub fn next_deadline(&mut self) -> Option<Instant> {
+        self.soonest = None;
         let reqs = self.requests.values().filter_map(|r| r.deadline);
         let probes = self.servers.values().filter_map(|s| s.probe_at);
         reqs.chain(probes).min()
+    }
+
+    /// Where a timer set to fire at `armed` (None: not set) must now be:
+    /// `None` to leave it, else `Some` of [`Resolver::next_deadline`].
+    /// A timer no later than every deadline stays (firing early costs one
+    /// [`Resolver::on_timer`] that finds nothing due), so the deadlines
+    /// are scanned only when one was set sooner or none may be left.
+    pub fn timer_change(&mut self, armed: Option<Instant>) -> Option<Option<Instant>> {
+        let busy = self.inflight > 0 || self.servers.values().any(|s| s.probe_at.is_some());
+        if armed.is_some_and(|a| busy && self.soonest.is_none_or(|s| s >= a)) {
+            return None;
+        }
+        let next = self.next_deadline();
+        (next != armed).then_some(next)
     }
 
     /// Runs what is due at `now`: request timeouts, then probes.
@@ -1135,8 +1203,18 @@ fn search_name(name: &[u8], domain: &[u8]) -> Option<Vec<u8>> {
     Some(n)
 }
 
-fn patch_id(packet: &mut [u8], id: u16) {
-    packet[..2].copy_from_slice(&id.to_be_bytes());
+/// Writes a new transaction id into a request's packet (copied first if
+/// a send still holds it).
+fn patch_id(packet: &mut Arc<[u8]>, id: u16) {
+    let id = id.to_be_bytes();
+    match Arc::get_mut(packet) {
+        Some(p) => p[..2].copy_from_slice(&id),
+        None => {
+            let mut p = packet.to_vec();
+            p[..2].copy_from_slice(&id);
+            *packet = p.into();
+        }
+    }
 }
 
 #[cfg(test)]

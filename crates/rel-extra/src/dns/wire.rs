@@ -32,7 +32,7 @@ pub const CD: u16 = 0x0010;
 pub const RCODE: u16 = 0x000f;
 
 /// The longest name text evdns keeps (its 256-byte buffers, NUL included).
-const NAME_MAX: usize = 255;
+pub const NAME_MAX: usize = 255;
 /// A UDP reply longer than this is cut and marked truncated.
 pub const UDP_MAX: usize = 512;
 /// The most addresses evdns passes for one A or AAAA request.
@@ -82,7 +82,24 @@ impl<'a> Reader<'a> {
     /// and may not loop; labels over 63 bytes and names over 255 are
     /// refused.
     pub fn name(&mut self) -> Option<Vec<u8>> {
-        let mut out = Vec::new();
+        let mut buf = [0u8; NAME_MAX];
+        self.name_in(&mut buf).map(<[u8]>::to_vec)
+    }
+
+    /// [`Reader::name`] into `buf`, without allocating: the name's text.
+    pub fn name_in<'b>(&mut self, buf: &'b mut [u8; NAME_MAX]) -> Option<&'b [u8]> {
+        let n = self.walk_name(Some(&mut *buf))?;
+        Some(&buf[..n])
+    }
+
+    /// Moves past a name, checked as [`Reader::name`] checks it.
+    pub fn skip_name(&mut self) -> Option<()> {
+        self.walk_name(None).map(drop)
+    }
+
+    /// Reads a name, its text into `out` if given: the text's length.
+    fn walk_name(&mut self, mut out: Option<&mut [u8; NAME_MAX]>) -> Option<usize> {
+        let mut n = 0;
         let mut j = self.pos;
         let mut resume = None;
         let mut jumps = 0usize;
@@ -106,18 +123,22 @@ impl<'a> Reader<'a> {
             if len > 63 {
                 return None;
             }
-            if !out.is_empty() {
-                out.push(b'.');
-            }
             let label = self.buf.get(j..j + usize::from(len))?;
-            out.extend_from_slice(label);
-            if out.len() >= NAME_MAX {
+            let dot = usize::from(n > 0);
+            if n + dot + label.len() >= NAME_MAX {
                 return None;
             }
+            if let Some(buf) = out.as_deref_mut() {
+                if dot == 1 {
+                    buf[n] = b'.';
+                }
+                buf[n + dot..n + dot + label.len()].copy_from_slice(label);
+            }
+            n += dot + label.len();
             j += usize::from(len);
         }
         self.pos = resume.unwrap_or(j);
-        Some(out)
+        Some(n)
     }
 }
 
@@ -126,7 +147,8 @@ impl<'a> Reader<'a> {
 #[derive(Default)]
 pub struct Writer {
     pub buf: Vec<u8>,
-    table: HashMap<Vec<u8>, u16>,
+    /// Made on first use: a query (nothing compressed) needs none.
+    table: Option<HashMap<Vec<u8>, u16>>,
 }
 
 /// Why a name could not be written.
@@ -155,7 +177,7 @@ impl Writer {
         let mut rest = name;
         loop {
             if compress && !rest.is_empty() {
-                if let Some(&at) = self.table.get(rest) {
+                if let Some(&at) = self.table.as_ref().and_then(|t| t.get(rest)) {
                     self.u16(at | 0xc000);
                     return Ok(());
                 }
@@ -168,7 +190,10 @@ impl Writer {
                 return Err(NameError::Label);
             }
             if compress && self.buf.len() < 0x3fff && !rest.is_empty() {
-                self.table.insert(rest.to_vec(), self.buf.len() as u16);
+                let at = self.buf.len() as u16;
+                self.table
+                    .get_or_insert_with(HashMap::new)
+                    .insert(rest.to_vec(), at);
             }
             self.buf.push(label.len() as u8);
             self.buf.extend_from_slice(label);
@@ -189,14 +214,29 @@ impl Writer {
 
 /// A query for `name`, recursion desired, one question of `qtype` IN.
 pub fn build_query(id: u16, name: &[u8], qtype: u16) -> Result<Vec<u8>, NameError> {
-    let mut w = Writer::default();
+    let mut buf = Vec::new();
+    write_query(&mut buf, id, name, qtype)?;
+    Ok(buf)
+}
+
+/// [`build_query`] into `buf` (emptied first), whose capacity a caller
+/// building many queries keeps.
+pub fn write_query(buf: &mut Vec<u8>, id: u16, name: &[u8], qtype: u16) -> Result<(), NameError> {
+    buf.clear();
+    // Header, length bytes and name, type and class: no regrowth.
+    buf.reserve(12 + name.len() + 2 + 4);
+    let mut w = Writer {
+        buf: std::mem::take(buf),
+        table: None,
+    };
     for v in [id, RD, 1, 0, 0, 0] {
         w.u16(v);
     }
-    w.name(name, false)?;
+    let named = w.name(name, false);
     w.u16(qtype);
     w.u16(CLASS_INET);
-    Ok(w.buf)
+    *buf = w.buf;
+    named
 }
 
 /// The header fields evdns looks at.
@@ -224,8 +264,11 @@ pub fn header(r: &mut Reader<'_>) -> Option<Header> {
 /// What one reply says for a request of some type.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Answer {
-    /// A: 4-byte addresses; AAAA: 16-byte addresses (at most [`MAX_ADDRS`]).
-    pub addrs: Vec<Vec<u8>>,
+    /// A: 4-byte addresses; AAAA: 16-byte addresses (at most
+    /// [`MAX_ADDRS`]), back to back as evdns hands them to C.
+    pub addrs: Vec<u8>,
+    /// How many addresses `addrs` holds.
+    pub count: usize,
     /// PTR: the name.
     pub ptr: Option<Vec<u8>>,
     /// The first CNAME target seen, when asked for.
@@ -280,17 +323,29 @@ fn walk(
     randomized: bool,
     want_cname: bool,
 ) -> Option<Answer> {
+    let (mut asked_buf, mut buf) = ([0u8; NAME_MAX], [0u8; NAME_MAX]);
     let mut asked = Reader::new(query);
     asked.pos = 12;
-    let asked = asked.name()?;
+    let asked_name = asked.name_in(&mut asked_buf)?;
+    // Our query's name as labels: a question that repeats them byte for
+    // byte (the usual reply) is the same name, with no text to build.
+    let asked_wire = &query[12..asked.pos];
+    let same = |a: &[u8], b: &[u8]| {
+        if randomized {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
+        }
+    };
     let mut matches = false;
     for _ in 0..h.qd {
-        let name = r.name()?;
-        matches |= if randomized {
-            name.eq_ignore_ascii_case(&asked)
+        let end = r.pos + asked_wire.len();
+        if r.buf.get(r.pos..end).is_some_and(|w| same(w, asked_wire)) {
+            r.pos = end;
+            matches = true;
         } else {
-            name == asked
-        };
+            matches |= same(r.name_in(&mut buf)?, asked_name);
+        }
         r.skip(4);
         if r.pos > r.buf.len() {
             return None;
@@ -302,7 +357,7 @@ fn walk(
     let mut a = Answer::default();
     let mut ttl = u32::MAX;
     for _ in 0..h.an {
-        r.name()?;
+        r.skip_name()?;
         let (rtype, class, rttl, len) = (r.u16()?, r.u16()?, r.u32()?, usize::from(r.u16()?));
         let inet = class == CLASS_INET;
         match rtype {
@@ -315,13 +370,12 @@ fn walk(
                 if len % size != 0 {
                     return None;
                 }
-                let n = (len / size).min(MAX_ADDRS - a.addrs.len());
+                let n = (len / size).min(MAX_ADDRS - a.count);
                 ttl = ttl.min(rttl);
-                for _ in 0..n {
-                    a.addrs.push(r.take(size)?.to_vec());
-                }
+                a.addrs.extend_from_slice(r.take(n * size)?);
+                a.count += n;
                 a.have_answer = true;
-                if a.addrs.len() == MAX_ADDRS {
+                if a.count == MAX_ADDRS {
                     break;
                 }
             }
@@ -347,11 +401,11 @@ fn walk(
     }
     if !a.have_answer {
         for _ in 0..h.ns {
-            r.name()?;
+            r.skip_name()?;
             let (rtype, class, rttl, len) = (r.u16()?, r.u16()?, r.u32()?, usize::from(r.u16()?));
             if rtype == TYPE_SOA && class == CLASS_INET {
-                r.name()?;
-                r.name()?;
+                r.skip_name()?;
+                r.skip_name()?;
                 for _ in 0..4 {
                     r.u32()?;
                 }

@@ -21,7 +21,7 @@ fn sent(actions: &[Action]) -> Vec<(u64, Vec<u8>)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Send { server, packet } => Some((*server, packet.clone())),
+            Action::Send { server, packet } => Some((*server, packet.to_vec())),
             _ => None,
         })
         .collect()
@@ -70,7 +70,8 @@ fn answer_reaches_the_callback() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].err, DNS_ERR_NONE);
     assert_eq!(out[0].ttl, 77);
-    assert_eq!(out[0].answer.addrs, vec![vec![10, 0, 0, 9]]);
+    assert_eq!(out[0].answer.addrs, [10, 0, 0, 9]);
+    assert_eq!(out[0].answer.count, 1);
     assert!(!r.is_pending(h));
     // A second copy of the reply matches nothing.
     r.on_packet(now, ns, &reply);

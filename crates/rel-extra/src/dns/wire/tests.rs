@@ -56,7 +56,8 @@ fn a_answers_with_lowest_ttl() {
     };
     assert_eq!(flags & QR, QR);
     assert!(a.have_answer);
-    assert_eq!(a.addrs, vec![vec![10, 0, 0, 1], vec![10, 0, 0, 2]]);
+    assert_eq!(a.addrs, [10, 0, 0, 1, 10, 0, 0, 2]);
+    assert_eq!(a.count, 2);
     assert_eq!(a.ttl, 60, "the AAAA record is not used");
 }
 
@@ -239,4 +240,26 @@ fn hostile_names() {
         let _ = parse_request(&q[..n]);
         let _ = parse_reply(&q[..n], &q, TYPE_A, true, true);
     }
+}
+
+#[test]
+fn a_compressed_question_still_matches() {
+    // The question is a pointer to the answer's name: not our query's
+    // labels byte for byte, so the names themselves are compared.
+    let q = build_query(7, b"host.test", TYPE_A).unwrap();
+    let mut r = vec![0, 7, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+    r.extend_from_slice(&[0xc0, 18, 0, 1, 0, 1]);
+    r.extend_from_slice(b"\x04HOST\x04test\x00");
+    r.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1]);
+    let Parsed::Ok(_, a) = parse_reply(&r, &q, TYPE_A, true, false) else {
+        panic!("a compressed question of the same name is ours");
+    };
+    assert_eq!(
+        (a.addrs.as_slice(), a.count, a.ttl),
+        (&[10, 0, 0, 1][..], 1, 60)
+    );
+    assert!(matches!(
+        parse_reply(&r, &q, TYPE_A, false, false),
+        Parsed::Broken(_)
+    ));
 }
