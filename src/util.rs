@@ -285,7 +285,7 @@ pub unsafe extern "C" fn evutil_parse_sockaddr_port(
             std::ptr::copy_nonoverlapping(
                 (&storage as *const libc::sockaddr_storage).cast::<u8>(),
                 out.cast::<u8>(),
-                len,
+                len as usize,
             );
             *outlen = len as c_int;
         }
@@ -304,7 +304,9 @@ fn parse_socket_addr(text: &str) -> Option<SocketAddr> {
     bare.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 0))
 }
 
-fn sockaddr_of(addr: SocketAddr) -> (libc::sockaddr_storage, usize) {
+/// `addr` as the kernel takes it: a `sockaddr_storage` holding a
+/// `sockaddr_in` or `sockaddr_in6`, and the length used.
+pub(crate) fn sockaddr_of(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     // SAFETY: all-zero is a valid sockaddr_storage.
     let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
     let len = match addr {
@@ -336,7 +338,7 @@ fn sockaddr_of(addr: SocketAddr) -> (libc::sockaddr_storage, usize) {
             std::mem::size_of::<libc::sockaddr_in6>()
         }
     };
-    (storage, len)
+    (storage, len as libc::socklen_t)
 }
 
 // ---- evutil_getaddrinfo: the system's getaddrinfo, as libevent uses it

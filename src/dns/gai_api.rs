@@ -64,7 +64,7 @@ fn addrinfo_list(entries: &[Entry], canon: Option<&[u8]>) -> *mut libc::addrinfo
     let mut head: *mut libc::addrinfo = std::ptr::null_mut();
     let mut tail: *mut *mut libc::addrinfo = &mut head;
     for e in entries {
-        let (ss, len) = super::sockaddr_of(e.addr);
+        let (ss, len) = crate::util::sockaddr_of(e.addr);
         let size = std::mem::size_of::<libc::addrinfo>() + len as usize;
         // SAFETY: plain allocation; glibc's freeaddrinfo frees it.
         let p = unsafe { libc::calloc(1, size) }.cast::<libc::addrinfo>();

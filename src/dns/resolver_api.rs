@@ -252,7 +252,7 @@ pub unsafe extern "C" fn evdns_base_get_nameserver_addr(
         else {
             return Ok(-1);
         };
-        let (ss, n) = super::sockaddr_of(addr);
+        let (ss, n) = crate::util::sockaddr_of(addr);
         if n > len {
             return Ok(n as c_int);
         }
