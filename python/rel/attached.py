@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from . import core
 from .errors import AbortBranch
@@ -39,15 +39,19 @@ def require(*names: str) -> None:
         raise NotImplementedError(f"{core.LIBRARY_PATH} lacks {', '.join(missing)}")
 
 
-# The base of rel's registrar; rel.py provides it (this module sits below
-# rel.py and does not import it).
+# What the extras need of rel.py: its registrar's base, and its own calls
+# (dispatch, signal, abort, timeout). rel.py provides them, so the modules
+# below it never import it.
 _registrar_base: Callable[[], Optional[core.Base]] = lambda: None
+rel_api: Dict[str, Callable[..., Any]] = {}
 
 
-def provide_base(fn: Callable[[], Optional[core.Base]]) -> None:
-    """rel.py hands over how to find (and first make) its registrar's base."""
+def provide(base: Callable[[], Optional[core.Base]], **calls: Callable[..., Any]) -> None:
+    """rel.py hands over how to find (and first make) its registrar's base,
+    and the calls of its API the extras use."""
     global _registrar_base
-    _registrar_base = fn
+    _registrar_base = base
+    rel_api.update(calls)
 
 
 def current_base() -> core.Base:

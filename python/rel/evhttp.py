@@ -38,7 +38,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import unquote
 
 from . import core
-from .attached import Attached, function, require, run_callback
+from .attached import Attached, function, rel_api, require, run_callback
 
 __all__ = [
     "wsgi",
@@ -153,9 +153,7 @@ def _on_sent(req: int, key: Optional[int]) -> None:
     route = _routes.get(key or 0)
     server = route[0]() if route is not None else None
     if server is not None and server._close_later:
-        from .rel import timeout
-
-        timeout(0, server.close)
+        rel_api["timeout"](0, server.close)
 
 
 def _headers(head: int) -> List[Tuple[str, str]]:
@@ -320,11 +318,9 @@ class wsgi(Attached):  # noqa: N801 - pyevent's name
 
     def run(self) -> None:
         """Dispatch until SIGINT or SIGTERM (rel.abort() also ends it)."""
-        from . import rel
-
-        stops = [rel.signal(sig, rel.abort) for sig in (_signal.SIGINT, _signal.SIGTERM)]
+        stops = [rel_api["signal"](sig, rel_api["abort"]) for sig in (_signal.SIGINT, _signal.SIGTERM)]
         try:
-            rel.dispatch()
+            rel_api["dispatch"]()
         finally:
             for stop in stops:
                 stop.delete()

@@ -103,9 +103,6 @@ def _registrar() -> AnyRegistrar:
     return registrar  # type: ignore[return-value]
 
 
-attached.provide_base(lambda: getattr(_registrar(), "base", None))
-
-
 def safe_read() -> None:
     """From now on read() ignores the extra arguments it is given."""
     global SAFE_READ
@@ -235,3 +232,12 @@ def override() -> None:
         for name in extra.__all__:
             setattr(mod, name, getattr(extra, name))
     sys.modules["event"] = mod
+
+
+attached.provide(
+    lambda: getattr(_registrar(), "base", None),
+    dispatch=dispatch,
+    signal=signal,
+    abort=abort,
+    timeout=timeout,
+)
