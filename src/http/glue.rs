@@ -5,14 +5,16 @@
 //! modules keep, which every SAFETY line below relies on.
 
 use std::ffi::CStr;
+use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_short, c_void};
+
+use rel_core::buffer::Eol;
 
 use crate::buffer_api as b;
 use crate::buffer_obj::evbuffer;
 use crate::bufferevent_api as bev;
 use crate::layout::bufferevent_struct::{bufferevent, bufferevent_data_cb, bufferevent_event_cb};
 use crate::layout::keyvalq_struct::evkeyvalq;
-use crate::log_api::mem_free;
 
 pub(crate) const EV_READ: c_short = 0x02;
 pub(crate) const EV_WRITE: c_short = 0x04;
@@ -23,8 +25,6 @@ pub(crate) const BEV_EVENT_EOF: c_short = 0x10;
 pub(crate) const BEV_EVENT_ERROR: c_short = 0x20;
 pub(crate) const BEV_EVENT_TIMEOUT: c_short = 0x40;
 pub(crate) const BEV_EVENT_CONNECTED: c_short = 0x80;
-
-const EVBUFFER_EOL_CRLF: c_int = 1;
 
 pub(crate) fn input(e: *mut bufferevent) -> *mut evbuffer {
     // SAFETY: a live bufferevent (module invariant).
@@ -135,19 +135,60 @@ pub(crate) fn free_buffer(buf: *mut evbuffer) {
     unsafe { b::evbuffer_free(buf) };
 }
 
-/// The next line (LF or CRLF ended), without its end; `None` until one
-/// has arrived.
-pub(crate) fn readln(buf: *mut evbuffer) -> Option<Vec<u8>> {
-    let mut n = 0usize;
-    // SAFETY: as above; `n` is a local.
-    let p = unsafe { b::evbuffer_readln(buf, &mut n, EVBUFFER_EOL_CRLF) };
-    if p.is_null() {
-        return None;
+fn core<'a>(buf: *mut evbuffer) -> Option<&'a evbuffer> {
+    // SAFETY: a live evbuffer (module invariant); the check costs a load.
+    unsafe { evbuffer::live(buf) }.ok()
+}
+
+/// The next line (LF or CRLF ended), without its end, read into `line`
+/// (whose memory is reused from line to line); false until one has
+/// arrived. The same reading as `evbuffer_readln` with
+/// `EVBUFFER_EOL_CRLF`, without its allocation.
+pub(crate) fn readln(buf: *mut evbuffer, line: &mut Vec<u8>) -> bool {
+    let Some(b) = core(buf) else {
+        return false;
+    };
+    let got = b.core.readln(Eol::Crlf, |n| {
+        line.clear();
+        line.resize(n, 0);
+        Some(&mut line[..])
+    });
+    got.is_some()
+}
+
+/// Bytes put straight into an evbuffer's free tail: what does not fit is
+/// counted, not written, so the caller can ask for enough room and write
+/// again (the `vsnprintf` protocol of [`SyncBuffer::add_written`]).
+///
+/// [`SyncBuffer::add_written`]: rel_core::buffer::SyncBuffer::add_written
+pub(crate) struct Tail<'a> {
+    dst: &'a mut [MaybeUninit<u8>],
+    n: usize,
+}
+
+impl Tail<'_> {
+    pub(crate) fn put(&mut self, s: &[u8]) {
+        if let Some(d) = self.dst.get_mut(self.n..self.n + s.len()) {
+            for (d, &c) in d.iter_mut().zip(s) {
+                d.write(c);
+            }
+        }
+        self.n += s.len();
     }
-    // SAFETY: readln returned `n` bytes (plus a NUL) it allocated.
-    let line = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) }.to_vec();
-    mem_free(p.cast());
-    Some(line)
+}
+
+/// Appends what `f` writes, in place and under one lock: the head of a
+/// message goes out without being assembled anywhere else first. `f`
+/// may run twice (the second time with room for all it wrote), so it
+/// writes the same each time, and must not touch `buf`.
+pub(crate) fn add_with(buf: *mut evbuffer, mut f: impl FnMut(&mut Tail)) {
+    if let Some(b) = core(buf) {
+        let _ = b.core.add_written(|dst| {
+            let mut t = Tail { dst, n: 0 };
+            f(&mut t);
+            t.n as isize
+        });
+    }
 }
 
 /// The value of header `name` in `q`, up to its NUL.
@@ -206,21 +247,19 @@ pub(crate) fn fold_into_last(q: *mut evkeyvalq, more: &[u8]) -> bool {
     q.push(&key, &value)
 }
 
-/// The headers of `q` written as `name: value\r\n` lines into `buf`.
-pub(crate) fn write_headers(q: *mut evkeyvalq, buf: *mut evbuffer) {
+/// The headers of `q` as `name: value\r\n` lines.
+pub(crate) fn put_headers(t: &mut Tail, q: *mut evkeyvalq) {
     // SAFETY: as above.
     let Some(q) = (unsafe { q.as_ref() }) else {
         return;
     };
-    let mut text = Vec::new();
     for n in q.nodes() {
         // SAFETY: as above.
         unsafe {
-            text.extend_from_slice(CStr::from_ptr(n.as_ref().key).to_bytes());
-            text.extend_from_slice(b": ");
-            text.extend_from_slice(CStr::from_ptr(n.as_ref().value).to_bytes());
+            t.put(CStr::from_ptr(n.as_ref().key).to_bytes());
+            t.put(b": ");
+            t.put(CStr::from_ptr(n.as_ref().value).to_bytes());
         }
-        text.extend_from_slice(b"\r\n");
+        t.put(b"\r\n");
     }
-    add(buf, &text);
 }

@@ -195,7 +195,7 @@ pub(crate) fn take_status_line(r: *mut evhttp_request, line: &[u8]) -> bool {
     true
 }
 
-fn close_asked(q: &evhttp_request, h: *mut evkeyvalq) -> bool {
+pub(super) fn close_asked(q: &evhttp_request, h: *mut evkeyvalq) -> bool {
     msg::wants_close(
         q.flags & EVHTTP_PROXY_REQUEST != 0,
         find(h, b"Connection"),
@@ -210,98 +210,6 @@ pub(crate) fn wants_close(r: *mut evhttp_request) -> bool {
         return false;
     }
     close_asked(q, q.input_headers) || close_asked(q, q.output_headers)
-}
-
-/// A client request's line, plus Content-Length for a POST or PUT.
-pub(crate) fn request_head(r: *mut evhttp_request, out: *mut evbuffer) {
-    let q = req(r);
-    remove_header(q.output_headers, b"Proxy-Connection");
-    let name = msg::method_name(q.type_ as u32).unwrap_or("NULL");
-    let mut line = format!("{name} ").into_bytes();
-    if !q.uri.is_null() {
-        // SAFETY: the request's URI, a NUL-terminated string it owns.
-        line.extend_from_slice(unsafe { CStr::from_ptr(q.uri) }.to_bytes());
-    }
-    line.extend_from_slice(format!(" HTTP/{}.{}\r\n", q.major, q.minor).as_bytes());
-    add(out, &line);
-    let m = q.type_ as u32;
-    if (m == method::POST || m == method::PUT)
-        && find(q.output_headers, b"Content-Length").is_none()
-    {
-        let n = len(q.output_buffer).to_string();
-        add_header(q.output_headers, b"Content-Length", n.as_bytes());
-    }
-}
-
-fn date_now() -> Vec<u8> {
-    let mut buf = [0 as c_char; 50];
-    // SAFETY: a local buffer of the size given; NULL means now.
-    let n =
-        unsafe { crate::util::evutil_date_rfc1123(buf.as_mut_ptr(), buf.len(), std::ptr::null()) };
-    // SAFETY: the date was written NUL-terminated into `buf`.
-    let s = unsafe { CStr::from_ptr(buf.as_ptr()) }.to_bytes().to_vec();
-    if n > 0 {
-        s
-    } else {
-        Vec::new()
-    }
-}
-
-/// A reply's status line and the headers evhttp adds: Date (1.1),
-/// Connection: keep-alive (1.0 asked for it), Content-Length,
-/// Content-Type, Connection: close (the request asked for it).
-pub(crate) fn response_head(
-    r: *mut evhttp_request,
-    out: *mut evbuffer,
-    content_type: Option<&[u8]>,
-) {
-    let q = req(r);
-    let keepalive = msg::wants_keepalive(find(q.input_headers, b"Connection"));
-    let mut line = format!("HTTP/{}.{} {} ", q.major, q.minor, q.response_code).into_bytes();
-    if !q.response_code_line.is_null() {
-        // SAFETY: the request's reason, a NUL-terminated string it owns.
-        line.extend_from_slice(unsafe { CStr::from_ptr(q.response_code_line) }.to_bytes());
-    } else {
-        line.extend_from_slice(b"(null)");
-    }
-    line.extend_from_slice(b"\r\n");
-    add(out, &line);
-    let has_body = msg::response_has_body(q.response_code, q.type_ as u32);
-    let h = q.output_headers;
-    if q.major == 1 {
-        if q.minor >= 1 && find(h, b"Date").is_none() {
-            let d = date_now();
-            if !d.is_empty() {
-                add_header(h, b"Date", &d);
-            }
-        }
-        if q.minor == 0 && keepalive {
-            add_header(h, b"Connection", b"keep-alive");
-        }
-        if (q.minor >= 1 || keepalive)
-            && has_body
-            && find(h, b"Transfer-Encoding").is_none()
-            && find(h, b"Content-Length").is_none()
-        {
-            add_header(
-                h,
-                b"Content-Length",
-                len(q.output_buffer).to_string().as_bytes(),
-            );
-        }
-    }
-    if has_body && find(h, b"Content-Type").is_none() {
-        if let Some(ct) = content_type {
-            add_header(h, b"Content-Type", ct);
-        }
-    }
-    if close_asked(q, q.input_headers) {
-        remove_header(h, b"Connection");
-        if q.flags & EVHTTP_PROXY_REQUEST == 0 {
-            add_header(h, b"Connection", b"close");
-        }
-        remove_header(h, b"Proxy-Connection");
-    }
 }
 
 /// Sets the reply's status; `reason` NULL means evhttp's phrase.

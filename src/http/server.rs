@@ -56,6 +56,8 @@ pub struct evhttp {
     gencb_arg: *mut c_void,
     pub(crate) bevcb: BevCb,
     pub(crate) bevcb_arg: *mut c_void,
+    /// The Date header replies get.
+    pub(crate) date: super::head::DateCache,
 }
 
 const TEXT_HTML: &CStr = c"text/html; charset=ISO-8859-1";
@@ -95,6 +97,7 @@ pub(crate) fn new_object(base: *mut event_base) -> *mut evhttp {
         gencb_arg: null_mut(),
         bevcb: None,
         bevcb_arg: null_mut(),
+        date: Default::default(),
     }))
 }
 

@@ -11,22 +11,23 @@ use super::*;
 pub(super) fn read_firstline(c: *mut evhttp_connection, r: *mut evhttp_request) {
     let buf = input(conn(c).bufev);
     let max = conn(c).max_headers_size;
-    let Some(line) = readln(buf) else {
+    let mut line = std::mem::take(&mut conn(c).line);
+    if !readln(buf, &mut line) {
+        conn(c).line = line;
         if len(buf) > max {
             fail(c, EVREQ_HTTP_INVALID_HEADER);
         }
         return;
-    };
-    if line.len() > max {
-        fail(c, EVREQ_HTTP_INVALID_HEADER);
-        return;
     }
-    req(r).headers_size = line.len();
-    let ok = if req(r).kind == EVHTTP_REQUEST {
-        request::take_request_line(r, &line)
-    } else {
-        request::take_status_line(r, &line)
+    let ok = line.len() <= max && {
+        req(r).headers_size = line.len();
+        if req(r).kind == EVHTTP_REQUEST {
+            request::take_request_line(r, &line)
+        } else {
+            request::take_status_line(r, &line)
+        }
     };
+    conn(c).line = line;
     if !ok {
         fail(c, EVREQ_HTTP_INVALID_HEADER);
         return;
@@ -38,15 +39,26 @@ pub(super) fn read_firstline(c: *mut evhttp_connection, r: *mut evhttp_request) 
 /// Header lines until the empty one; `Some(true)` when the head is
 /// complete, `None` when it is bad or too long.
 fn parse_headers(c: *mut evhttp_connection, r: *mut evhttp_request) -> Option<bool> {
+    let mut line = std::mem::take(&mut conn(c).line);
+    let got = header_lines(c, r, &mut line);
+    conn(c).line = line;
+    got
+}
+
+fn header_lines(
+    c: *mut evhttp_connection,
+    r: *mut evhttp_request,
+    line: &mut Vec<u8>,
+) -> Option<bool> {
     let buf = input(conn(c).bufev);
     let max = conn(c).max_headers_size;
     let headers = req(r).input_headers;
-    while let Some(line) = readln(buf) {
+    while readln(buf, line) {
         req(r).headers_size += line.len();
         if req(r).headers_size > max {
             return None;
         }
-        match msg::parse_header_line(&line) {
+        match msg::parse_header_line(line) {
             HeaderLine::End => return Some(true),
             HeaderLine::Fold(more) => {
                 if !fold_into_last(headers, more) {
@@ -206,13 +218,17 @@ fn read_chunks(c: *mut evhttp_connection, r: *mut evhttp_request) -> Chunked {
             return Chunked::More;
         }
         if req(r).ntoread < 0 {
-            let Some(line) = readln(buf) else {
+            let mut line = std::mem::take(&mut conn(c).line);
+            let size = readln(buf, &mut line).then(|| msg::parse_chunk_size(&line));
+            let empty = line.is_empty();
+            conn(c).line = line;
+            let Some(size) = size else {
                 return Chunked::More;
             };
-            if line.is_empty() {
+            if empty {
                 continue;
             }
-            let Some(n) = msg::parse_chunk_size(&line) else {
+            let Some(n) = size else {
                 return Chunked::Corrupt;
             };
             let body = req(r).body_size as u64;
