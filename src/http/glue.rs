@@ -195,7 +195,7 @@ pub(crate) fn add_with(buf: *mut evbuffer, mut f: impl FnMut(&mut Tail)) {
 pub(crate) fn find<'a>(q: *mut evkeyvalq, name: &[u8]) -> Option<&'a [u8]> {
     // SAFETY: a request's live header list (module invariant).
     let q = unsafe { q.as_ref() }?;
-    let node = q.find(|k| rel_extra::http::headers::same_name(k, name))?;
+    let node = q.find_name(name)?;
     // SAFETY: a live node's value is a NUL-terminated string.
     Some(unsafe { CStr::from_ptr(node.as_ref().value) }.to_bytes())
 }
@@ -211,7 +211,7 @@ pub(crate) fn add_header(q: *mut evkeyvalq, name: &[u8], value: &[u8]) -> bool {
 pub(crate) fn remove_header(q: *mut evkeyvalq, name: &[u8]) {
     // SAFETY: as above.
     if let Some(q) = unsafe { q.as_mut() } {
-        if let Some(n) = q.find(|k| rel_extra::http::headers::same_name(k, name)) {
+        if let Some(n) = q.find_name(name) {
             q.remove(n);
         }
     }

@@ -44,21 +44,21 @@ impl FromC<*const evhttp_request> for *mut evhttp_request {
     }
 }
 
-fn new_queue() -> *mut evkeyvalq {
-    let q = Box::into_raw(Box::new(evkeyvalq {
-        tqh_first: null_mut(),
-        tqh_last: null_mut(),
-    }));
-    // SAFETY: just made; TAILQ_INIT at its final address.
-    unsafe { (*q).init() };
-    q
+/// A request and its two header lists in one allocation: C sees the
+/// lists only through the request's pointers, and they live exactly as
+/// long as it does.
+#[repr(C)]
+struct WithHeaders {
+    /// First, so a request pointer is a pointer to the whole.
+    req: evhttp_request,
+    input: evkeyvalq,
+    output: evkeyvalq,
 }
 
-fn free_queue(q: *mut evkeyvalq) {
-    if !q.is_null() {
-        clear_headers(q);
-        // SAFETY: made by Box::into_raw in `new_queue`, freed once.
-        drop(unsafe { Box::from_raw(q) });
+fn empty_queue() -> evkeyvalq {
+    evkeyvalq {
+        tqh_first: null_mut(),
+        tqh_last: null_mut(),
     }
 }
 
@@ -74,40 +74,53 @@ pub(crate) fn new(cb: evhttp_request_cb, arg: *mut c_void) -> *mut evhttp_reques
         }
         return null_mut();
     }
-    Box::into_raw(Box::new(evhttp_request {
-        next: evhttp_request_link {
-            tqe_next: null_mut(),
-            tqe_prev: null_mut(),
+    let w = Box::into_raw(Box::new(WithHeaders {
+        req: evhttp_request {
+            next: evhttp_request_link {
+                tqe_next: null_mut(),
+                tqe_prev: null_mut(),
+            },
+            evcon: null_mut(),
+            flags: 0,
+            input_headers: null_mut(),
+            output_headers: null_mut(),
+            remote_host: null_mut(),
+            remote_port: 0,
+            host_cache: null_mut(),
+            kind: EVHTTP_RESPONSE,
+            type_: 0,
+            headers_size: 0,
+            body_size: 0,
+            uri: null_mut(),
+            uri_elems: null_mut(),
+            major: 0,
+            minor: 0,
+            response_code: 0,
+            response_code_line: null_mut(),
+            input_buffer: ib,
+            ntoread: 0,
+            bits: 0,
+            output_buffer: ob,
+            cb,
+            cb_arg: arg,
+            chunk_cb: None,
+            header_cb: None,
+            error_cb: None,
+            on_complete_cb: None,
+            on_complete_cb_arg: null_mut(),
         },
-        evcon: null_mut(),
-        flags: 0,
-        input_headers: new_queue(),
-        output_headers: new_queue(),
-        remote_host: null_mut(),
-        remote_port: 0,
-        host_cache: null_mut(),
-        kind: EVHTTP_RESPONSE,
-        type_: 0,
-        headers_size: 0,
-        body_size: 0,
-        uri: null_mut(),
-        uri_elems: null_mut(),
-        major: 0,
-        minor: 0,
-        response_code: 0,
-        response_code_line: null_mut(),
-        input_buffer: ib,
-        ntoread: 0,
-        bits: 0,
-        output_buffer: ob,
-        cb,
-        cb_arg: arg,
-        chunk_cb: None,
-        header_cb: None,
-        error_cb: None,
-        on_complete_cb: None,
-        on_complete_cb_arg: null_mut(),
-    }))
+        input: empty_queue(),
+        output: empty_queue(),
+    }));
+    // SAFETY: just made, and not yet shared; the lists are initialised
+    // (TAILQ_INIT) at their final addresses.
+    unsafe {
+        (*w).input.init();
+        (*w).output.init();
+        (*w).req.input_headers = &raw mut (*w).input;
+        (*w).req.output_headers = &raw mut (*w).output;
+    }
+    w.cast()
 }
 
 /// Drops the request's URI (a failed request reaches the handler
@@ -136,12 +149,13 @@ pub(crate) fn free(r: *mut evhttp_request) {
     for p in [q.remote_host, q.response_code_line, q.host_cache] {
         mem_free(p.cast());
     }
-    free_queue(q.input_headers);
-    free_queue(q.output_headers);
+    clear_headers(q.input_headers);
+    clear_headers(q.output_headers);
     free_buffer(q.input_buffer);
     free_buffer(q.output_buffer);
-    // SAFETY: made by Box::into_raw in `new`, freed once.
-    drop(unsafe { Box::from_raw(r) });
+    // SAFETY: made by Box::into_raw in `new` (a request is the start of
+    // its `WithHeaders`), freed once.
+    drop(unsafe { Box::from_raw(r.cast::<WithHeaders>()) });
 }
 
 /// Frees a request the program has not taken ownership of.
@@ -427,7 +441,7 @@ pub unsafe extern "C" fn evhttp_request_get_host(req: *mut evhttp_request) -> *c
             let node = {
                 // SAFETY: the request's live header list.
                 let list = unsafe { &*q.input_headers };
-                list.find(|k| rel_extra::http::headers::same_name(k, b"Host"))
+                list.find_name(b"Host")
             };
             return Ok(node.map_or(std::ptr::null(), |n| {
                 // SAFETY: a live node's value.

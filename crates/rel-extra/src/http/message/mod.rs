@@ -103,10 +103,10 @@ pub fn parse_version(v: &[u8]) -> Option<(i8, i8)> {
 
 /// A parsed request line.
 #[derive(Debug, PartialEq, Eq)]
-pub struct RequestLine {
+pub struct RequestLine<'a> {
     pub method: u32,
-    /// The target as sent.
-    pub target: Vec<u8>,
+    /// The target as sent (up to a NUL).
+    pub target: &'a [u8],
     pub uri: Uri,
     pub major: i8,
     pub minor: i8,
@@ -114,7 +114,7 @@ pub struct RequestLine {
 
 /// `METHOD SP target SP HTTP/x.y`, trailing spaces ignored; the target
 /// runs from the first space to the last. `None` for a bad line.
-pub fn parse_request_line(line: &[u8]) -> Option<RequestLine> {
+pub fn parse_request_line(line: &[u8]) -> Option<RequestLine<'_>> {
     let end = line.len() - line.iter().rev().take_while(|&&c| c == b' ').count();
     let line = &line[..end];
     if line.len() < b"GET / HTTP/1.0".len() {
@@ -138,7 +138,7 @@ pub fn parse_request_line(line: &[u8]) -> Option<RequestLine> {
     };
     Some(RequestLine {
         method,
-        target: target.to_vec(),
+        target,
         uri,
         major,
         minor,
