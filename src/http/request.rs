@@ -209,12 +209,15 @@ pub(crate) fn take_status_line(r: *mut evhttp_request, line: &[u8]) -> bool {
     true
 }
 
+/// Do the headers `h` of request `q` ask to close?
 pub(super) fn close_asked(q: &evhttp_request, h: *mut evkeyvalq) -> bool {
-    msg::wants_close(
-        q.flags & EVHTTP_PROXY_REQUEST != 0,
-        find(h, b"Connection"),
-        find(h, b"Proxy-Connection"),
-    )
+    let proxy = q.flags & EVHTTP_PROXY_REQUEST != 0;
+    let name: &[u8] = if proxy {
+        b"Proxy-Connection"
+    } else {
+        b"Connection"
+    };
+    msg::wants_close(proxy, find(h, name))
 }
 
 /// Does either side ask to close after this exchange?

@@ -73,7 +73,14 @@ pub(crate) fn c_bytes(bytes: &[u8]) -> *mut c_char {
 
 /// strdup: the bytes up to the first NUL.
 fn c_strdup(bytes: &[u8]) -> *mut c_char {
-    let end = bytes.iter().position(|&c| c == 0).unwrap_or(bytes.len());
+    // SAFETY: memchr reads the slice's own bytes, and answers NULL or a
+    // pointer into them.
+    let nul = unsafe { libc::memchr(bytes.as_ptr().cast(), 0, bytes.len()) };
+    let end = if nul.is_null() {
+        bytes.len()
+    } else {
+        nul as usize - bytes.as_ptr() as usize
+    };
     c_bytes(&bytes[..end])
 }
 

@@ -320,16 +320,14 @@ pub fn parse_chunk_size(line: &[u8]) -> Option<u64> {
 }
 
 /// `Connection: close` (or, for a proxy request, anything but
-/// `Proxy-Connection: keep-alive`) asks to close after this message.
-pub fn wants_close(
-    proxy: bool,
-    connection: Option<&[u8]>,
-    proxy_connection: Option<&[u8]>,
-) -> bool {
+/// `Proxy-Connection: keep-alive`) asks to close after this message;
+/// `value` is that header's (`Proxy-Connection` for a proxy request,
+/// else `Connection`).
+pub fn wants_close(proxy: bool, value: Option<&[u8]>) -> bool {
     if proxy {
-        !proxy_connection.is_some_and(|v| v.eq_ignore_ascii_case(b"keep-alive"))
+        !value.is_some_and(|v| v.eq_ignore_ascii_case(b"keep-alive"))
     } else {
-        connection.is_some_and(|v| v.eq_ignore_ascii_case(b"close"))
+        value.is_some_and(|v| v.eq_ignore_ascii_case(b"close"))
     }
 }
 

@@ -119,10 +119,12 @@ fn chunks() {
 
 #[test]
 fn rules_and_pages() {
-    assert!(wants_close(false, Some(b"Close"), None));
-    assert!(!wants_close(false, Some(b"keep-alive"), None));
-    assert!(wants_close(true, None, None));
-    assert!(!wants_close(true, None, Some(b"Keep-Alive")));
+    assert!(wants_close(false, Some(b"Close")));
+    assert!(!wants_close(false, Some(b"keep-alive")));
+    assert!(!wants_close(false, None));
+    assert!(wants_close(true, None));
+    assert!(wants_close(true, Some(b"close")));
+    assert!(!wants_close(true, Some(b"Keep-Alive")));
     assert!(wants_keepalive(Some(b"keep-alive, foo")));
     assert!(!wants_keepalive(Some(b"keep")));
     assert!(!response_has_body(204, method::GET));
