@@ -92,6 +92,17 @@ later_cb(struct evhttp_request *req, void *arg)
 	event_base_once(base, -1, EV_TIMEOUT, later_reply, req, &(struct timeval){ 0, 50000 });
 }
 
+/* A handler slower than the client's idle limit (as any handler may be
+ * under valgrind on a loaded machine): the client must still wait. */
+static void
+slow_cb(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	t_sleep_ms(150);
+	evbuffer_add_printf(req->output_buffer, "slow");
+	evhttp_send_reply(req, HTTP_OK, "OK", NULL);
+}
+
 static void
 gen_cb(struct evhttp_request *req, void *arg)
 {
@@ -144,6 +155,7 @@ main(void)
 	EXPECT_INT("set_cb /echo", evhttp_set_cb(http, "/echo", echo_cb, NULL), 0);
 	EXPECT_INT("set_cb /gone", evhttp_set_cb(http, "/gone", echo_cb, NULL), 0);
 	EXPECT_INT("set_cb /later", evhttp_set_cb(http, "/later", later_cb, NULL), 0);
+	EXPECT_INT("set_cb /slow", evhttp_set_cb(http, "/slow", slow_cb, NULL), 0);
 	EXPECT_INT("del_cb /gone", evhttp_del_cb(http, "/gone"), 0);
 	EXPECT_INT("del_cb /gone again", evhttp_del_cb(http, "/gone"), -1);
 
@@ -169,6 +181,7 @@ main(void)
 	    "GET /hello HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyzGET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
 
 	RAW(base, port, "later", "GET /later HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
+	RAW(base, port, "slow handler", "GET /slow HTTP/1.1\r\nConnection: close\r\n\r\n", 100);
 	RAW(base, port, "later, pipelined",
 	    "GET /later HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
 
