@@ -8,7 +8,8 @@ use std::ffi::CStr;
 use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_short, c_void};
 
-use rel_core::buffer::Eol;
+use rel_core::buffer::{Eol, SyncBuffer};
+use rel_extra::http::message as msg;
 
 use crate::buffer_api as b;
 use crate::buffer_obj::evbuffer;
@@ -145,15 +146,76 @@ fn core<'a>(buf: *mut evbuffer) -> Option<&'a evbuffer> {
 /// arrived. The same reading as `evbuffer_readln` with
 /// `EVBUFFER_EOL_CRLF`, without its allocation.
 pub(crate) fn readln(buf: *mut evbuffer, line: &mut Vec<u8>) -> bool {
-    let Some(b) = core(buf) else {
-        return false;
-    };
-    let got = b.core.readln(Eol::Crlf, |n| {
+    core(buf).is_some_and(|b| readln_into(&b.core, line))
+}
+
+fn readln_into(b: &SyncBuffer, line: &mut Vec<u8>) -> bool {
+    let got = b.readln(Eol::Crlf, |n| {
         line.clear();
         line.resize(n, 0);
         Some(&mut line[..])
     });
     got.is_some()
+}
+
+/// How the walk over the first chain of a buffer ended.
+enum Walk {
+    /// The handler wanted no more lines.
+    Stopped,
+    /// No line end in what is there.
+    NoLine,
+    /// The first chain was used up; the next one may hold lines.
+    Next,
+    /// A line starts in the first chain and goes on in the next.
+    Spans,
+}
+
+/// Hands the complete lines at the front of `buf` to `f` (each without
+/// its end, as [`readln`] reads them), removing each, until `f` answers
+/// false or no complete line is left. Lines are read where they lie,
+/// and those of one chain removed in one drain; a line split across
+/// chains is copied into `spill`. Nothing is read from a buffer whose
+/// front is frozen, as readln reads nothing. `f` must not touch `buf`.
+pub(crate) fn lines(buf: *mut evbuffer, spill: &mut Vec<u8>, mut f: impl FnMut(&[u8]) -> bool) {
+    let Some(b) = core(buf) else {
+        return;
+    };
+    let b = &b.core;
+    b.lock();
+    // A frozen front refuses even an empty drain (of a non-empty buffer).
+    while b.drain(0).is_ok() {
+        let (used, walk) = b.peek(|whole| {
+            let Some(first) = whole.chunks_from(0).next() else {
+                return (0, Walk::NoLine);
+            };
+            let mut used = 0;
+            while let Some((line, n)) = msg::split_line(&first[used..]) {
+                used += n;
+                if !f(line) {
+                    return (used, Walk::Stopped);
+                }
+            }
+            let walk = match (used == first.len(), whole.len() > first.len()) {
+                (_, false) => Walk::NoLine,
+                (true, true) => Walk::Next,
+                (false, true) => Walk::Spans,
+            };
+            (used, walk)
+        });
+        if used > 0 {
+            let _ = b.drain(used);
+        }
+        match walk {
+            Walk::Stopped | Walk::NoLine => break,
+            Walk::Next => {}
+            Walk::Spans => {
+                if !readln_into(b, spill) || !f(spill) {
+                    break;
+                }
+            }
+        }
+    }
+    b.unlock();
 }
 
 /// Bytes put straight into an evbuffer's free tail: what does not fit is

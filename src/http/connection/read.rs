@@ -11,26 +11,34 @@ use super::*;
 pub(super) fn read_firstline(c: *mut evhttp_connection, r: *mut evhttp_request) {
     let buf = input(conn(c).bufev);
     let max = conn(c).max_headers_size;
-    let mut line = std::mem::take(&mut conn(c).line);
-    if !readln(buf, &mut line) {
-        conn(c).line = line;
-        if len(buf) > max {
+    let mut spill = std::mem::take(&mut conn(c).line);
+    let mut ok = None;
+    lines(buf, &mut spill, |line| {
+        ok = Some(
+            line.len() <= max && {
+                req(r).headers_size = line.len();
+                if req(r).kind == EVHTTP_REQUEST {
+                    request::take_request_line(r, line)
+                } else {
+                    request::take_status_line(r, line)
+                }
+            },
+        );
+        false
+    });
+    conn(c).line = spill;
+    match ok {
+        None => {
+            if len(buf) > max {
+                fail(c, EVREQ_HTTP_INVALID_HEADER);
+            }
+            return;
+        }
+        Some(false) => {
             fail(c, EVREQ_HTTP_INVALID_HEADER);
+            return;
         }
-        return;
-    }
-    let ok = line.len() <= max && {
-        req(r).headers_size = line.len();
-        if req(r).kind == EVHTTP_REQUEST {
-            request::take_request_line(r, &line)
-        } else {
-            request::take_status_line(r, &line)
-        }
-    };
-    conn(c).line = line;
-    if !ok {
-        fail(c, EVREQ_HTTP_INVALID_HEADER);
-        return;
+        Some(true) => {}
     }
     conn(c).state = State::ReadingHeaders;
     read_header(c, r);
@@ -39,39 +47,29 @@ pub(super) fn read_firstline(c: *mut evhttp_connection, r: *mut evhttp_request) 
 /// Header lines until the empty one; `Some(true)` when the head is
 /// complete, `None` when it is bad or too long.
 fn parse_headers(c: *mut evhttp_connection, r: *mut evhttp_request) -> Option<bool> {
-    let mut line = std::mem::take(&mut conn(c).line);
-    let got = header_lines(c, r, &mut line);
-    conn(c).line = line;
-    got
-}
-
-fn header_lines(
-    c: *mut evhttp_connection,
-    r: *mut evhttp_request,
-    line: &mut Vec<u8>,
-) -> Option<bool> {
     let buf = input(conn(c).bufev);
     let max = conn(c).max_headers_size;
     let headers = req(r).input_headers;
-    while readln(buf, line) {
+    let mut spill = std::mem::take(&mut conn(c).line);
+    // Set once a line decides: the head is complete, or bad.
+    let mut verdict = None;
+    lines(buf, &mut spill, |line| {
         req(r).headers_size += line.len();
-        if req(r).headers_size > max {
-            return None;
-        }
-        match msg::parse_header_line(line) {
-            HeaderLine::End => return Some(true),
-            HeaderLine::Fold(more) => {
-                if !fold_into_last(headers, more) {
-                    return None;
-                }
+        verdict = if req(r).headers_size > max {
+            Some(None)
+        } else {
+            match msg::parse_header_line(line) {
+                HeaderLine::End => Some(Some(true)),
+                HeaderLine::Fold(more) => (!fold_into_last(headers, more)).then_some(None),
+                HeaderLine::Field(k, v) => (!add_header(headers, k, v)).then_some(None),
+                HeaderLine::Bad => Some(None),
             }
-            HeaderLine::Field(k, v) => {
-                if !add_header(headers, k, v) {
-                    return None;
-                }
-            }
-            HeaderLine::Bad => return None,
-        }
+        };
+        verdict.is_none()
+    });
+    conn(c).line = spill;
+    if let Some(v) = verdict {
+        return v;
     }
     if req(r).headers_size.saturating_add(len(buf)) > max {
         return None;

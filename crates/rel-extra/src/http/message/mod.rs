@@ -91,6 +91,12 @@ fn scan_int(s: &[u8]) -> Option<(i64, &[u8])> {
 /// `HTTP/<major>.<minor>` with nothing after it; versions above 1.x are
 /// refused. The numbers land in C `char`s, truncated as C truncates.
 pub fn parse_version(v: &[u8]) -> Option<(i8, i8)> {
+    // What nearly every message says, without the general scan.
+    match v {
+        b"HTTP/1.1" => return Some((1, 1)),
+        b"HTTP/1.0" => return Some((1, 0)),
+        _ => {}
+    }
     let rest = v.strip_prefix(b"HTTP/")?;
     let (major, rest) = scan_int(rest)?;
     let rest = rest.strip_prefix(b".")?;

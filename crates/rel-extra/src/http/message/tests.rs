@@ -155,3 +155,16 @@ fn lines() {
     assert_eq!(split_line(b"ab\ncd"), Some((&b"ab"[..], 3)));
     assert_eq!(split_line(b"ab\r"), None);
 }
+
+#[test]
+fn versions() {
+    assert_eq!(parse_version(b"HTTP/1.1"), Some((1, 1)));
+    assert_eq!(parse_version(b"HTTP/1.0"), Some((1, 0)));
+    // The general scan, as sscanf's %d reads: leading zeros and blanks.
+    assert_eq!(parse_version(b"HTTP/01.1"), Some((1, 1)));
+    assert_eq!(parse_version(b"HTTP/ 1. 0"), Some((1, 0)));
+    assert_eq!(parse_version(b"HTTP/0.9"), Some((0, 9)));
+    assert_eq!(parse_version(b"HTTP/1.1 "), None);
+    assert_eq!(parse_version(b"HTTP/2.0"), None);
+    assert_eq!(parse_version(b"http/1.1"), None);
+}
