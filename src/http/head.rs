@@ -140,22 +140,13 @@ pub(crate) fn response_headers(r: *mut evhttp_request, server: *mut evhttp) {
 
 /// The Date header's text for the current second, formatted once per
 /// second (a server answers many requests within one).
+#[derive(Default)]
 pub(crate) struct DateCache {
     /// The second `text` is for.
     second: libc::time_t,
     /// 0 before the first date.
     len: usize,
     text: [u8; 32],
-}
-
-impl Default for DateCache {
-    fn default() -> DateCache {
-        DateCache {
-            second: 0,
-            len: 0,
-            text: [0; 32],
-        }
-    }
 }
 
 impl DateCache {

@@ -179,7 +179,7 @@ pub(crate) fn take_request_line(r: *mut evhttp_request, line: &[u8]) -> bool {
     q.type_ = l.method as c_int;
     q.major = l.major as c_char;
     q.minor = l.minor as c_char;
-    set_c_string(&mut q.uri, &l.target);
+    set_c_string(&mut q.uri, l.target);
     let proxy = l
         .uri
         .scheme
