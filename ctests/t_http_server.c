@@ -92,6 +92,38 @@ later_cb(struct evhttp_request *req, void *arg)
 	event_base_once(base, -1, EV_TIMEOUT, later_reply, req, &(struct timeval){ 0, 50000 });
 }
 
+/* A handler slower than the client's idle limit (as any handler may be
+ * under valgrind on a loaded machine): the client must still wait. */
+static void
+slow_cb(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	t_sleep_ms(150);
+	evbuffer_add_printf(req->output_buffer, "slow");
+	evhttp_send_reply(req, HTTP_OK, "OK", NULL);
+}
+
+/* A head of many header lines, read over several reads and chains: the
+ * lines must all arrive whole, wherever the chains split them. */
+static void
+many_cb(struct evhttp_request *req, void *arg)
+{
+	struct evkeyval *kv;
+	int n = 0, good = 0;
+	(void)arg;
+	TAILQ_FOREACH(kv, req->input_headers, next) {
+		char want[80];
+		n++;
+		snprintf(want, sizeof(want), "value-%d-%s", n - 1,
+		    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz");
+		if (!strncmp(kv->key, "X-H", 3) && atoi(kv->key + 3) == n - 1 &&
+		    !strcmp(kv->value, want))
+			good++;
+	}
+	printf("many_cb: %d headers, %d as sent\n", n, good);
+	evhttp_send_reply(req, HTTP_OK, "OK", NULL);
+}
+
 static void
 gen_cb(struct evhttp_request *req, void *arg)
 {
@@ -144,6 +176,8 @@ main(void)
 	EXPECT_INT("set_cb /echo", evhttp_set_cb(http, "/echo", echo_cb, NULL), 0);
 	EXPECT_INT("set_cb /gone", evhttp_set_cb(http, "/gone", echo_cb, NULL), 0);
 	EXPECT_INT("set_cb /later", evhttp_set_cb(http, "/later", later_cb, NULL), 0);
+	EXPECT_INT("set_cb /slow", evhttp_set_cb(http, "/slow", slow_cb, NULL), 0);
+	EXPECT_INT("set_cb /many", evhttp_set_cb(http, "/many", many_cb, NULL), 0);
 	EXPECT_INT("del_cb /gone", evhttp_del_cb(http, "/gone"), 0);
 	EXPECT_INT("del_cb /gone again", evhttp_del_cb(http, "/gone"), -1);
 
@@ -168,7 +202,17 @@ main(void)
 	RAW(base, port, "pipelined",
 	    "GET /hello HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyzGET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
 
+	{
+		static char big[64 * 1024];
+		size_t n = (size_t)snprintf(big, sizeof(big), "GET /many HTTP/1.1\r\n");
+		for (int i = 0; i < 700; i++)
+			n += (size_t)snprintf(big + n, sizeof(big) - n, "X-H%d: value-%d-%s\r\n", i, i,
+			    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz");
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "Connection: close\r\n\r\n");
+		raw_exchange(base, port, "many headers", big, n, 0, 300);
+	}
 	RAW(base, port, "later", "GET /later HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
+	RAW(base, port, "slow handler", "GET /slow HTTP/1.1\r\nConnection: close\r\n\r\n", 100);
 	RAW(base, port, "later, pipelined",
 	    "GET /later HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", 300);
 

@@ -3,6 +3,7 @@
 //! C strings become byte strings and results become malloc'd C strings
 //! or `evkeyvalq` nodes.
 
+use std::cell::OnceCell;
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_uint};
 
@@ -21,10 +22,11 @@ pub const EVHTTP_URI_NONCONFORMANT: c_uint = 0x01;
 const _: () = assert!(EVHTTP_URI_NONCONFORMANT == rel_extra::http::uri::NONCONFORMANT);
 
 /// A URI (opaque to C): the parts, and their C copies that the getters
-/// hand out (valid until the part is set again or the URI freed).
+/// hand out (made when first asked for, valid until that part is set
+/// again or the URI freed).
 pub struct evhttp_uri {
     uri: Uri,
-    c: [Option<CString>; 6],
+    c: [OnceCell<Option<CString>>; 6],
 }
 
 impl evhttp_uri {
@@ -34,41 +36,52 @@ impl evhttp_uri {
     }
 
     fn boxed(uri: Uri) -> *mut evhttp_uri {
-        let mut u = Box::new(evhttp_uri {
+        Box::into_raw(Box::new(evhttp_uri {
             uri,
             c: Default::default(),
-        });
-        u.sync();
-        Box::into_raw(u)
+        }))
     }
 
-    /// Refreshes the C copies after a change.
-    fn sync(&mut self) {
+    fn part(&self, which: usize) -> &Option<Vec<u8>> {
         let u = &self.uri;
-        let parts = [
-            &u.scheme,
-            &u.userinfo,
-            &u.host,
-            &u.path,
-            &u.query,
-            &u.fragment,
-        ];
-        for (c, part) in self.c.iter_mut().zip(parts) {
-            // Parts come from C strings, so they hold no NUL.
-            *c = part.as_ref().and_then(|p| CString::new(p.as_slice()).ok());
+        match which {
+            SCHEME => &u.scheme,
+            USERINFO => &u.userinfo,
+            HOST => &u.host,
+            PATH => &u.path,
+            QUERY => &u.query,
+            _ => &u.fragment,
         }
+    }
+
+    /// The path (what a server routes on).
+    pub(crate) fn path(&self) -> Option<&[u8]> {
+        self.uri.path.as_deref()
     }
 
     fn get(&self, which: usize) -> *const c_char {
         self.c[which]
+            .get_or_init(|| {
+                // Parts come from C strings, so they hold no NUL.
+                self.part(which)
+                    .as_ref()
+                    .and_then(|p| CString::new(p.as_slice()).ok())
+            })
             .as_ref()
             .map_or(std::ptr::null(), |c| c.as_ptr())
     }
 
-    /// Applies a setter, then refreshes the C copies.
-    fn set<E>(&mut self, f: impl FnOnce(&mut Uri) -> Result<(), E>) -> Result<c_int, Refusal> {
+    /// Applies a setter of part `which` (`None`: the port), then drops
+    /// that part's C copy.
+    fn set<E>(
+        &mut self,
+        which: Option<usize>,
+        f: impl FnOnce(&mut Uri) -> Result<(), E>,
+    ) -> Result<c_int, Refusal> {
         f(&mut self.uri).map_err(|_| Refusal::Quiet)?;
-        self.sync();
+        if let Some(w) = which {
+            self.c[w] = OnceCell::new();
+        }
         Ok(0)
     }
 }
@@ -250,7 +263,7 @@ pub unsafe extern "C" fn evhttp_uri_set_scheme(
 ) -> c_int {
     entry("evhttp_uri_set_scheme", || {
         let u: &mut evhttp_uri = arg!(uri)?;
-        u.set(|x| x.set_scheme(opt_str(scheme)))
+        u.set(Some(SCHEME), |x| x.set_scheme(opt_str(scheme)))
     })
 }
 
@@ -261,7 +274,7 @@ pub unsafe extern "C" fn evhttp_uri_set_userinfo(
 ) -> c_int {
     entry("evhttp_uri_set_userinfo", || {
         let u: &mut evhttp_uri = arg!(uri)?;
-        u.set(|x| x.set_userinfo(opt_str(userinfo)))
+        u.set(Some(USERINFO), |x| x.set_userinfo(opt_str(userinfo)))
     })
 }
 
@@ -269,7 +282,7 @@ pub unsafe extern "C" fn evhttp_uri_set_userinfo(
 pub unsafe extern "C" fn evhttp_uri_set_host(uri: *mut evhttp_uri, host: *const c_char) -> c_int {
     entry("evhttp_uri_set_host", || {
         let u: &mut evhttp_uri = arg!(uri)?;
-        u.set(|x| x.set_host(opt_str(host)))
+        u.set(Some(HOST), |x| x.set_host(opt_str(host)))
     })
 }
 
@@ -277,7 +290,7 @@ pub unsafe extern "C" fn evhttp_uri_set_host(uri: *mut evhttp_uri, host: *const 
 pub unsafe extern "C" fn evhttp_uri_set_path(uri: *mut evhttp_uri, path: *const c_char) -> c_int {
     entry("evhttp_uri_set_path", || {
         let u: &mut evhttp_uri = arg!(uri)?;
-        u.set(|x| x.set_path(opt_str(path)))
+        u.set(Some(PATH), |x| x.set_path(opt_str(path)))
     })
 }
 
@@ -285,7 +298,7 @@ pub unsafe extern "C" fn evhttp_uri_set_path(uri: *mut evhttp_uri, path: *const 
 pub unsafe extern "C" fn evhttp_uri_set_query(uri: *mut evhttp_uri, query: *const c_char) -> c_int {
     entry("evhttp_uri_set_query", || {
         let u: &mut evhttp_uri = arg!(uri)?;
-        u.set(|x| x.set_query(opt_str(query)))
+        u.set(Some(QUERY), |x| x.set_query(opt_str(query)))
     })
 }
 
@@ -296,7 +309,7 @@ pub unsafe extern "C" fn evhttp_uri_set_fragment(
 ) -> c_int {
     entry("evhttp_uri_set_fragment", || {
         let u: &mut evhttp_uri = arg!(uri)?;
-        u.set(|x| x.set_fragment(opt_str(fragment)))
+        u.set(Some(FRAGMENT), |x| x.set_fragment(opt_str(fragment)))
     })
 }
 
@@ -305,7 +318,7 @@ pub unsafe extern "C" fn evhttp_uri_set_fragment(
 pub unsafe extern "C" fn evhttp_uri_set_port(uri: *mut evhttp_uri, port: c_int) -> c_int {
     entry("evhttp_uri_set_port", || {
         let u: &mut evhttp_uri = arg!(uri)?;
-        u.set(|x| x.set_port(port))
+        u.set(None, |x| x.set_port(port))
     })
 }
 
@@ -435,7 +448,7 @@ pub unsafe extern "C" fn evhttp_find_header(
     entry("evhttp_find_header", || {
         let q: &evkeyvalq = arg!(headers)?;
         let key: &CStr = arg!(key)?;
-        let Some(node) = q.find(|k| headers::same_name(k, key.to_bytes())) else {
+        let Some(node) = q.find_name(key.to_bytes()) else {
             return Ok(std::ptr::null());
         };
         // SAFETY: a node of a well-formed queue is live.
@@ -452,9 +465,7 @@ pub unsafe extern "C" fn evhttp_remove_header(
     entry("evhttp_remove_header", || {
         let q: &mut evkeyvalq = arg!(headers)?;
         let key: &CStr = arg!(key)?;
-        let node = q
-            .find(|k| headers::same_name(k, key.to_bytes()))
-            .ok_or(Refusal::Quiet)?;
+        let node = q.find_name(key.to_bytes()).ok_or(Refusal::Quiet)?;
         q.remove(node);
         Ok(0)
     })

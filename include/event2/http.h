@@ -94,7 +94,8 @@ struct evhttp_bound_socket;
 
 /**
  * A URI (opaque to C): the parts, and their C copies that the getters
- * hand out (valid until the part is set again or the URI freed).
+ * hand out (made when first asked for, valid until that part is set
+ * again or the URI freed).
  */
 struct evhttp_uri;
 

@@ -5,14 +5,17 @@
 //! modules keep, which every SAFETY line below relies on.
 
 use std::ffi::CStr;
+use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_short, c_void};
+
+use rel_core::buffer::{Eol, SyncBuffer};
+use rel_extra::http::message as msg;
 
 use crate::buffer_api as b;
 use crate::buffer_obj::evbuffer;
 use crate::bufferevent_api as bev;
 use crate::layout::bufferevent_struct::{bufferevent, bufferevent_data_cb, bufferevent_event_cb};
 use crate::layout::keyvalq_struct::evkeyvalq;
-use crate::log_api::mem_free;
 
 pub(crate) const EV_READ: c_short = 0x02;
 pub(crate) const EV_WRITE: c_short = 0x04;
@@ -23,8 +26,6 @@ pub(crate) const BEV_EVENT_EOF: c_short = 0x10;
 pub(crate) const BEV_EVENT_ERROR: c_short = 0x20;
 pub(crate) const BEV_EVENT_TIMEOUT: c_short = 0x40;
 pub(crate) const BEV_EVENT_CONNECTED: c_short = 0x80;
-
-const EVBUFFER_EOL_CRLF: c_int = 1;
 
 pub(crate) fn input(e: *mut bufferevent) -> *mut evbuffer {
     // SAFETY: a live bufferevent (module invariant).
@@ -135,26 +136,128 @@ pub(crate) fn free_buffer(buf: *mut evbuffer) {
     unsafe { b::evbuffer_free(buf) };
 }
 
-/// The next line (LF or CRLF ended), without its end; `None` until one
-/// has arrived.
-pub(crate) fn readln(buf: *mut evbuffer) -> Option<Vec<u8>> {
-    let mut n = 0usize;
-    // SAFETY: as above; `n` is a local.
-    let p = unsafe { b::evbuffer_readln(buf, &mut n, EVBUFFER_EOL_CRLF) };
-    if p.is_null() {
-        return None;
+fn core<'a>(buf: *mut evbuffer) -> Option<&'a evbuffer> {
+    // SAFETY: a live evbuffer (module invariant); the check costs a load.
+    unsafe { evbuffer::live(buf) }.ok()
+}
+
+/// The next line (LF or CRLF ended), without its end, read into `line`
+/// (whose memory is reused from line to line); false until one has
+/// arrived. The same reading as `evbuffer_readln` with
+/// `EVBUFFER_EOL_CRLF`, without its allocation.
+pub(crate) fn readln(buf: *mut evbuffer, line: &mut Vec<u8>) -> bool {
+    core(buf).is_some_and(|b| readln_into(&b.core, line))
+}
+
+fn readln_into(b: &SyncBuffer, line: &mut Vec<u8>) -> bool {
+    let got = b.readln(Eol::Crlf, |n| {
+        line.clear();
+        line.resize(n, 0);
+        Some(&mut line[..])
+    });
+    got.is_some()
+}
+
+/// How the walk over the first chain of a buffer ended.
+enum Walk {
+    /// The handler wanted no more lines.
+    Stopped,
+    /// No line end in what is there.
+    NoLine,
+    /// The first chain was used up; the next one may hold lines.
+    Next,
+    /// A line starts in the first chain and goes on in the next.
+    Spans,
+}
+
+/// Hands the complete lines at the front of `buf` to `f` (each without
+/// its end, as [`readln`] reads them), removing each, until `f` answers
+/// false or no complete line is left. Lines are read where they lie,
+/// and those of one chain removed in one drain; a line split across
+/// chains is copied into `spill`. Nothing is read from a buffer whose
+/// front is frozen, as readln reads nothing. `f` must not touch `buf`.
+pub(crate) fn lines(buf: *mut evbuffer, spill: &mut Vec<u8>, mut f: impl FnMut(&[u8]) -> bool) {
+    let Some(b) = core(buf) else {
+        return;
+    };
+    let b = &b.core;
+    b.lock();
+    // A frozen front refuses even an empty drain (of a non-empty buffer).
+    while b.drain(0).is_ok() {
+        let (used, walk) = b.peek(|whole| {
+            let Some(first) = whole.chunks_from(0).next() else {
+                return (0, Walk::NoLine);
+            };
+            let mut used = 0;
+            while let Some((line, n)) = msg::split_line(&first[used..]) {
+                used += n;
+                if !f(line) {
+                    return (used, Walk::Stopped);
+                }
+            }
+            let walk = match (used == first.len(), whole.len() > first.len()) {
+                (_, false) => Walk::NoLine,
+                (true, true) => Walk::Next,
+                (false, true) => Walk::Spans,
+            };
+            (used, walk)
+        });
+        if used > 0 {
+            let _ = b.drain(used);
+        }
+        match walk {
+            Walk::Stopped | Walk::NoLine => break,
+            Walk::Next => {}
+            Walk::Spans => {
+                if !readln_into(b, spill) || !f(spill) {
+                    break;
+                }
+            }
+        }
     }
-    // SAFETY: readln returned `n` bytes (plus a NUL) it allocated.
-    let line = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) }.to_vec();
-    mem_free(p.cast());
-    Some(line)
+    b.unlock();
+}
+
+/// Bytes put straight into an evbuffer's free tail: what does not fit is
+/// counted, not written, so the caller can ask for enough room and write
+/// again (the `vsnprintf` protocol of [`SyncBuffer::add_written`]).
+///
+/// [`SyncBuffer::add_written`]: rel_core::buffer::SyncBuffer::add_written
+pub(crate) struct Tail<'a> {
+    dst: &'a mut [MaybeUninit<u8>],
+    n: usize,
+}
+
+impl Tail<'_> {
+    pub(crate) fn put(&mut self, s: &[u8]) {
+        if let Some(d) = self.dst.get_mut(self.n..self.n + s.len()) {
+            for (d, &c) in d.iter_mut().zip(s) {
+                d.write(c);
+            }
+        }
+        self.n += s.len();
+    }
+}
+
+/// Appends what `f` writes, in place and under one lock: the head of a
+/// message goes out without being assembled anywhere else first. `f`
+/// may run twice (the second time with room for all it wrote), so it
+/// writes the same each time, and must not touch `buf`.
+pub(crate) fn add_with(buf: *mut evbuffer, mut f: impl FnMut(&mut Tail)) {
+    if let Some(b) = core(buf) {
+        let _ = b.core.add_written(|dst| {
+            let mut t = Tail { dst, n: 0 };
+            f(&mut t);
+            t.n as isize
+        });
+    }
 }
 
 /// The value of header `name` in `q`, up to its NUL.
 pub(crate) fn find<'a>(q: *mut evkeyvalq, name: &[u8]) -> Option<&'a [u8]> {
     // SAFETY: a request's live header list (module invariant).
     let q = unsafe { q.as_ref() }?;
-    let node = q.find(|k| rel_extra::http::headers::same_name(k, name))?;
+    let node = q.find_name(name)?;
     // SAFETY: a live node's value is a NUL-terminated string.
     Some(unsafe { CStr::from_ptr(node.as_ref().value) }.to_bytes())
 }
@@ -170,7 +273,7 @@ pub(crate) fn add_header(q: *mut evkeyvalq, name: &[u8], value: &[u8]) -> bool {
 pub(crate) fn remove_header(q: *mut evkeyvalq, name: &[u8]) {
     // SAFETY: as above.
     if let Some(q) = unsafe { q.as_mut() } {
-        if let Some(n) = q.find(|k| rel_extra::http::headers::same_name(k, name)) {
+        if let Some(n) = q.find_name(name) {
             q.remove(n);
         }
     }
@@ -206,21 +309,19 @@ pub(crate) fn fold_into_last(q: *mut evkeyvalq, more: &[u8]) -> bool {
     q.push(&key, &value)
 }
 
-/// The headers of `q` written as `name: value\r\n` lines into `buf`.
-pub(crate) fn write_headers(q: *mut evkeyvalq, buf: *mut evbuffer) {
+/// The headers of `q` as `name: value\r\n` lines.
+pub(crate) fn put_headers(t: &mut Tail, q: *mut evkeyvalq) {
     // SAFETY: as above.
     let Some(q) = (unsafe { q.as_ref() }) else {
         return;
     };
-    let mut text = Vec::new();
     for n in q.nodes() {
         // SAFETY: as above.
         unsafe {
-            text.extend_from_slice(CStr::from_ptr(n.as_ref().key).to_bytes());
-            text.extend_from_slice(b": ");
-            text.extend_from_slice(CStr::from_ptr(n.as_ref().value).to_bytes());
+            t.put(CStr::from_ptr(n.as_ref().key).to_bytes());
+            t.put(b": ");
+            t.put(CStr::from_ptr(n.as_ref().value).to_bytes());
         }
-        text.extend_from_slice(b"\r\n");
+        t.put(b"\r\n");
     }
-    add(buf, &text);
 }

@@ -12,6 +12,7 @@
 //! - [`glue`]: the bufferevent/evbuffer/header calls, wrapped once;
 //! - [`connection`]: a connection's state machine (read, write, fail);
 //! - [`request`]: requests, their accessors and the replies;
+//! - [`head`]: the headers evhttp adds, and a message's first line;
 //! - [`server`]: `evhttp`, bound sockets, callbacks and virtual hosts;
 //! - [`client`]: outgoing connections, retries, `evhttp_make_request`;
 //! - [`compat`]: the 1.4 constructors (`event2/http_compat.h`).
@@ -20,6 +21,7 @@ pub mod client;
 pub mod compat;
 pub mod connection;
 mod glue;
+mod head;
 pub mod request;
 pub mod server;
 

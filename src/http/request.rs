@@ -44,21 +44,21 @@ impl FromC<*const evhttp_request> for *mut evhttp_request {
     }
 }
 
-fn new_queue() -> *mut evkeyvalq {
-    let q = Box::into_raw(Box::new(evkeyvalq {
-        tqh_first: null_mut(),
-        tqh_last: null_mut(),
-    }));
-    // SAFETY: just made; TAILQ_INIT at its final address.
-    unsafe { (*q).init() };
-    q
+/// A request and its two header lists in one allocation: C sees the
+/// lists only through the request's pointers, and they live exactly as
+/// long as it does.
+#[repr(C)]
+struct WithHeaders {
+    /// First, so a request pointer is a pointer to the whole.
+    req: evhttp_request,
+    input: evkeyvalq,
+    output: evkeyvalq,
 }
 
-fn free_queue(q: *mut evkeyvalq) {
-    if !q.is_null() {
-        clear_headers(q);
-        // SAFETY: made by Box::into_raw in `new_queue`, freed once.
-        drop(unsafe { Box::from_raw(q) });
+fn empty_queue() -> evkeyvalq {
+    evkeyvalq {
+        tqh_first: null_mut(),
+        tqh_last: null_mut(),
     }
 }
 
@@ -74,40 +74,53 @@ pub(crate) fn new(cb: evhttp_request_cb, arg: *mut c_void) -> *mut evhttp_reques
         }
         return null_mut();
     }
-    Box::into_raw(Box::new(evhttp_request {
-        next: evhttp_request_link {
-            tqe_next: null_mut(),
-            tqe_prev: null_mut(),
+    let w = Box::into_raw(Box::new(WithHeaders {
+        req: evhttp_request {
+            next: evhttp_request_link {
+                tqe_next: null_mut(),
+                tqe_prev: null_mut(),
+            },
+            evcon: null_mut(),
+            flags: 0,
+            input_headers: null_mut(),
+            output_headers: null_mut(),
+            remote_host: null_mut(),
+            remote_port: 0,
+            host_cache: null_mut(),
+            kind: EVHTTP_RESPONSE,
+            type_: 0,
+            headers_size: 0,
+            body_size: 0,
+            uri: null_mut(),
+            uri_elems: null_mut(),
+            major: 0,
+            minor: 0,
+            response_code: 0,
+            response_code_line: null_mut(),
+            input_buffer: ib,
+            ntoread: 0,
+            bits: 0,
+            output_buffer: ob,
+            cb,
+            cb_arg: arg,
+            chunk_cb: None,
+            header_cb: None,
+            error_cb: None,
+            on_complete_cb: None,
+            on_complete_cb_arg: null_mut(),
         },
-        evcon: null_mut(),
-        flags: 0,
-        input_headers: new_queue(),
-        output_headers: new_queue(),
-        remote_host: null_mut(),
-        remote_port: 0,
-        host_cache: null_mut(),
-        kind: EVHTTP_RESPONSE,
-        type_: 0,
-        headers_size: 0,
-        body_size: 0,
-        uri: null_mut(),
-        uri_elems: null_mut(),
-        major: 0,
-        minor: 0,
-        response_code: 0,
-        response_code_line: null_mut(),
-        input_buffer: ib,
-        ntoread: 0,
-        bits: 0,
-        output_buffer: ob,
-        cb,
-        cb_arg: arg,
-        chunk_cb: None,
-        header_cb: None,
-        error_cb: None,
-        on_complete_cb: None,
-        on_complete_cb_arg: null_mut(),
-    }))
+        input: empty_queue(),
+        output: empty_queue(),
+    }));
+    // SAFETY: just made, and not yet shared; the lists are initialised
+    // (TAILQ_INIT) at their final addresses.
+    unsafe {
+        (*w).input.init();
+        (*w).output.init();
+        (*w).req.input_headers = &raw mut (*w).input;
+        (*w).req.output_headers = &raw mut (*w).output;
+    }
+    w.cast()
 }
 
 /// Drops the request's URI (a failed request reaches the handler
@@ -136,12 +149,13 @@ pub(crate) fn free(r: *mut evhttp_request) {
     for p in [q.remote_host, q.response_code_line, q.host_cache] {
         mem_free(p.cast());
     }
-    free_queue(q.input_headers);
-    free_queue(q.output_headers);
+    clear_headers(q.input_headers);
+    clear_headers(q.output_headers);
     free_buffer(q.input_buffer);
     free_buffer(q.output_buffer);
-    // SAFETY: made by Box::into_raw in `new`, freed once.
-    drop(unsafe { Box::from_raw(r) });
+    // SAFETY: made by Box::into_raw in `new` (a request is the start of
+    // its `WithHeaders`), freed once.
+    drop(unsafe { Box::from_raw(r.cast::<WithHeaders>()) });
 }
 
 /// Frees a request the program has not taken ownership of.
@@ -165,7 +179,7 @@ pub(crate) fn take_request_line(r: *mut evhttp_request, line: &[u8]) -> bool {
     q.type_ = l.method as c_int;
     q.major = l.major as c_char;
     q.minor = l.minor as c_char;
-    set_c_string(&mut q.uri, &l.target);
+    set_c_string(&mut q.uri, l.target);
     let proxy = l
         .uri
         .scheme
@@ -195,12 +209,15 @@ pub(crate) fn take_status_line(r: *mut evhttp_request, line: &[u8]) -> bool {
     true
 }
 
-fn close_asked(q: &evhttp_request, h: *mut evkeyvalq) -> bool {
-    msg::wants_close(
-        q.flags & EVHTTP_PROXY_REQUEST != 0,
-        find(h, b"Connection"),
-        find(h, b"Proxy-Connection"),
-    )
+/// Do the headers `h` of request `q` ask to close?
+pub(super) fn close_asked(q: &evhttp_request, h: *mut evkeyvalq) -> bool {
+    let proxy = q.flags & EVHTTP_PROXY_REQUEST != 0;
+    let name: &[u8] = if proxy {
+        b"Proxy-Connection"
+    } else {
+        b"Connection"
+    };
+    msg::wants_close(proxy, find(h, name))
 }
 
 /// Does either side ask to close after this exchange?
@@ -210,98 +227,6 @@ pub(crate) fn wants_close(r: *mut evhttp_request) -> bool {
         return false;
     }
     close_asked(q, q.input_headers) || close_asked(q, q.output_headers)
-}
-
-/// A client request's line, plus Content-Length for a POST or PUT.
-pub(crate) fn request_head(r: *mut evhttp_request, out: *mut evbuffer) {
-    let q = req(r);
-    remove_header(q.output_headers, b"Proxy-Connection");
-    let name = msg::method_name(q.type_ as u32).unwrap_or("NULL");
-    let mut line = format!("{name} ").into_bytes();
-    if !q.uri.is_null() {
-        // SAFETY: the request's URI, a NUL-terminated string it owns.
-        line.extend_from_slice(unsafe { CStr::from_ptr(q.uri) }.to_bytes());
-    }
-    line.extend_from_slice(format!(" HTTP/{}.{}\r\n", q.major, q.minor).as_bytes());
-    add(out, &line);
-    let m = q.type_ as u32;
-    if (m == method::POST || m == method::PUT)
-        && find(q.output_headers, b"Content-Length").is_none()
-    {
-        let n = len(q.output_buffer).to_string();
-        add_header(q.output_headers, b"Content-Length", n.as_bytes());
-    }
-}
-
-fn date_now() -> Vec<u8> {
-    let mut buf = [0 as c_char; 50];
-    // SAFETY: a local buffer of the size given; NULL means now.
-    let n =
-        unsafe { crate::util::evutil_date_rfc1123(buf.as_mut_ptr(), buf.len(), std::ptr::null()) };
-    // SAFETY: the date was written NUL-terminated into `buf`.
-    let s = unsafe { CStr::from_ptr(buf.as_ptr()) }.to_bytes().to_vec();
-    if n > 0 {
-        s
-    } else {
-        Vec::new()
-    }
-}
-
-/// A reply's status line and the headers evhttp adds: Date (1.1),
-/// Connection: keep-alive (1.0 asked for it), Content-Length,
-/// Content-Type, Connection: close (the request asked for it).
-pub(crate) fn response_head(
-    r: *mut evhttp_request,
-    out: *mut evbuffer,
-    content_type: Option<&[u8]>,
-) {
-    let q = req(r);
-    let keepalive = msg::wants_keepalive(find(q.input_headers, b"Connection"));
-    let mut line = format!("HTTP/{}.{} {} ", q.major, q.minor, q.response_code).into_bytes();
-    if !q.response_code_line.is_null() {
-        // SAFETY: the request's reason, a NUL-terminated string it owns.
-        line.extend_from_slice(unsafe { CStr::from_ptr(q.response_code_line) }.to_bytes());
-    } else {
-        line.extend_from_slice(b"(null)");
-    }
-    line.extend_from_slice(b"\r\n");
-    add(out, &line);
-    let has_body = msg::response_has_body(q.response_code, q.type_ as u32);
-    let h = q.output_headers;
-    if q.major == 1 {
-        if q.minor >= 1 && find(h, b"Date").is_none() {
-            let d = date_now();
-            if !d.is_empty() {
-                add_header(h, b"Date", &d);
-            }
-        }
-        if q.minor == 0 && keepalive {
-            add_header(h, b"Connection", b"keep-alive");
-        }
-        if (q.minor >= 1 || keepalive)
-            && has_body
-            && find(h, b"Transfer-Encoding").is_none()
-            && find(h, b"Content-Length").is_none()
-        {
-            add_header(
-                h,
-                b"Content-Length",
-                len(q.output_buffer).to_string().as_bytes(),
-            );
-        }
-    }
-    if has_body && find(h, b"Content-Type").is_none() {
-        if let Some(ct) = content_type {
-            add_header(h, b"Content-Type", ct);
-        }
-    }
-    if close_asked(q, q.input_headers) {
-        remove_header(h, b"Connection");
-        if q.flags & EVHTTP_PROXY_REQUEST == 0 {
-            add_header(h, b"Connection", b"close");
-        }
-        remove_header(h, b"Proxy-Connection");
-    }
 }
 
 /// Sets the reply's status; `reason` NULL means evhttp's phrase.
@@ -519,7 +444,7 @@ pub unsafe extern "C" fn evhttp_request_get_host(req: *mut evhttp_request) -> *c
             let node = {
                 // SAFETY: the request's live header list.
                 let list = unsafe { &*q.input_headers };
-                list.find(|k| rel_extra::http::headers::same_name(k, b"Host"))
+                list.find_name(b"Host")
             };
             return Ok(node.map_or(std::ptr::null(), |n| {
                 // SAFETY: a live node's value.

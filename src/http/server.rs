@@ -2,6 +2,7 @@
 //! and aliases, the limits new connections get, and the handler that
 //! routes each request (or answers 404, 501, 400, 413).
 
+use std::borrow::Cow;
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr::null_mut;
@@ -56,6 +57,8 @@ pub struct evhttp {
     gencb_arg: *mut c_void,
     pub(crate) bevcb: BevCb,
     pub(crate) bevcb_arg: *mut c_void,
+    /// The Date header replies get.
+    pub(crate) date: super::head::DateCache,
 }
 
 const TEXT_HTML: &CStr = c"text/html; charset=ISO-8859-1";
@@ -95,6 +98,7 @@ pub(crate) fn new_object(base: *mut event_base) -> *mut evhttp {
         gencb_arg: null_mut(),
         bevcb: None,
         bevcb_arg: null_mut(),
+        date: Default::default(),
     }))
 }
 
@@ -169,27 +173,27 @@ pub(crate) unsafe extern "C" fn handle_request(r: *mut evhttp_request, arg: *mut
         request::send_error(r, 501, None);
         return;
     }
-    // SAFETY: a live request (we are its handler).
-    let host = unsafe { super::request::evhttp_request_get_host(r) };
-    if !host.is_null() {
-        // SAFETY: a NUL-terminated string the request owns.
-        let host = unsafe { CStr::from_ptr(host) }.to_bytes().to_vec();
-        if let Some(v) = find_vhost(h, &host) {
-            h = v;
+    // Only virtual hosts and aliases care about the host.
+    if !get(h).vhosts.is_empty() || !get(h).aliases.is_empty() {
+        // SAFETY: a live request (we are its handler).
+        let host = unsafe { super::request::evhttp_request_get_host(r) };
+        if !host.is_null() {
+            // SAFETY: a NUL-terminated string the request owns.
+            let host = unsafe { CStr::from_ptr(host) }.to_bytes();
+            if let Some(v) = find_vhost(h, host) {
+                h = v;
+            }
         }
     }
-    let path = {
-        let u = req(r).uri_elems;
-        // SAFETY: the request's own URI (parsed with it).
-        let p = unsafe { crate::http_api::evhttp_uri_get_path(u) };
-        if p.is_null() {
-            Vec::new()
-        } else {
-            // SAFETY: the URI's NUL-terminated path.
-            unsafe { CStr::from_ptr(p) }.to_bytes().to_vec()
-        }
+    // SAFETY: NULL or the request's own URI (parsed with it).
+    let uri = unsafe { req(r).uri_elems.as_ref() };
+    let path = uri.and_then(|u| u.path()).unwrap_or_default();
+    // Only `%` escapes change a path (`+` stays).
+    let decoded = if path.contains(&b'%') {
+        Cow::Owned(escape::decode(path, Plus::Keep))
+    } else {
+        Cow::Borrowed(path)
     };
-    let decoded = escape::decode(&path, Plus::Keep);
     let decoded = &decoded[..decoded
         .iter()
         .position(|&c| c == 0)

@@ -9,7 +9,6 @@
 
 #![allow(non_camel_case_types)]
 
-use std::ffi::CStr;
 use std::os::raw::{c_char, c_void};
 use std::ptr::{self, NonNull};
 
@@ -74,8 +73,34 @@ pub(crate) fn c_bytes(bytes: &[u8]) -> *mut c_char {
 
 /// strdup: the bytes up to the first NUL.
 fn c_strdup(bytes: &[u8]) -> *mut c_char {
-    let end = bytes.iter().position(|&c| c == 0).unwrap_or(bytes.len());
+    // SAFETY: memchr reads the slice's own bytes, and answers NULL or a
+    // pointer into them.
+    let nul = unsafe { libc::memchr(bytes.as_ptr().cast(), 0, bytes.len()) };
+    let end = if nul.is_null() {
+        bytes.len()
+    } else {
+        nul as usize - bytes.as_ptr() as usize
+    };
     c_bytes(&bytes[..end])
+}
+
+/// Whether the C string `s` is `name` in any ASCII case.
+///
+/// # Safety
+///
+/// `s` is a NUL-terminated string; no byte past its NUL is read.
+unsafe fn c_name_is(s: *const c_char, name: &[u8]) -> bool {
+    let s = s.cast::<u8>();
+    for (i, c) in name.iter().enumerate() {
+        // SAFETY: bytes up to the NUL are readable, and the loop stops
+        // at the NUL.
+        let k = unsafe { *s.add(i) };
+        if k == 0 || !k.eq_ignore_ascii_case(c) {
+            return false;
+        }
+    }
+    // SAFETY: every byte before this one was not NUL.
+    unsafe { *s.add(name.len()) == 0 }
 }
 
 impl evkeyvalq {
@@ -125,11 +150,12 @@ impl evkeyvalq {
         })
     }
 
-    /// The first node whose key passes `pick`.
-    pub(crate) fn find(&self, mut pick: impl FnMut(&[u8]) -> bool) -> Option<NonNull<evkeyval>> {
+    /// The first node whose key is `name` in any ASCII case (how header
+    /// names match), compared in place: no strlen of every key.
+    pub(crate) fn find_name(&self, name: &[u8]) -> Option<NonNull<evkeyval>> {
         self.nodes().find(|n| {
             // SAFETY: a live node's key is a NUL-terminated string.
-            pick(unsafe { CStr::from_ptr(n.as_ref().key) }.to_bytes())
+            unsafe { c_name_is(n.as_ref().key, name) }
         })
     }
 
@@ -156,5 +182,33 @@ impl evkeyvalq {
         while let Some(first) = NonNull::new(self.tqh_first) {
             self.remove(first);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_name_matches_whole_names_in_any_case() {
+        let mut q = evkeyvalq {
+            tqh_first: ptr::null_mut(),
+            tqh_last: ptr::null_mut(),
+        };
+        q.init();
+        assert!(q.push(b"Content-Length", b"1"));
+        assert!(q.push(b"Host", b"a"));
+        assert!(q.push(b"host", b"b"));
+        let value = |n: Option<NonNull<evkeyval>>| {
+            // SAFETY: a live node of `q`, whose value is a C string.
+            n.map(|n| unsafe { std::ffi::CStr::from_ptr(n.as_ref().value) }.to_bytes())
+        };
+        assert_eq!(value(q.find_name(b"HOST")), Some(&b"a"[..]));
+        assert_eq!(value(q.find_name(b"content-length")), Some(&b"1"[..]));
+        assert_eq!(value(q.find_name(b"Content")), None);
+        assert_eq!(value(q.find_name(b"Content-Length2")), None);
+        assert_eq!(value(q.find_name(b"")), None);
+        q.clear();
+        assert!(q.find_name(b"Host").is_none());
     }
 }

@@ -30,6 +30,7 @@ use std::ptr::null_mut;
 use rel_extra::http::message::{self as msg, Framing, HeaderLine};
 
 use super::glue::*;
+use super::head;
 use super::request::{self, req};
 use super::server::{self, evhttp};
 use super::*;
@@ -104,6 +105,8 @@ pub struct evhttp_connection {
     /// The bufferevent does not close its socket when freed (no
     /// BEV_OPT_CLOSE_ON_FREE), so the connection closes it.
     pub(crate) close_fd: bool,
+    /// The line being read, its memory kept from line to line.
+    pub(crate) line: Vec<u8>,
 }
 
 /// The connection behind a pointer this module handed out or was given
@@ -166,6 +169,7 @@ pub(crate) fn new(
         // SAFETY: all-zero is a valid sockaddr_storage.
         addr: unsafe { std::mem::zeroed() },
         close_fd,
+        line: Vec::new(),
     }));
     setcb(bev, Some(read_cb), Some(write_cb), Some(error_cb), c.cast());
     if !base.is_null() {
@@ -557,15 +561,21 @@ pub(crate) fn dispatch(c: *mut evhttp_connection) {
 /// output buffer (unless a request waits for 100-continue).
 pub(crate) fn make_header(c: *mut evhttp_connection, r: *mut evhttp_request) {
     let out = output(conn(c).bufev);
-    if req(r).kind == EVHTTP_REQUEST {
-        request::request_head(r, out);
+    let is_request = req(r).kind == EVHTTP_REQUEST;
+    if is_request {
+        head::request_headers(r);
     } else {
-        let server = conn(c).server;
-        let content_type = server::default_content_type(server);
-        request::response_head(r, out, content_type);
+        head::response_headers(r, conn(c).server);
     }
-    write_headers(req(r).output_headers, out);
-    add(out, b"\r\n");
+    add_with(out, |t| {
+        if is_request {
+            head::put_request_line(t, r);
+        } else {
+            head::put_status_line(t, r);
+        }
+        put_headers(t, req(r).output_headers);
+        t.put(b"\r\n");
+    });
     let waits = {
         let q = req(r);
         q.kind == EVHTTP_REQUEST

@@ -11,25 +11,34 @@ use super::*;
 pub(super) fn read_firstline(c: *mut evhttp_connection, r: *mut evhttp_request) {
     let buf = input(conn(c).bufev);
     let max = conn(c).max_headers_size;
-    let Some(line) = readln(buf) else {
-        if len(buf) > max {
-            fail(c, EVREQ_HTTP_INVALID_HEADER);
+    let mut spill = std::mem::take(&mut conn(c).line);
+    let mut ok = None;
+    lines(buf, &mut spill, |line| {
+        ok = Some(
+            line.len() <= max && {
+                req(r).headers_size = line.len();
+                if req(r).kind == EVHTTP_REQUEST {
+                    request::take_request_line(r, line)
+                } else {
+                    request::take_status_line(r, line)
+                }
+            },
+        );
+        false
+    });
+    conn(c).line = spill;
+    match ok {
+        None => {
+            if len(buf) > max {
+                fail(c, EVREQ_HTTP_INVALID_HEADER);
+            }
+            return;
         }
-        return;
-    };
-    if line.len() > max {
-        fail(c, EVREQ_HTTP_INVALID_HEADER);
-        return;
-    }
-    req(r).headers_size = line.len();
-    let ok = if req(r).kind == EVHTTP_REQUEST {
-        request::take_request_line(r, &line)
-    } else {
-        request::take_status_line(r, &line)
-    };
-    if !ok {
-        fail(c, EVREQ_HTTP_INVALID_HEADER);
-        return;
+        Some(false) => {
+            fail(c, EVREQ_HTTP_INVALID_HEADER);
+            return;
+        }
+        Some(true) => {}
     }
     conn(c).state = State::ReadingHeaders;
     read_header(c, r);
@@ -41,25 +50,26 @@ fn parse_headers(c: *mut evhttp_connection, r: *mut evhttp_request) -> Option<bo
     let buf = input(conn(c).bufev);
     let max = conn(c).max_headers_size;
     let headers = req(r).input_headers;
-    while let Some(line) = readln(buf) {
+    let mut spill = std::mem::take(&mut conn(c).line);
+    // Set once a line decides: the head is complete, or bad.
+    let mut verdict = None;
+    lines(buf, &mut spill, |line| {
         req(r).headers_size += line.len();
-        if req(r).headers_size > max {
-            return None;
-        }
-        match msg::parse_header_line(&line) {
-            HeaderLine::End => return Some(true),
-            HeaderLine::Fold(more) => {
-                if !fold_into_last(headers, more) {
-                    return None;
-                }
+        verdict = if req(r).headers_size > max {
+            Some(None)
+        } else {
+            match msg::parse_header_line(line) {
+                HeaderLine::End => Some(Some(true)),
+                HeaderLine::Fold(more) => (!fold_into_last(headers, more)).then_some(None),
+                HeaderLine::Field(k, v) => (!add_header(headers, k, v)).then_some(None),
+                HeaderLine::Bad => Some(None),
             }
-            HeaderLine::Field(k, v) => {
-                if !add_header(headers, k, v) {
-                    return None;
-                }
-            }
-            HeaderLine::Bad => return None,
-        }
+        };
+        verdict.is_none()
+    });
+    conn(c).line = spill;
+    if let Some(v) = verdict {
+        return v;
     }
     if req(r).headers_size.saturating_add(len(buf)) > max {
         return None;
@@ -206,13 +216,17 @@ fn read_chunks(c: *mut evhttp_connection, r: *mut evhttp_request) -> Chunked {
             return Chunked::More;
         }
         if req(r).ntoread < 0 {
-            let Some(line) = readln(buf) else {
+            let mut line = std::mem::take(&mut conn(c).line);
+            let size = readln(buf, &mut line).then(|| msg::parse_chunk_size(&line));
+            let empty = line.is_empty();
+            conn(c).line = line;
+            let Some(size) = size else {
                 return Chunked::More;
             };
-            if line.is_empty() {
+            if empty {
                 continue;
             }
-            let Some(n) = msg::parse_chunk_size(&line) else {
+            let Some(n) = size else {
                 return Chunked::Corrupt;
             };
             let body = req(r).body_size as u64;

@@ -1,5 +1,6 @@
 //! The rules for header lists (`struct evkeyvalq`): which names and
-//! values `evhttp_add_header` stores, and how names match.
+//! values `evhttp_add_header` stores. (Names match without regard to
+//! ASCII case: librel's `evkeyvalq::find_name`.)
 
 /// A header name or value may not hold CR or LF (it would split the
 /// header). Debian's libevent 2.1.12 (2.1.12-stable-8+deb12u1) refuses
@@ -7,11 +8,6 @@
 /// allowed in values; librel matches Debian's.
 pub fn text_ok(text: &[u8]) -> bool {
     !text.iter().any(|&c| c == b'\r' || c == b'\n')
-}
-
-/// Header names match without regard to ASCII case.
-pub fn same_name(a: &[u8], b: &[u8]) -> bool {
-    a.eq_ignore_ascii_case(b)
 }
 
 #[cfg(test)]
@@ -25,7 +21,5 @@ mod tests {
         assert!(!text_ok(b"X\r"));
         assert!(!text_ok(b"\nX"));
         assert!(!text_ok(b"a\r\n b"));
-        assert!(same_name(b"Content-Type", b"content-TYPE"));
-        assert!(!same_name(b"a", b"ab"));
     }
 }

@@ -91,6 +91,12 @@ fn scan_int(s: &[u8]) -> Option<(i64, &[u8])> {
 /// `HTTP/<major>.<minor>` with nothing after it; versions above 1.x are
 /// refused. The numbers land in C `char`s, truncated as C truncates.
 pub fn parse_version(v: &[u8]) -> Option<(i8, i8)> {
+    // What nearly every message says, without the general scan.
+    match v {
+        b"HTTP/1.1" => return Some((1, 1)),
+        b"HTTP/1.0" => return Some((1, 0)),
+        _ => {}
+    }
     let rest = v.strip_prefix(b"HTTP/")?;
     let (major, rest) = scan_int(rest)?;
     let rest = rest.strip_prefix(b".")?;
@@ -103,10 +109,10 @@ pub fn parse_version(v: &[u8]) -> Option<(i8, i8)> {
 
 /// A parsed request line.
 #[derive(Debug, PartialEq, Eq)]
-pub struct RequestLine {
+pub struct RequestLine<'a> {
     pub method: u32,
-    /// The target as sent.
-    pub target: Vec<u8>,
+    /// The target as sent (up to a NUL).
+    pub target: &'a [u8],
     pub uri: Uri,
     pub major: i8,
     pub minor: i8,
@@ -114,7 +120,7 @@ pub struct RequestLine {
 
 /// `METHOD SP target SP HTTP/x.y`, trailing spaces ignored; the target
 /// runs from the first space to the last. `None` for a bad line.
-pub fn parse_request_line(line: &[u8]) -> Option<RequestLine> {
+pub fn parse_request_line(line: &[u8]) -> Option<RequestLine<'_>> {
     let end = line.len() - line.iter().rev().take_while(|&&c| c == b' ').count();
     let line = &line[..end];
     if line.len() < b"GET / HTTP/1.0".len() {
@@ -138,7 +144,7 @@ pub fn parse_request_line(line: &[u8]) -> Option<RequestLine> {
     };
     Some(RequestLine {
         method,
-        target: target.to_vec(),
+        target,
         uri,
         major,
         minor,
@@ -320,16 +326,14 @@ pub fn parse_chunk_size(line: &[u8]) -> Option<u64> {
 }
 
 /// `Connection: close` (or, for a proxy request, anything but
-/// `Proxy-Connection: keep-alive`) asks to close after this message.
-pub fn wants_close(
-    proxy: bool,
-    connection: Option<&[u8]>,
-    proxy_connection: Option<&[u8]>,
-) -> bool {
+/// `Proxy-Connection: keep-alive`) asks to close after this message;
+/// `value` is that header's (`Proxy-Connection` for a proxy request,
+/// else `Connection`).
+pub fn wants_close(proxy: bool, value: Option<&[u8]>) -> bool {
     if proxy {
-        !proxy_connection.is_some_and(|v| v.eq_ignore_ascii_case(b"keep-alive"))
+        !value.is_some_and(|v| v.eq_ignore_ascii_case(b"keep-alive"))
     } else {
-        connection.is_some_and(|v| v.eq_ignore_ascii_case(b"close"))
+        value.is_some_and(|v| v.eq_ignore_ascii_case(b"close"))
     }
 }
 

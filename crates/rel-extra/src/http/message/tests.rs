@@ -119,10 +119,12 @@ fn chunks() {
 
 #[test]
 fn rules_and_pages() {
-    assert!(wants_close(false, Some(b"Close"), None));
-    assert!(!wants_close(false, Some(b"keep-alive"), None));
-    assert!(wants_close(true, None, None));
-    assert!(!wants_close(true, None, Some(b"Keep-Alive")));
+    assert!(wants_close(false, Some(b"Close")));
+    assert!(!wants_close(false, Some(b"keep-alive")));
+    assert!(!wants_close(false, None));
+    assert!(wants_close(true, None));
+    assert!(wants_close(true, Some(b"close")));
+    assert!(!wants_close(true, Some(b"Keep-Alive")));
     assert!(wants_keepalive(Some(b"keep-alive, foo")));
     assert!(!wants_keepalive(Some(b"keep")));
     assert!(!response_has_body(204, method::GET));
@@ -152,4 +154,17 @@ fn lines() {
     assert_eq!(split_line(b"ab\r\ncd"), Some((&b"ab"[..], 4)));
     assert_eq!(split_line(b"ab\ncd"), Some((&b"ab"[..], 3)));
     assert_eq!(split_line(b"ab\r"), None);
+}
+
+#[test]
+fn versions() {
+    assert_eq!(parse_version(b"HTTP/1.1"), Some((1, 1)));
+    assert_eq!(parse_version(b"HTTP/1.0"), Some((1, 0)));
+    // The general scan, as sscanf's %d reads: leading zeros and blanks.
+    assert_eq!(parse_version(b"HTTP/01.1"), Some((1, 1)));
+    assert_eq!(parse_version(b"HTTP/ 1. 0"), Some((1, 0)));
+    assert_eq!(parse_version(b"HTTP/0.9"), Some((0, 9)));
+    assert_eq!(parse_version(b"HTTP/1.1 "), None);
+    assert_eq!(parse_version(b"HTTP/2.0"), None);
+    assert_eq!(parse_version(b"http/1.1"), None);
 }
