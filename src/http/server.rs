@@ -88,7 +88,7 @@ pub(crate) fn new_object(base: *mut event_base) -> *mut evhttp {
         vhost_pattern: None,
         aliases: Vec::new(),
         timeout: None,
-        max_headers_size: usize::MAX,
+        max_headers_size: rel_extra::http::message::DEFAULT_MAX_HEADERS_SIZE,
         max_body_size: u64::MAX,
         default_content_type: TEXT_HTML.as_ptr(),
         allowed_methods: (method::GET | method::POST | method::HEAD | method::PUT | method::DELETE)

@@ -151,7 +151,7 @@ pub(crate) fn new(
         bind_port: 0,
         state: State::Disconnected,
         flags: 0,
-        max_headers_size: usize::MAX,
+        max_headers_size: rel_extra::http::message::DEFAULT_MAX_HEADERS_SIZE,
         max_body_size: u64::MAX,
         timeout: None,
         retry_cnt: 0,
