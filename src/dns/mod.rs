@@ -576,7 +576,6 @@ pub(crate) fn deliver(cb: Cb, o: &mut Outcome) {
 
 // ---- sockets and addresses
 
-
 /// The address in a sockaddr of `len` bytes, if IPv4 or IPv6.
 ///
 /// # Safety

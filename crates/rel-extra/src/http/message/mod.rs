@@ -12,8 +12,6 @@
 
 use super::uri::{Uri, NONCONFORMANT};
 
-/// `enum evhttp_cmd_type`: one bit per method.
-
 /// The head size (request or status line plus headers) a server or client
 /// connection accepts unless the program sets its own: 1 MiB. libevent's
 /// default is no limit, so a peer sending an endless header line grows its
@@ -22,6 +20,7 @@ use super::uri::{Uri, NONCONFORMANT};
 /// size given to `evhttp_set_max_headers_size` still means no limit.
 pub const DEFAULT_MAX_HEADERS_SIZE: usize = 1 << 20;
 
+/// `enum evhttp_cmd_type`: one bit per method.
 pub mod method {
     pub const GET: u32 = 1 << 0;
     pub const POST: u32 = 1 << 1;
