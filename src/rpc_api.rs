@@ -14,10 +14,10 @@ use crate::buffer_obj::evbuffer;
 use crate::http::{evhttp, evhttp_connection};
 use crate::layout::http_struct::evhttp_request;
 use crate::layout::rpc_struct::{evrpc, evrpc_base, evrpc_req_generic, evrpc_status};
-use crate::log_api::mem_alloc;
 use crate::objects::event_base;
 use crate::rpc::{
-    self, evrpc_pool, evrpc_request_wrapper, EvrpcHookResult, EvrpcHookType, RequestSpec, RpcServer,
+    self, evrpc_pool, evrpc_request_wrapper, EvrpcHookResult, EvrpcHookType, RequestSpec,
+    RpcServer, RpcSpec,
 };
 
 macro_rules! object_from_c {
@@ -120,18 +120,6 @@ pub unsafe extern "C" fn evrpc_unregister_rpc(base: *mut evrpc_base, name: *cons
     })
 }
 
-/// A C copy of `s` made with the allocator libevent frees it with.
-fn c_strdup(s: &CStr) -> Result<*mut c_char, Refusal> {
-    let bytes = s.to_bytes_with_nul();
-    let p: *mut c_char = mem_alloc(bytes.len()).cast();
-    if p.is_null() {
-        return Err(Refusal::Misuse("out of memory"));
-    }
-    // SAFETY: fresh memory of that size.
-    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr().cast(), p, bytes.len()) };
-    Ok(p)
-}
-
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn evrpc_register_generic(
@@ -151,33 +139,19 @@ pub unsafe extern "C" fn evrpc_register_generic(
 ) -> c_int {
     entry("evrpc_register_generic", || {
         let b: &RpcServer = arg!(base)?;
-        let uri = c_strdup(c_str_arg(name)?)?;
-        // Allocated as libevent allocates it: evrpc_unregister_rpc frees it.
-        let rpc: *mut evrpc = mem_alloc(std::mem::size_of::<evrpc>()).cast();
-        if rpc.is_null() {
-            crate::log_api::mem_free(uri.cast());
-            return Err(Refusal::Misuse("out of memory"));
-        }
-        // SAFETY: fresh memory for one evrpc.
-        unsafe {
-            rpc.write(evrpc {
-                next: std::mem::zeroed(),
-                uri,
-                request_new: req_new,
-                request_new_arg: req_new_arg,
-                request_free: req_free,
-                request_unmarshal: req_unmarshal,
-                reply_new: rpl_new,
-                reply_new_arg: rpl_new_arg,
-                reply_free: rpl_free,
-                reply_complete: rpl_complete,
-                reply_marshal: rpl_marshal,
-                cb: None,
-                cb_arg: std::ptr::null_mut(),
-                base: std::ptr::null_mut(),
-            });
-            b.register(rpc, callback, cbarg);
-        }
+        let spec = RpcSpec {
+            request_new: req_new,
+            request_new_arg: req_new_arg,
+            request_free: req_free,
+            request_unmarshal: req_unmarshal,
+            reply_new: rpl_new,
+            reply_new_arg: rpl_new_arg,
+            reply_free: rpl_free,
+            reply_complete: rpl_complete,
+            reply_marshal: rpl_marshal,
+        };
+        b.register_generic(c_str_arg(name)?, callback, cbarg, spec)
+            .map_err(|()| Refusal::Misuse("out of memory"))?;
         Ok(0)
     })
 }
@@ -320,34 +294,31 @@ pub unsafe extern "C" fn evrpc_send_request_generic(
     rpl_clear: Option<unsafe extern "C" fn(*mut c_void)>,
     rpl_unmarshal: Option<unsafe extern "C" fn(*mut c_void, *mut evbuffer) -> c_int>,
 ) -> c_int {
-    // SAFETY: the same arguments, passed on under the same contract.
-    let ctx = unsafe {
-        evrpc_make_request_ctx(
-            pool,
+    entry("evrpc_send_request_generic", || {
+        let made =
+            required(pool, "evrpc_pool").and_then(|p| Ok((p, c_str_arg(rpcname)?.to_owned())));
+        let (pool, name) = match made {
+            Ok(made) => made,
+            Err(why) => {
+                // SAFETY: the boundary contract: a callback of its type.
+                unsafe { rpc::tell_unstarted(cb, request, reply, cb_arg) };
+                return Err(why);
+            }
+        };
+        let spec = RequestSpec {
             request,
             reply,
-            rpcname,
-            req_marshal,
-            rpl_clear,
-            rpl_unmarshal,
+            name,
+            request_marshal: req_marshal,
+            reply_clear: rpl_clear,
+            reply_unmarshal: rpl_unmarshal,
             cb,
             cb_arg,
-        )
-    };
-    if ctx.is_null() {
-        // As libevent: the callback hears the request never started.
-        if let Some(cb) = cb {
-            let mut status = evrpc_status {
-                error: rel_extra::rpc::Status::Unstarted as c_int,
-                http_req: std::ptr::null_mut(),
-            };
-            // SAFETY: a callback of its declared type.
-            unsafe { cb(&mut status, request, reply, cb_arg) };
-        }
-        return -1;
-    }
-    // SAFETY: a context just made.
-    unsafe { evrpc_make_request(ctx) }
+        };
+        // SAFETY: a request just made on a live pool (the contract).
+        unsafe { rpc::make_request(rpc::new_wrapper(pool, spec)) };
+        Ok(0)
+    })
 }
 
 #[no_mangle]

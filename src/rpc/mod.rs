@@ -17,7 +17,7 @@
 #![allow(non_camel_case_types)]
 
 use std::ffi::{CStr, CString};
-use std::os::raw::{c_int, c_short, c_void};
+use std::os::raw::{c_char, c_int, c_short, c_void};
 use std::ptr;
 use std::sync::{Mutex, MutexGuard};
 
@@ -32,7 +32,7 @@ use crate::layout::rpc_struct::{
     evrpc, evrpc_base, evrpc_hook_meta, evrpc_req_generic, evrpc_status,
 };
 use crate::layout::{event, keyvalq_struct::evkeyvalq};
-use crate::log_api::mem_free;
+use crate::log_api::{mem_alloc, mem_free};
 use crate::objects::event_base;
 use crate::util::evutil_socket_t;
 
@@ -352,6 +352,65 @@ impl RpcServer {
         for n in names {
             b.unregister(&n);
         }
+    }
+}
+
+/// How an RPC's messages are made, read, checked, written and freed
+/// (`evrpc_register_generic`'s arguments past the name and handler).
+pub(crate) struct RpcSpec {
+    pub request_new: Option<unsafe extern "C" fn(*mut c_void) -> *mut c_void>,
+    pub request_new_arg: *mut c_void,
+    pub request_free: Option<unsafe extern "C" fn(*mut c_void)>,
+    pub request_unmarshal: Option<unsafe extern "C" fn(*mut c_void, *mut evbuffer) -> c_int>,
+    pub reply_new: Option<unsafe extern "C" fn(*mut c_void) -> *mut c_void>,
+    pub reply_new_arg: *mut c_void,
+    pub reply_free: Option<unsafe extern "C" fn(*mut c_void)>,
+    pub reply_complete: Option<unsafe extern "C" fn(*mut c_void) -> c_int>,
+    pub reply_marshal: Option<unsafe extern "C" fn(*mut evbuffer, *mut c_void)>,
+}
+
+impl RpcServer {
+    /// `evrpc_register_generic`: makes the `struct evrpc` with the
+    /// allocator libevent frees it with (`evrpc_unregister_rpc` does), and
+    /// offers it. Err: out of memory.
+    pub(crate) fn register_generic(
+        &self,
+        name: &CStr,
+        cb: Option<unsafe extern "C" fn(*mut evrpc_req_generic, *mut c_void)>,
+        cb_arg: *mut c_void,
+        spec: RpcSpec,
+    ) -> Result<(), ()> {
+        let bytes = name.to_bytes_with_nul();
+        let uri: *mut c_char = mem_alloc(bytes.len()).cast();
+        let rpc: *mut evrpc = mem_alloc(std::mem::size_of::<evrpc>()).cast();
+        if uri.is_null() || rpc.is_null() {
+            mem_free(uri.cast());
+            mem_free(rpc.cast());
+            return Err(());
+        }
+        // SAFETY: fresh memory of those sizes; then a malloc'd evrpc with
+        // a C-string name, as `register` wants.
+        unsafe {
+            ptr::copy_nonoverlapping(bytes.as_ptr().cast(), uri, bytes.len());
+            rpc.write(evrpc {
+                next: std::mem::zeroed(),
+                uri,
+                request_new: spec.request_new,
+                request_new_arg: spec.request_new_arg,
+                request_free: spec.request_free,
+                request_unmarshal: spec.request_unmarshal,
+                reply_new: spec.reply_new,
+                reply_new_arg: spec.reply_new_arg,
+                reply_free: spec.reply_free,
+                reply_complete: spec.reply_complete,
+                reply_marshal: spec.reply_marshal,
+                cb: None,
+                cb_arg: ptr::null_mut(),
+                base: ptr::null_mut(),
+            });
+            self.register(rpc, cb, cb_arg);
+        }
+        Ok(())
     }
 }
 
@@ -686,17 +745,33 @@ unsafe fn free_wrapper(w: *mut evrpc_request_wrapper) {
 /// # Safety
 /// `w` is a live wrapper.
 unsafe fn fail_unstarted(w: *mut evrpc_request_wrapper) {
+    // SAFETY: by the contract.
+    unsafe {
+        let r = &*w;
+        tell_unstarted(r.cb, r.request, r.reply, r.cb_arg);
+        free_wrapper(w);
+    }
+}
+
+/// Tells a client callback its request never started
+/// (`EVRPC_STATUS_ERR_UNSTARTED`, no reply), as libevent does for a
+/// request that could not even be made.
+///
+/// # Safety
+/// `cb` has its declared type; the other arguments are the caller's.
+pub(crate) unsafe fn tell_unstarted(
+    cb: Option<ClientCb>,
+    request: *mut c_void,
+    reply: *mut c_void,
+    cb_arg: *mut c_void,
+) {
     let mut status = evrpc_status {
         error: Status::Unstarted as c_int,
         http_req: ptr::null_mut(),
     };
-    // SAFETY: by the contract; the callback has its declared type.
-    unsafe {
-        let r = &*w;
-        if let Some(cb) = r.cb {
-            cb(&mut status, r.request, r.reply, r.cb_arg);
-        }
-        free_wrapper(w);
+    if let Some(cb) = cb {
+        // SAFETY: by the contract.
+        unsafe { cb(&mut status, request, reply, cb_arg) };
     }
 }
 
