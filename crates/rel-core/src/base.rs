@@ -6,10 +6,10 @@
 //! backend wakes it through the base's wake-up fd. Callbacks run with the
 //! lock released.
 
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::io;
 use std::os::unix::io::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::backend::{Backend, Method, Ready, METHODS};
@@ -197,7 +197,7 @@ impl Base {
     /// Inlined: [`Base::run`] takes it in its caller.
     #[inline]
     fn lock(&self) -> MutexGuard<'_, Shared> {
-        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+        self.shared.lock()
     }
 
     /// Starts loading slot `s`'s hot record before the lock is taken: with
@@ -315,10 +315,7 @@ impl Base {
                 break;
             }
             g.del_waiters += 1;
-            g = self
-                .callback_done
-                .wait(g)
-                .unwrap_or_else(|e| e.into_inner());
+            self.callback_done.wait(&mut g);
         }
         // A running event may already have left every list (non-persistent
         // events do before their callback): still stop its remaining calls.
@@ -580,10 +577,6 @@ impl Base {
         g.exit_flag = false;
         g.break_flag = false;
         g.registry.claim_signals();
-        let mut ready = std::mem::take(&mut g.ready);
-        // Kept across passes: cloned again only when `event_reinit` replaced
-        // it (the clone held here keeps the old one's address from reuse).
-        let mut backend = g.registry.backend();
         let mut result = 0;
         let mut busy = false;
         loop {
@@ -609,19 +602,17 @@ impl Base {
                 break;
             }
             g.pass.clear_cache();
-            if !g.registry.has_backend(&backend) {
-                backend = g.registry.backend();
+            let waited;
+            if timeout == Some(Duration::ZERO) {
+                // A poll cannot block: it keeps the lock, and with it the
+                // base's own backend and buffer.
+                let sh = &mut *g;
+                sh.ready.clear();
+                waited = sh.registry.poll(&mut sh.ready);
+            } else {
+                (g, waited) = self.wait_unlocked(g, d, timeout, busy);
             }
-            if timeout != Some(Duration::ZERO) {
-                clock::tighten_timer_slack();
-            }
-            g.waiting = true;
-            drop(g);
-            let waited = wait_for_events(d, &*backend, timeout, &mut ready, busy);
-            busy = !ready.is_empty();
-            g = self.lock();
-            g.waiting = false;
-            g.wake_sent = false;
+            busy = !g.ready.is_empty();
             if let Err(e) = waited {
                 warn(&format!(
                     "{}: dispatch failed: {e}",
@@ -631,7 +622,8 @@ impl Base {
                 break;
             }
             g.pass.update_cache();
-            g.registry.process_ready(&ready);
+            let sh = &mut *g;
+            sh.registry.process_ready(&sh.ready);
             let now = g.pass.now();
             g.registry.process_timeouts(now);
             if g.registry.counts().active > 0 {
@@ -646,8 +638,30 @@ impl Base {
         }
         g.pass.clear_cache();
         g.loop_thread = None;
-        g.ready = ready;
         result
+    }
+
+    /// A wait that may block, made with the base unlocked so that other
+    /// threads can change it meanwhile (and wake the wait when they do).
+    fn wait_unlocked<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Shared>,
+        d: &mut dyn Dispatch,
+        timeout: Option<Duration>,
+        busy: bool,
+    ) -> (MutexGuard<'a, Shared>, io::Result<()>) {
+        clock::tighten_timer_slack();
+        // The loop's own handle: `event_reinit` may replace the base's.
+        let backend = g.registry.backend();
+        let mut ready = std::mem::take(&mut g.ready);
+        g.waiting = true;
+        drop(g);
+        let waited = wait_for_events(d, &*backend, timeout, &mut ready, busy);
+        let mut g = self.lock();
+        g.waiting = false;
+        g.wake_sent = false;
+        g.ready = ready;
+        (g, waited)
     }
 
     /// Runs the most urgent non-empty queue. Returns the number of callbacks
@@ -764,7 +778,7 @@ impl Base {
     }
 }
 
-/// One wait of the loop: blocking ones through the dispatcher's
+/// One wait of the loop that may block: through the dispatcher's
 /// `around_wait`, after a quick poll when the last pass was busy.
 fn wait_for_events(
     d: &mut dyn Dispatch,
@@ -774,7 +788,7 @@ fn wait_for_events(
     busy: bool,
 ) -> io::Result<()> {
     ready.clear();
-    if timeout == Some(Duration::ZERO) || !d.wraps_waits() {
+    if !d.wraps_waits() {
         return backend.wait(timeout, ready);
     }
     if busy {

@@ -7,7 +7,9 @@ use std::io;
 use std::os::unix::io::RawFd;
 use std::sync::Arc;
 
-use super::backend::{bits, Backend, Method};
+use std::time::Duration;
+
+use super::backend::{bits, Backend, Method, Ready};
 use super::error::Error;
 use super::event::ev;
 use super::growth::cover;
@@ -77,9 +79,10 @@ impl EvMap {
         self.backend.clone()
     }
 
-    /// Whether `held` is the backend in use.
-    pub fn has_backend(&self, held: &Arc<dyn Backend>) -> bool {
-        Arc::ptr_eq(&self.backend, held)
+    /// Appends what is ready now, without blocking: made with the base
+    /// locked, so it needs no shared handle on the backend.
+    pub fn poll(&self, out: &mut Vec<Ready>) -> io::Result<()> {
+        self.backend.wait(Some(Duration::ZERO), out)
     }
 
     /// Adds slot `s` to the watchers of its fd or signal.

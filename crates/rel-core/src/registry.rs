@@ -61,9 +61,9 @@ impl Registry {
         self.evmap.backend()
     }
 
-    /// Whether `held` is the backend in use (a pointer comparison).
-    pub fn has_backend(&self, held: &Arc<dyn Backend>) -> bool {
-        self.evmap.has_backend(held)
+    /// Appends what is ready now, without blocking.
+    pub fn poll(&self, out: &mut Vec<Ready>) -> io::Result<()> {
+        self.evmap.poll(out)
     }
 
     /// Wakes the loop from its wait.
