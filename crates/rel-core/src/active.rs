@@ -83,6 +83,18 @@ impl ActiveQueues {
         }
     }
 
+    /// Unlinks the head of queue `pri`, which must not be empty: the loop
+    /// takes the events it runs from the front.
+    pub fn pop_head(&mut self, slots: &mut Slots, pri: usize) {
+        let q = &mut self.queues[pri];
+        let next = slots.queue_links(q.head).1;
+        q.head = next;
+        match next {
+            NIL => q.tail = NIL,
+            n => slots.set_queue_prev(n, NIL),
+        }
+    }
+
     pub fn head(&self, pri: usize) -> Option<u32> {
         match self.queues[pri].head {
             NIL => None,

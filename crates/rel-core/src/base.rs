@@ -726,8 +726,8 @@ impl Base {
             let slot = slots.slot(s);
             let (res, ncalls) = (slot.res(), slot.ncalls());
             let (action, fd) = slots.action(s);
+            sh.registry.dequeue_head(s, pri);
             if events & ev::PERSIST != 0 {
-                sh.registry.deactivate(s);
                 if interval {
                     sh.registry.rearm(s, res, sh.pass.now());
                 }

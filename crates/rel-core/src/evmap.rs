@@ -7,8 +7,6 @@ use std::io;
 use std::os::unix::io::RawFd;
 use std::sync::Arc;
 
-use std::time::Duration;
-
 use super::backend::{bits, Backend, Method, Ready};
 use super::error::Error;
 use super::event::ev;
@@ -82,7 +80,7 @@ impl EvMap {
     /// Appends what is ready now, without blocking: made with the base
     /// locked, so it needs no shared handle on the backend.
     pub fn poll(&self, out: &mut Vec<Ready>) -> io::Result<()> {
-        self.backend.wait(Some(Duration::ZERO), out)
+        self.backend.poll(out)
     }
 
     /// Adds slot `s` to the watchers of its fd or signal.

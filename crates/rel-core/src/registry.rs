@@ -209,6 +209,13 @@ impl Registry {
         self.slots.clear_flag(s, evlist::ACTIVE);
     }
 
+    /// Takes slot `s`, the head of active queue `pri`, off that queue: it is
+    /// about to run.
+    pub fn dequeue_head(&mut self, s: u32, pri: usize) {
+        self.active.pop_head(&mut self.slots, pri);
+        self.slots.clear_flag(s, evlist::ACTIVE);
+    }
+
     /// Takes the slot out of every list (libevent's `event_del`) and frees it.
     pub fn delete(&mut self, s: u32) {
         self.remove_timeout(s);

@@ -187,13 +187,40 @@ impl Backend for Epoll {
     }
 
     fn wait(&self, timeout: Option<Duration>, out: &mut Vec<Ready>) -> io::Result<()> {
+        self.collect(out, |buf| self.kernel_wait(buf, timeout))
+    }
+
+    /// epoll_wait with no timespec to convert and no epoll_pwait2 to try.
+    fn poll(&self, out: &mut Vec<Ready>) -> io::Result<()> {
+        self.collect(out, |buf| {
+            // SAFETY: `buf` has room for its length in events (at most MAX_EVENTS).
+            ready_count(cvt(unsafe {
+                libc::epoll_wait(
+                    self.epfd.as_raw_fd(),
+                    buf.as_mut_ptr(),
+                    buf.len() as libc::c_int,
+                    0,
+                )
+            }))
+        })
+    }
+}
+
+impl Epoll {
+    /// Runs `kernel` on the event buffer and appends what it filled to `out`.
+    #[inline(always)]
+    fn collect(
+        &self,
+        out: &mut Vec<Ready>,
+        kernel: impl FnOnce(&mut [libc::epoll_event]) -> io::Result<usize>,
+    ) -> io::Result<()> {
         if self.in_wait.swap(true, Ordering::Acquire) {
             return Err(io::Error::from(io::ErrorKind::ResourceBusy));
         }
         // SAFETY: `in_wait` was false and is now ours: no other wait holds
         // the buffer until we clear it below.
         let buf = unsafe { &mut *self.events.get() };
-        let r = self.kernel_wait(buf, timeout).map(|n| {
+        let r = kernel(buf).map(|n| {
             out.reserve(n);
             for e in &buf[..n] {
                 let bits = readiness(e.events);

@@ -62,6 +62,11 @@ pub trait Backend: Send + Sync {
     /// cut short (rounded up). `EINTR` is not an error: return `Ok` with
     /// nothing appended.
     fn wait(&self, timeout: Option<Duration>, out: &mut Vec<Ready>) -> io::Result<()>;
+
+    /// [`Backend::wait`] without blocking: what is ready now.
+    fn poll(&self, out: &mut Vec<Ready>) -> io::Result<()> {
+        self.wait(Some(Duration::ZERO), out)
+    }
 }
 
 /// One backend as libevent names it (its "method"): the name, the
