@@ -111,18 +111,31 @@ impl TimerHeap {
         }
         loop {
             let first = ARITY * at + 1;
-            // One bounds check for the whole family.
-            let Some(kids) = entries.get(first..entries.len().min(first + ARITY)) else {
-                break;
-            };
-            let Some((mut child, mut below)) = kids.first().map(|&e| (first, e)) else {
-                break;
-            };
-            for (i, &e) in kids.iter().enumerate().skip(1) {
-                if e.before(&below) {
-                    (child, below) = (first + i, e);
+            let (child, below) = match entries.get(first..first + ARITY) {
+                // A whole family, the common case: a tournament of two
+                // independent pairs and their winners.
+                Some(&[a, b, c, d]) => {
+                    let (i, x) = if b.before(&a) { (1, b) } else { (0, a) };
+                    let (j, y) = if d.before(&c) { (3, d) } else { (2, c) };
+                    if y.before(&x) {
+                        (first + j, y)
+                    } else {
+                        (first + i, x)
+                    }
                 }
-            }
+                _ => match entries.get(first..) {
+                    Some(kids) if !kids.is_empty() => {
+                        let mut min = (first, kids[0]);
+                        for (i, &e) in kids.iter().enumerate().skip(1) {
+                            if e.before(&min.1) {
+                                min = (first + i, e);
+                            }
+                        }
+                        min
+                    }
+                    _ => break,
+                },
+            };
             if !below.before(&entry) {
                 break;
             }
