@@ -208,6 +208,7 @@ const HEADERS: &[Header] = &[
         path: "event2/http.h",
         sources: &[
             "src/http_api.rs",
+            "src/http/structs.rs",
             "src/http/server.rs",
             "src/http/request.rs",
             "src/http/client.rs",
@@ -217,7 +218,7 @@ const HEADERS: &[Header] = &[
         includes: &["event2/util.h"],
         macros: Some("headers/http.h"),
         extra: &[],
-        exclude: &["evhttp_request_cb", "BevCb"],
+        exclude: &["evhttp_request_cb", "BevCb", "evhttp_connection"],
     },
     Header {
         path: "event2/http_compat.h",

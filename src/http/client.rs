@@ -6,10 +6,9 @@ use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr::null_mut;
 
-use super::connection::{self as cx, conn, evhttp_connection};
-use super::glue::set_timeouts;
-use super::request::{self, req};
-use super::server::evhttp;
+use super::connection::{self as cx, conn, evhttp_connection, set_timeout};
+use super::request_state::{self, req};
+use super::structs::evhttp;
 use super::*;
 use crate::boundary::{arg, entry, FromC, Refusal};
 use crate::bufferevent_api::evdns_base;
@@ -24,16 +23,6 @@ impl FromC<*mut evhttp_connection> for *mut evhttp_connection {
         }
         Ok(c)
     }
-}
-
-/// Read and write timeouts: `tv`, or the defaults (50 s) when `None`.
-pub(crate) fn set_timeout(c: *mut evhttp_connection, tv: Option<libc::timeval>) {
-    conn(c).timeout = tv;
-    let t = tv.unwrap_or(libc::timeval {
-        tv_sec: 50,
-        tv_usec: 0,
-    });
-    set_timeouts(conn(c).bufev, &t, &t);
 }
 
 pub(crate) fn host_arg<'a>(address: *const c_char) -> Result<&'a [u8], Refusal> {
@@ -363,7 +352,7 @@ pub unsafe extern "C" fn evhttp_cancel_request(req: *mut evhttp_request) {
             }
             conn(c).requests.retain(|&x| x != r);
         }
-        request::free_auto(r);
+        request_state::free_auto(r);
         Ok(())
     })
 }

@@ -5,7 +5,8 @@ use std::os::raw::c_char;
 use std::ptr::null_mut;
 
 use super::connection::{self as cx, conn, evhttp_connection, State};
-use super::server::{self, evhttp};
+use super::server;
+use super::structs::evhttp;
 use crate::boundary::{arg, entry, Refusal};
 use crate::objects::event_base;
 

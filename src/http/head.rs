@@ -8,9 +8,10 @@ use std::os::raw::c_char;
 
 use rel_extra::http::message::{self as msg, method};
 
+use super::date::DateCache;
 use super::glue::*;
-use super::request::{close_asked, req};
-use super::server::{self, evhttp};
+use super::request_state::{close_asked, req};
+use super::structs::{self, evhttp};
 use crate::layout::http_struct::*;
 
 /// `v` in decimal, in `buf`.
@@ -106,7 +107,7 @@ pub(crate) fn response_headers(r: *mut evhttp_request, server: *mut evhttp) {
             let cache = if server.is_null() {
                 &mut own
             } else {
-                &mut server::get(server).date
+                &mut structs::server(server).date
             };
             if let Some(d) = cache.now() {
                 add_header(h, b"Date", d);
@@ -125,7 +126,7 @@ pub(crate) fn response_headers(r: *mut evhttp_request, server: *mut evhttp) {
         }
     }
     if has_body && find(h, b"Content-Type").is_none() {
-        if let Some(ct) = server::default_content_type(server) {
+        if let Some(ct) = structs::default_content_type(server) {
             add_header(h, b"Content-Type", ct);
         }
     }
@@ -135,41 +136,5 @@ pub(crate) fn response_headers(r: *mut evhttp_request, server: *mut evhttp) {
             add_header(h, b"Connection", b"close");
         }
         remove_header(h, b"Proxy-Connection");
-    }
-}
-
-/// The Date header's text for the current second, formatted once per
-/// second (a server answers many requests within one).
-#[derive(Default)]
-pub(crate) struct DateCache {
-    /// The second `text` is for.
-    second: libc::time_t,
-    /// 0 before the first date.
-    len: usize,
-    text: [u8; 32],
-}
-
-impl DateCache {
-    /// Now as RFC 1123 text; `None` if it could not be made.
-    fn now(&mut self) -> Option<&[u8]> {
-        // SAFETY: time(NULL) only reads the clock.
-        let t = unsafe { libc::time(std::ptr::null_mut()) };
-        if t != self.second || self.len == 0 {
-            let mut tm = std::mem::MaybeUninit::<libc::tm>::zeroed();
-            // SAFETY: `t` is a local, `tm` a zeroed local that gmtime_r
-            // fills (or leaves zeroed, a valid tm, on failure); the
-            // text buffer is ours and its size is passed.
-            let n = unsafe {
-                libc::gmtime_r(&t, tm.as_mut_ptr());
-                crate::util::evutil_date_rfc1123(
-                    self.text.as_mut_ptr().cast(),
-                    self.text.len(),
-                    tm.as_ptr(),
-                )
-            };
-            self.len = usize::try_from(n).unwrap_or(0).min(self.text.len() - 1);
-            self.second = t;
-        }
-        (self.len > 0).then(|| &self.text[..self.len])
     }
 }

@@ -9,24 +9,40 @@
 //! libevent's evhttp drives them, so that callbacks run in the same
 //! order and programs may free requests and connections from them.
 //!
+//! The modules import downwards only, from the bottom:
 //! - [`glue`]: the bufferevent/evbuffer/header calls, wrapped once;
-//! - [`connection`]: a connection's state machine (read, write, fail);
-//! - [`request`]: requests, their accessors and the replies;
+//!   [`date`]: the Date header's cache; [`socket`]: binding a socket;
+//! - [`structs`]: `struct evhttp` and `struct evhttp_connection`, which
+//!   point at each other, and their accessors;
+//! - [`vhost`]: which of a server's hosts serves a name;
+//! - [`request_state`]: a request made and freed, its first line, its
+//!   status, whether it asks to close;
 //! - [`head`]: the headers evhttp adds, and a message's first line;
+//! - [`connection`]: a connection's state machine (read, write, fail)
+//!   and a server's replies;
+//! - [`request`]: `evhttp_request_*` and `evhttp_send_*` for C;
 //! - [`server`]: `evhttp`, bound sockets, callbacks and virtual hosts;
-//! - [`client`]: outgoing connections, retries, `evhttp_make_request`;
+//!   [`client`]: outgoing connections, retries, `evhttp_make_request`;
 //! - [`compat`]: the 1.4 constructors (`event2/http_compat.h`).
+//!
+//! Where a lower layer must reach a higher one, it calls a pointer the
+//! higher one stored: a server's connections hand each request they read
+//! to the server's router through `evhttp_connection::handler`.
 
 pub mod client;
 pub mod compat;
 pub mod connection;
+mod date;
 mod glue;
 mod head;
 pub mod request;
+mod request_state;
 pub mod server;
+mod socket;
+mod structs;
+mod vhost;
 
-pub use connection::evhttp_connection;
-pub use server::{evhttp, evhttp_bound_socket};
+pub use structs::{evhttp, evhttp_bound_socket, evhttp_connection};
 
 use std::os::raw::c_int;
 

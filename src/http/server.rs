@@ -1,82 +1,31 @@
-//! `struct evhttp`: bound sockets, the callbacks by path, virtual hosts
-//! and aliases, the limits new connections get, and the handler that
-//! routes each request (or answers 404, 501, 400, 413).
+//! Servers (`struct evhttp`, laid out in `structs`): bound sockets, the
+//! callbacks by path, virtual hosts and aliases, the limits new
+//! connections get, and the handler that routes each request (or
+//! answers 404, 501, 400, 413).
 
 use std::borrow::Cow;
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr::null_mut;
 
 use rel_extra::http::escape::{self, Plus};
-use rel_extra::http::message::{self as msg, method};
+use rel_extra::http::message::method;
 
-use super::connection::{self, conn, evhttp_connection};
-use super::glue::disable;
-use super::request::{self, req};
-use crate::boundary::{arg, entry, FromC, Refusal};
+use super::connection::{self, conn, set_timeout};
+use super::glue::{disable, EV_READ};
+use super::request::evhttp_request_get_host;
+use super::request_state::req;
+use super::socket::bind_socket;
+use super::structs::{evhttp, evhttp_bound_socket, server, PathCb, EVHTTP_SERVER_LINGERING_CLOSE};
+use super::vhost::find_vhost;
+use crate::boundary::{arg, entry, Refusal};
 use crate::layout::bufferevent_struct::bufferevent;
 use crate::layout::http_struct::*;
 use crate::listener_api::{self as lst, evconnlistener};
 use crate::objects::event_base;
 use crate::util::evutil_socket_t;
 
-pub const EVHTTP_SERVER_LINGERING_CLOSE: c_int = 0x0001;
-
-/// The program's bufferevent factory for new connections.
-pub(crate) type BevCb =
-    Option<unsafe extern "C" fn(*mut event_base, *mut c_void) -> *mut bufferevent>;
-
-/// A socket a server listens on (opaque to C).
-pub struct evhttp_bound_socket {
-    listener: *mut evconnlistener,
-}
-
-struct PathCb {
-    path: CString,
-    cb: Option<unsafe extern "C" fn(*mut evhttp_request, *mut c_void)>,
-    arg: *mut c_void,
-}
-
-/// An HTTP server, or a virtual host of one (opaque to C).
-pub struct evhttp {
-    pub(crate) base: *mut event_base,
-    sockets: Vec<*mut evhttp_bound_socket>,
-    connections: Vec<*mut evhttp_connection>,
-    callbacks: Vec<PathCb>,
-    vhosts: Vec<*mut evhttp>,
-    vhost_pattern: Option<CString>,
-    aliases: Vec<CString>,
-    timeout: Option<libc::timeval>,
-    pub(crate) max_headers_size: usize,
-    pub(crate) max_body_size: u64,
-    /// The program's string, kept as a pointer (as libevent does).
-    default_content_type: *const c_char,
-    allowed_methods: u16,
-    pub(crate) flags: c_int,
-    gencb: Option<unsafe extern "C" fn(*mut evhttp_request, *mut c_void)>,
-    gencb_arg: *mut c_void,
-    pub(crate) bevcb: BevCb,
-    pub(crate) bevcb_arg: *mut c_void,
-    /// The Date header replies get.
-    pub(crate) date: super::head::DateCache,
-}
-
 const TEXT_HTML: &CStr = c"text/html; charset=ISO-8859-1";
-
-pub(crate) fn get<'a>(h: *mut evhttp) -> &'a mut evhttp {
-    // SAFETY: the http modules only pass live servers (module docs of
-    // `http`); from C, the boundary contract.
-    unsafe { &mut *h }
-}
-
-impl FromC<*mut evhttp> for *mut evhttp {
-    unsafe fn from_c(h: *mut evhttp) -> Result<Self, Refusal> {
-        if h.is_null() {
-            return Err(Refusal::Missing("evhttp"));
-        }
-        Ok(h)
-    }
-}
 
 pub(crate) fn new_object(base: *mut event_base) -> *mut evhttp {
     Box::into_raw(Box::new(evhttp {
@@ -102,81 +51,26 @@ pub(crate) fn new_object(base: *mut event_base) -> *mut evhttp {
     }))
 }
 
-pub(crate) fn default_content_type<'a>(h: *mut evhttp) -> Option<&'a [u8]> {
-    if h.is_null() {
-        return None;
-    }
-    let p = get(h).default_content_type;
-    // SAFETY: NULL or the program's string, which it keeps alive.
-    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes())
-}
-
-pub(crate) fn forget_connection(h: *mut evhttp, c: *mut evhttp_connection) {
-    get(h).connections.retain(|&x| x != c);
-}
-
-/// An alias of this server or of any of its virtual hosts (exactly, in
-/// any case); the host that has it.
-fn find_alias(h: *mut evhttp, host: &[u8]) -> Option<*mut evhttp> {
-    if get(h)
-        .aliases
-        .iter()
-        .any(|a| a.as_bytes().eq_ignore_ascii_case(host))
-    {
-        return Some(h);
-    }
-    get(h).vhosts.iter().find_map(|&v| find_alias(v, host))
-}
-
-/// The server that serves `host`: an alias first, then the virtual host
-/// patterns, descending; `None` when nothing matches.
-fn find_vhost(h: *mut evhttp, host: &[u8]) -> Option<*mut evhttp> {
-    if let Some(found) = find_alias(h, host) {
-        return Some(found);
-    }
-    let mut cur = h;
-    let mut found = None;
-    loop {
-        let next = get(cur).vhosts.iter().copied().find(|&v| {
-            get(v)
-                .vhost_pattern
-                .as_ref()
-                .is_some_and(|p| msg::host_matches(p.as_bytes(), host))
-        });
-        match next {
-            Some(v) => {
-                cur = v;
-                found = Some(v);
-            }
-            None => return found,
-        }
-    }
-}
-
-pub(crate) fn is_known_host(h: *mut evhttp, host: &[u8]) -> bool {
-    !h.is_null() && find_vhost(h, host).is_some()
-}
-
 /// The server's handler for every request read (and failed) on its
 /// connections.
-pub(crate) unsafe extern "C" fn handle_request(r: *mut evhttp_request, arg: *mut c_void) {
+unsafe extern "C" fn handle_request(r: *mut evhttp_request, arg: *mut c_void) {
     let mut h: *mut evhttp = arg.cast();
     let q = req(r);
     q.bits &= !REQ_USERDONE;
-    disable(conn(q.evcon).bufev, super::glue::EV_READ);
+    disable(conn(q.evcon).bufev, EV_READ);
     if q.type_ == 0 || q.uri.is_null() {
         let code = q.response_code;
-        request::send_error(r, code, None);
+        connection::send_error(r, code, None);
         return;
     }
-    if u32::from(get(h).allowed_methods) & q.type_ as u32 == 0 {
-        request::send_error(r, 501, None);
+    if u32::from(server(h).allowed_methods) & q.type_ as u32 == 0 {
+        connection::send_error(r, 501, None);
         return;
     }
     // Only virtual hosts and aliases care about the host.
-    if !get(h).vhosts.is_empty() || !get(h).aliases.is_empty() {
+    if !server(h).vhosts.is_empty() || !server(h).aliases.is_empty() {
         // SAFETY: a live request (we are its handler).
-        let host = unsafe { super::request::evhttp_request_get_host(r) };
+        let host = unsafe { evhttp_request_get_host(r) };
         if !host.is_null() {
             // SAFETY: a NUL-terminated string the request owns.
             let host = unsafe { CStr::from_ptr(host) }.to_bytes();
@@ -198,7 +92,7 @@ pub(crate) unsafe extern "C" fn handle_request(r: *mut evhttp_request, arg: *mut
         .iter()
         .position(|&c| c == 0)
         .unwrap_or(decoded.len())];
-    if let Some(pc) = get(h)
+    if let Some(pc) = server(h)
         .callbacks
         .iter()
         .find(|pc| pc.path.as_bytes() == decoded)
@@ -209,12 +103,12 @@ pub(crate) unsafe extern "C" fn handle_request(r: *mut evhttp_request, arg: *mut
             return;
         }
     }
-    if let Some(cb) = get(h).gencb {
+    if let Some(cb) = server(h).gencb {
         // SAFETY: the program's general callback and its arg.
-        unsafe { cb(r, get(h).gencb_arg) };
+        unsafe { cb(r, server(h).gencb_arg) };
         return;
     }
-    request::send_not_found(r);
+    connection::send_not_found(r);
 }
 
 unsafe extern "C" fn accept_cb(
@@ -231,83 +125,20 @@ unsafe extern "C" fn accept_cb(
         unsafe { libc::close(fd) };
         return;
     }
-    if let Some(t) = get(h).timeout {
-        super::client::set_timeout(c, Some(t));
+    if let Some(t) = server(h).timeout {
+        set_timeout(c, Some(t));
     }
     conn(c).server = h;
-    get(h).connections.push(c);
+    conn(c).handler = Some(handle_request);
+    server(h).connections.push(c);
     if !connection::associate_new_request(c) {
         connection::free(c);
     }
 }
 
-/// A non-blocking TCP socket bound to `address:port` (any address when
-/// NULL; left unbound, for the kernel to pick, when both are unset); -1
-/// on failure.
-pub(crate) fn bind_socket(address: Option<&CStr>, port: u16, reuse: bool) -> c_int {
-    if address.is_none() && port == 0 {
-        // SAFETY: a plain socket call.
-        return unsafe {
-            libc::socket(
-                libc::AF_INET,
-                libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                0,
-            )
-        };
-    }
-    let serv = CString::new(port.to_string()).unwrap_or_default();
-    // SAFETY: getaddrinfo with a zeroed hints struct and C strings we
-    // own; the result list is freed below.
-    unsafe {
-        let mut hints: libc::addrinfo = std::mem::zeroed();
-        hints.ai_family = libc::AF_UNSPEC;
-        hints.ai_socktype = libc::SOCK_STREAM;
-        hints.ai_flags = libc::AI_PASSIVE | libc::AI_ADDRCONFIG;
-        let mut ai: *mut libc::addrinfo = null_mut();
-        let host = address.map_or(std::ptr::null(), CStr::as_ptr);
-        if libc::getaddrinfo(host, serv.as_ptr(), &hints, &mut ai) != 0 || ai.is_null() {
-            return -1;
-        }
-        let a = &*ai;
-        let fd = libc::socket(
-            a.ai_family,
-            a.ai_socktype | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        );
-        let one: c_int = 1;
-        let ok = fd != -1
-            && libc::setsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_KEEPALIVE,
-                (&one as *const c_int).cast(),
-                std::mem::size_of::<c_int>() as libc::socklen_t,
-            ) == 0
-            && (!reuse
-                || libc::setsockopt(
-                    fd,
-                    libc::SOL_SOCKET,
-                    libc::SO_REUSEADDR,
-                    (&one as *const c_int).cast(),
-                    std::mem::size_of::<c_int>() as libc::socklen_t,
-                ) == 0)
-            && libc::bind(fd, a.ai_addr, a.ai_addrlen) == 0;
-        libc::freeaddrinfo(ai);
-        if !ok {
-            if fd != -1 {
-                let e = *libc::__errno_location();
-                libc::close(fd);
-                *libc::__errno_location() = e;
-            }
-            return -1;
-        }
-        fd
-    }
-}
-
 fn bind_listener(h: *mut evhttp, l: *mut evconnlistener) -> *mut evhttp_bound_socket {
     let b = Box::into_raw(Box::new(evhttp_bound_socket { listener: l }));
-    get(h).sockets.push(b);
+    server(h).sockets.push(b);
     // SAFETY: a live listener; our accept callback takes the server.
     unsafe { lst::evconnlistener_set_cb(l, Some(accept_cb), h.cast()) };
     b
@@ -317,7 +148,7 @@ fn accept_socket(h: *mut evhttp, fd: evutil_socket_t) -> *mut evhttp_bound_socke
     let flags = lst::LEV_OPT_REUSEABLE | lst::LEV_OPT_CLOSE_ON_EXEC | lst::LEV_OPT_CLOSE_ON_FREE;
     // SAFETY: the server's base; a listening socket (backlog 0: already
     // listening).
-    let l = unsafe { lst::evconnlistener_new(get(h).base, None, null_mut(), flags, 0, fd) };
+    let l = unsafe { lst::evconnlistener_new(server(h).base, None, null_mut(), flags, 0, fd) };
     if l.is_null() {
         return null_mut();
     }
@@ -339,13 +170,13 @@ pub(crate) fn bind(h: *mut evhttp, address: Option<&CStr>, port: u16) -> *mut ev
 }
 
 fn free_server(h: *mut evhttp) {
-    for b in std::mem::take(&mut get(h).sockets) {
+    for b in std::mem::take(&mut server(h).sockets) {
         free_bound(b);
     }
-    while let Some(&c) = get(h).connections.first() {
+    while let Some(&c) = server(h).connections.first() {
         connection::free(c);
     }
-    for v in std::mem::take(&mut get(h).vhosts) {
+    for v in std::mem::take(&mut server(h).vhosts) {
         free_server(v);
     }
     // SAFETY: made by Box::into_raw in `new_object`, freed once.
@@ -481,7 +312,7 @@ pub unsafe extern "C" fn evhttp_del_accept_socket(
     entry("evhttp_del_accept_socket", || {
         let h: *mut evhttp = arg!(http)?;
         self::bound(bound)?;
-        let socks = &mut get(h).sockets;
+        let socks = &mut server(h).sockets;
         let Some(i) = socks.iter().position(|&b| b == bound) else {
             return Err(Refusal::Misuse("not a bound socket of this evhttp"));
         };
@@ -501,7 +332,7 @@ pub unsafe extern "C" fn evhttp_foreach_bound_socket(
     entry("evhttp_foreach_bound_socket", || {
         let h: *mut evhttp = arg!(http)?;
         let f = crate::boundary::given(function, "function")?;
-        for b in get(h).sockets.clone() {
+        for b in server(h).sockets.clone() {
             // SAFETY: the program's function and argument.
             unsafe { f(b, argument) };
         }
@@ -520,10 +351,14 @@ pub unsafe extern "C" fn evhttp_set_cb(
     entry("evhttp_set_cb", || {
         let h: *mut evhttp = arg!(http)?;
         let path = c_str(uri, "uri")?;
-        if get(h).callbacks.iter().any(|pc| pc.path.as_c_str() == path) {
+        if server(h)
+            .callbacks
+            .iter()
+            .any(|pc| pc.path.as_c_str() == path)
+        {
             return Ok(-1);
         }
-        get(h).callbacks.push(PathCb {
+        server(h).callbacks.push(PathCb {
             path: path.to_owned(),
             cb,
             arg: cbarg,
@@ -537,7 +372,7 @@ pub unsafe extern "C" fn evhttp_del_cb(http: *mut evhttp, uri: *const c_char) ->
     entry("evhttp_del_cb", || {
         let h: *mut evhttp = arg!(http)?;
         let path = c_str(uri, "uri")?;
-        let cbs = &mut get(h).callbacks;
+        let cbs = &mut server(h).callbacks;
         match cbs.iter().position(|pc| pc.path.as_c_str() == path) {
             Some(i) => {
                 cbs.remove(i);
@@ -556,8 +391,8 @@ pub unsafe extern "C" fn evhttp_set_gencb(
 ) {
     entry("evhttp_set_gencb", || {
         let h: *mut evhttp = arg!(http)?;
-        get(h).gencb = cb;
-        get(h).gencb_arg = arg;
+        server(h).gencb = cb;
+        server(h).gencb_arg = arg;
         Ok(())
     })
 }
@@ -570,8 +405,8 @@ pub unsafe extern "C" fn evhttp_set_bevcb(
 ) {
     entry("evhttp_set_bevcb", || {
         let h: *mut evhttp = arg!(http)?;
-        get(h).bevcb = cb;
-        get(h).bevcb_arg = arg;
+        server(h).bevcb = cb;
+        server(h).bevcb_arg = arg;
         Ok(())
     })
 }
@@ -589,11 +424,11 @@ pub unsafe extern "C" fn evhttp_add_virtual_host(
         let v: *mut evhttp = arg!(vhost)?;
         let p = c_str(pattern, "pattern")?;
         // A server as its own virtual host would make host lookups loop.
-        if v == h || get(v).vhost_pattern.is_some() || !get(v).sockets.is_empty() {
+        if v == h || server(v).vhost_pattern.is_some() || !server(v).sockets.is_empty() {
             return Ok(-1);
         }
-        get(v).vhost_pattern = Some(p.to_owned());
-        get(h).vhosts.push(v);
+        server(v).vhost_pattern = Some(p.to_owned());
+        server(h).vhosts.push(v);
         Ok(0)
     })
 }
@@ -606,11 +441,11 @@ pub unsafe extern "C" fn evhttp_remove_virtual_host(
     entry("evhttp_remove_virtual_host", || {
         let h: *mut evhttp = arg!(http)?;
         let v: *mut evhttp = arg!(vhost)?;
-        if get(v).vhost_pattern.is_none() {
+        if server(v).vhost_pattern.is_none() {
             return Ok(-1);
         }
-        get(h).vhosts.retain(|&x| x != v);
-        get(v).vhost_pattern = None;
+        server(h).vhosts.retain(|&x| x != v);
+        server(v).vhost_pattern = None;
         Ok(0)
     })
 }
@@ -620,7 +455,7 @@ pub unsafe extern "C" fn evhttp_add_server_alias(http: *mut evhttp, alias: *cons
     entry("evhttp_add_server_alias", || {
         let h: *mut evhttp = arg!(http)?;
         let a = c_str(alias, "alias")?;
-        get(h).aliases.push(a.to_owned());
+        server(h).aliases.push(a.to_owned());
         Ok(0)
     })
 }
@@ -633,7 +468,7 @@ pub unsafe extern "C" fn evhttp_remove_server_alias(
     entry("evhttp_remove_server_alias", || {
         let h: *mut evhttp = arg!(http)?;
         let a = c_str(alias, "alias")?.to_bytes();
-        let list = &mut get(h).aliases;
+        let list = &mut server(h).aliases;
         match list
             .iter()
             .position(|x| x.as_bytes().eq_ignore_ascii_case(a))
@@ -651,7 +486,7 @@ pub unsafe extern "C" fn evhttp_remove_server_alias(
 pub unsafe extern "C" fn evhttp_set_timeout(http: *mut evhttp, timeout_in_secs: c_int) {
     entry("evhttp_set_timeout", || {
         let h: *mut evhttp = arg!(http)?;
-        get(h).timeout = (timeout_in_secs != -1).then_some(libc::timeval {
+        server(h).timeout = (timeout_in_secs != -1).then_some(libc::timeval {
             tv_sec: timeout_in_secs.into(),
             tv_usec: 0,
         });
@@ -664,7 +499,7 @@ pub unsafe extern "C" fn evhttp_set_timeout_tv(http: *mut evhttp, tv: *const lib
     entry("evhttp_set_timeout_tv", || {
         let h: *mut evhttp = arg!(http)?;
         // SAFETY: NULL or a readable timeval (the contract).
-        get(h).timeout = unsafe { tv.as_ref() }.copied();
+        server(h).timeout = unsafe { tv.as_ref() }.copied();
         Ok(())
     })
 }
@@ -677,7 +512,7 @@ pub unsafe extern "C" fn evhttp_set_flags(http: *mut evhttp, flags: c_int) -> c_
         if flags & !EVHTTP_SERVER_LINGERING_CLOSE != 0 {
             return Ok(1);
         }
-        get(h).flags = flags;
+        server(h).flags = flags;
         Ok(0)
     })
 }
@@ -687,7 +522,7 @@ pub unsafe extern "C" fn evhttp_set_flags(http: *mut evhttp, flags: c_int) -> c_
 pub unsafe extern "C" fn evhttp_set_max_headers_size(http: *mut evhttp, max_headers_size: isize) {
     entry("evhttp_set_max_headers_size", || {
         let h: *mut evhttp = arg!(http)?;
-        get(h).max_headers_size = usize::try_from(max_headers_size).unwrap_or(usize::MAX);
+        server(h).max_headers_size = usize::try_from(max_headers_size).unwrap_or(usize::MAX);
         Ok(())
     })
 }
@@ -696,7 +531,7 @@ pub unsafe extern "C" fn evhttp_set_max_headers_size(http: *mut evhttp, max_head
 pub unsafe extern "C" fn evhttp_set_max_body_size(http: *mut evhttp, max_body_size: isize) {
     entry("evhttp_set_max_body_size", || {
         let h: *mut evhttp = arg!(http)?;
-        get(h).max_body_size = u64::try_from(max_body_size).unwrap_or(u64::MAX);
+        server(h).max_body_size = u64::try_from(max_body_size).unwrap_or(u64::MAX);
         Ok(())
     })
 }
@@ -710,7 +545,7 @@ pub unsafe extern "C" fn evhttp_set_default_content_type(
 ) {
     entry("evhttp_set_default_content_type", || {
         let h: *mut evhttp = arg!(http)?;
-        get(h).default_content_type = content_type;
+        server(h).default_content_type = content_type;
         Ok(())
     })
 }
@@ -719,7 +554,7 @@ pub unsafe extern "C" fn evhttp_set_default_content_type(
 pub unsafe extern "C" fn evhttp_set_allowed_methods(http: *mut evhttp, methods: u16) {
     entry("evhttp_set_allowed_methods", || {
         let h: *mut evhttp = arg!(http)?;
-        get(h).allowed_methods = methods;
+        server(h).allowed_methods = methods;
         Ok(())
     })
 }

@@ -1,7 +1,7 @@
 //! A server's connections: made for each accepted socket, given one
-//! request at a time, closed or reused once a reply is written.
+//! request at a time (the next once a reply is written, see `reply`).
 
-use std::os::raw::{c_int, c_void};
+use std::os::raw::c_int;
 use std::ptr::null_mut;
 
 use super::*;
@@ -16,7 +16,7 @@ pub(crate) fn accept(
     let Some((host, port)) = name_of(sa, salen) else {
         return null_mut();
     };
-    let s = server::get(http);
+    let s = structs::server(http);
     let bev = match s.bevcb {
         // SAFETY: the program's bufferevent factory and argument.
         Some(f) => unsafe { f(s.base, s.bevcb_arg) },
@@ -29,7 +29,7 @@ pub(crate) fn accept(
     let e = conn(c);
     e.max_headers_size = s.max_headers_size;
     e.max_body_size = s.max_body_size;
-    if s.flags & server::EVHTTP_SERVER_LINGERING_CLOSE != 0 {
+    if s.flags & structs::EVHTTP_SERVER_LINGERING_CLOSE != 0 {
         e.flags |= EVHTTP_CON_LINGERING_CLOSE;
     }
     e.flags |= CON_INCOMING;
@@ -117,7 +117,7 @@ fn name_of(sa: *const libc::sockaddr, salen: libc::socklen_t) -> Option<(Vec<u8>
 /// Starts reading the next request of a server connection.
 pub(crate) fn associate_new_request(c: *mut evhttp_connection) -> bool {
     let http = conn(c).server;
-    let r = request::new(Some(server::handle_request), http.cast());
+    let r = request_state::new(conn(c).handler, http.cast());
     if r.is_null() {
         return false;
     }
@@ -131,26 +131,6 @@ pub(crate) fn associate_new_request(c: *mut evhttp_connection) -> bool {
     conn(c).requests.push_back(r);
     start_read(c);
     true
-}
-
-/// The reply has been written: free the request, then close or read the
-/// next one.
-pub(crate) unsafe extern "C" fn send_done(c: *mut evhttp_connection, _arg: *mut c_void) {
-    let Some(r) = conn(c).requests.pop_front() else {
-        return;
-    };
-    if let Some(cb) = req(r).on_complete_cb {
-        // SAFETY: the program's completion callback and argument.
-        unsafe { cb(r, req(r).on_complete_cb_arg) };
-    }
-    let q = req(r);
-    let before_11 = q.major < 1 || (q.major == 1 && q.minor < 1);
-    let need_close = (before_11 && !msg::wants_keepalive(find(q.input_headers, b"Connection")))
-        || request::wants_close(r);
-    request::free(r);
-    if need_close || !associate_new_request(c) {
-        free(c);
-    }
 }
 
 #[cfg(test)]

@@ -11,16 +11,19 @@
 //! which is also what libevent's evhttp relies on.
 //!
 //! - [`read`]: reading a message: first line, headers, body, chunks;
-//! - [`incoming`]: a server's connections: accept, next request, reply done;
+//! - [`incoming`]: a server's connections: accept, next request;
+//! - [`reply`]: a server's replies, and what follows once one is written;
 //! - [`outgoing`]: a client's connections: connect, retry.
 
 mod incoming;
 mod outgoing;
 mod read;
+mod reply;
 
-pub(crate) use incoming::{accept, associate_new_request, send_done};
+pub(crate) use incoming::{accept, associate_new_request};
 pub(crate) use outgoing::{cleanup_after_connect_failure, connect};
 use read::{read_body, read_firstline, read_header, read_trailer};
+pub(crate) use reply::{send_done, send_error, send_not_found, send_reply};
 
 use std::collections::VecDeque;
 use std::ffi::CString;
@@ -31,8 +34,9 @@ use rel_extra::http::message::{self as msg, Framing, HeaderLine};
 
 use super::glue::*;
 use super::head;
-use super::request::{self, req};
-use super::server::{self, evhttp};
+use super::request_state::{self, req};
+use super::structs::{self, evhttp, ConnCb};
+pub(crate) use super::structs::{conn, evhttp_connection, State};
 use super::*;
 use crate::bufferevent_api::evdns_base;
 use crate::layout::bufferevent_struct::bufferevent;
@@ -56,71 +60,19 @@ pub const EVHTTP_CON_PUBLIC_FLAGS_END: c_int = 0x100000;
 pub(crate) const CON_AUTOFREE: c_int = EVHTTP_CON_PUBLIC_FLAGS_END;
 pub(crate) const CON_READING_ERROR: c_int = CON_AUTOFREE << 1;
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum State {
-    Disconnected,
-    Connecting,
-    Idle,
-    ReadingFirstline,
-    ReadingHeaders,
-    ReadingBody,
-    ReadingTrailer,
-    Writing,
-}
-
-/// What runs when the output buffer has drained.
-pub(crate) type ConnCb = Option<unsafe extern "C" fn(*mut evhttp_connection, *mut c_void)>;
-
-/// A connection (opaque to C).
-pub struct evhttp_connection {
-    pub(crate) bufev: *mut bufferevent,
-    pub(crate) base: *mut event_base,
-    pub(crate) dns_base: *mut evdns_base,
-    pub(crate) server: *mut evhttp,
-    pub(crate) address: CString,
-    pub(crate) port: u16,
-    pub(crate) bind_address: Option<CString>,
-    pub(crate) bind_port: u16,
-    pub(crate) state: State,
-    pub(crate) flags: c_int,
-    pub(crate) max_headers_size: usize,
-    pub(crate) max_body_size: u64,
-    pub(crate) timeout: Option<libc::timeval>,
-    pub(crate) retry_cnt: c_int,
-    pub(crate) retry_max: c_int,
-    pub(crate) initial_retry: libc::timeval,
-    pub(crate) retry_ev: *mut event,
-    pub(crate) read_more_ev: *mut event,
-    pub(crate) closecb: ConnCb,
-    pub(crate) closecb_arg: *mut c_void,
-    pub(crate) requests: VecDeque<*mut evhttp_request>,
-    pub(crate) cb: ConnCb,
-    pub(crate) cb_arg: *mut c_void,
-    pub(crate) ai_family: c_int,
-    /// The peer's address (accepted, or connected to).
-    pub(crate) peer: Option<(libc::sockaddr_storage, libc::socklen_t)>,
-    /// What `evhttp_connection_get_addr` shows: the peer's address, all
-    /// zero (family 0) before there is one, as in libevent.
-    pub(crate) addr: libc::sockaddr_storage,
-    /// The bufferevent does not close its socket when freed (no
-    /// BEV_OPT_CLOSE_ON_FREE), so the connection closes it.
-    pub(crate) close_fd: bool,
-    /// The line being read, its memory kept from line to line.
-    pub(crate) line: Vec<u8>,
-}
-
-/// The connection behind a pointer this module handed out or was given
-/// back by C (the boundary contract: a live connection).
-pub(crate) fn conn<'a>(c: *mut evhttp_connection) -> &'a mut evhttp_connection {
-    // SAFETY: the http modules only pass live connections (module docs).
-    unsafe { &mut *c }
-}
-
 fn tv(sec: libc::time_t) -> libc::timeval {
     libc::timeval {
         tv_sec: sec,
         tv_usec: 0,
     }
+}
+
+/// Read and write timeouts: `timeout`, or the defaults (50 s) when
+/// `None`.
+pub(crate) fn set_timeout(c: *mut evhttp_connection, timeout: Option<libc::timeval>) {
+    conn(c).timeout = timeout;
+    let t = timeout.unwrap_or(tv(RW_TIMEOUT));
+    set_timeouts(conn(c).bufev, &t, &t);
 }
 
 /// A connection on `bev` (a fresh socket bufferevent when NULL).
@@ -145,6 +97,7 @@ pub(crate) fn new(
         base,
         dns_base,
         server: null_mut(),
+        handler: None,
         address,
         port,
         bind_address: None,
@@ -209,11 +162,11 @@ pub(crate) fn free(c: *mut evhttp_connection) {
         }
     }
     while let Some(r) = conn(c).requests.pop_front() {
-        request::free_auto(r);
+        request_state::free_auto(r);
     }
     let e = conn(c);
     if !e.server.is_null() {
-        server::forget_connection(e.server, c);
+        structs::forget_connection(e.server, c);
     }
     free_event(&mut e.retry_ev);
     free_event(&mut e.read_more_ev);
@@ -359,7 +312,7 @@ pub(crate) fn done(c: *mut evhttp_connection) {
     let outgoing = conn(c).flags & CON_OUTGOING != 0;
     let mut free_evcon = false;
     if outgoing {
-        let need_close = request::wants_close(r);
+        let need_close = request_state::wants_close(r);
         conn(c).requests.pop_front();
         req(r).evcon = null_mut();
         conn(c).state = State::Idle;
@@ -387,7 +340,7 @@ pub(crate) fn done(c: *mut evhttp_connection) {
         unsafe { cb(r, req(r).cb_arg) };
     }
     if outgoing {
-        request::free_auto(r);
+        request_state::free_auto(r);
         if free_evcon && conn(c).requests.is_empty() {
             free(c);
         }
@@ -418,7 +371,7 @@ pub(crate) fn fail(c: *mut evhttp_connection, error: evhttp_request_error) {
         None
     };
     conn(c).requests.pop_front();
-    request::free_auto(r);
+    request_state::free_auto(r);
     reset(c);
     if !conn(c).requests.is_empty() {
         connect(c);
@@ -454,7 +407,7 @@ fn incoming_fail(r: *mut evhttp_request, error: evhttp_request_error) -> bool {
         }
         return false;
     }
-    request::forget_uri(r);
+    request_state::forget_uri(r);
     if let Some(cb) = req(r).cb {
         // SAFETY: the server's handler, which answers with an error.
         unsafe { cb(r, req(r).cb_arg) };

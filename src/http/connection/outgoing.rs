@@ -5,6 +5,7 @@ use std::os::raw::{c_int, c_short, c_void};
 use std::ptr::null_mut;
 
 use super::*;
+use crate::http::socket::bind_socket;
 
 /// Connects (or reconnects) an outgoing connection.
 pub(crate) fn connect(c: *mut evhttp_connection) -> c_int {
@@ -20,7 +21,7 @@ pub(crate) fn connect(c: *mut evhttp_connection) -> c_int {
     let bev = conn(c).bufev;
     if conn(c).bind_address.is_some() || conn(c).bind_port != 0 {
         let e = conn(c);
-        let fd = server::bind_socket(e.bind_address.as_deref(), e.bind_port, false);
+        let fd = bind_socket(e.bind_address.as_deref(), e.bind_port, false);
         if fd == -1 || setfd(bev, fd) != 0 {
             return -1;
         }
@@ -171,7 +172,7 @@ pub(crate) fn cleanup_after_connect_failure(c: *mut evhttp_connection) {
             // SAFETY: the request's callback and argument.
             unsafe { cb(r, req(r).cb_arg) };
         }
-        request::free_auto(r);
+        request_state::free_auto(r);
     }
 }
 

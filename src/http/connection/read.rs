@@ -18,9 +18,9 @@ pub(super) fn read_firstline(c: *mut evhttp_connection, r: *mut evhttp_request) 
             line.len() <= max && {
                 req(r).headers_size = line.len();
                 if req(r).kind == EVHTTP_REQUEST {
-                    request::take_request_line(r, line)
+                    request_state::take_request_line(r, line)
                 } else {
-                    request::take_status_line(r, line)
+                    request_state::take_status_line(r, line)
                 }
             },
         );
@@ -156,7 +156,7 @@ fn get_body(c: *mut evhttp_connection, r: *mut evhttp_request) {
             }
         }
         Expect::Other => {
-            request::send_error(r, 417, None);
+            send_error(r, 417, None);
             return;
         }
         Expect::No => {}
@@ -305,7 +305,7 @@ pub(super) fn read_body(c: *mut evhttp_connection, r: *mut evhttp_request) {
                 return;
             }
             Chunked::Canceled => {
-                request::free_auto(r);
+                request_state::free_auto(r);
                 return;
             }
             Chunked::More => {}
@@ -337,7 +337,7 @@ pub(super) fn read_body(c: *mut evhttp_connection, r: *mut evhttp_request) {
             req(r).flags &= !EVHTTP_REQ_DEFER_FREE;
             drain(req(r).input_buffer, usize::MAX);
             if req(r).flags & EVHTTP_REQ_NEEDS_FREE != 0 {
-                request::free_auto(r);
+                request_state::free_auto(r);
                 return;
             }
         }
