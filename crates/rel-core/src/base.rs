@@ -601,7 +601,7 @@ impl Base {
                 result = 1;
                 break;
             }
-            g.pass.clear_cache();
+            g.pass.end();
             let waited;
             if timeout == Some(Duration::ZERO) {
                 // A poll cannot block: it keeps the lock, and with it the
@@ -621,11 +621,13 @@ impl Base {
                 result = -1;
                 break;
             }
-            g.pass.update_cache();
+            g.pass.begin();
             let sh = &mut *g;
             sh.registry.process_ready(&sh.ready);
-            let now = g.pass.now();
-            g.registry.process_timeouts(now);
+            if sh.registry.next_deadline().is_some() {
+                let now = sh.pass.now();
+                sh.registry.process_timeouts(now);
+            }
             if g.registry.counts().active > 0 {
                 let ran;
                 (g, ran) = self.process_active(g, d);
@@ -636,7 +638,7 @@ impl Base {
                 break;
             }
         }
-        g.pass.clear_cache();
+        g.pass.end();
         g.loop_thread = None;
         result
     }
