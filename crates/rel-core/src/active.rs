@@ -3,7 +3,7 @@
 //! of one queue goes (libevent's `event_running_priority`,
 //! `event_continue`).
 
-use super::slots::{Slots, NIL};
+use super::slots::{Dequeued, Slots, NIL};
 
 #[derive(Clone, Copy)]
 struct Queue {
@@ -53,20 +53,20 @@ impl ActiveQueues {
         (priority as usize).min(self.queues.len() - 1)
     }
 
-    /// Appends slot `s` to the queue of `priority`.
-    pub fn push(&mut self, slots: &mut Slots, s: u32, priority: u8) {
+    /// Appends slot `s` to the queue of `priority`, to run with `res` and
+    /// `ncalls`.
+    pub fn push(&mut self, slots: &mut Slots, s: u32, priority: u8, res: u16, ncalls: u16) {
         let pri = self.queue_of(priority);
         if pri < self.running {
             self.continue_requested = true;
         }
         let q = &mut self.queues[pri];
-        slots.set_queue_links(s, q.tail, NIL);
-        if q.tail == NIL {
-            q.head = s;
-        } else {
-            slots.set_queue_next(q.tail, s);
-        }
+        let tail = q.tail;
         q.tail = s;
+        if tail == NIL {
+            q.head = s;
+        }
+        slots.link_active(s, tail, res, ncalls);
     }
 
     /// Unlinks slot `s` from the queue of `priority`.
@@ -83,16 +83,16 @@ impl ActiveQueues {
         }
     }
 
-    /// Unlinks the head of queue `pri`, which must not be empty: the loop
-    /// takes the events it runs from the front.
-    pub fn pop_head(&mut self, slots: &mut Slots, pri: usize) {
+    /// Takes the head of queue `pri`, which must not be empty, off it: the
+    /// loop takes the events it runs from the front.
+    pub fn pop_head(&mut self, slots: &mut Slots, pri: usize) -> Dequeued {
         let q = &mut self.queues[pri];
-        let next = slots.queue_links(q.head).1;
+        let (next, taken) = slots.unlink_head(q.head);
         q.head = next;
-        match next {
-            NIL => q.tail = NIL,
-            n => slots.set_queue_prev(n, NIL),
+        if next == NIL {
+            q.tail = NIL;
         }
+        taken
     }
 
     pub fn head(&self, pri: usize) -> Option<u32> {

@@ -720,15 +720,15 @@ impl Base {
         let mut count = 0;
         while let Some(s) = g.registry.active().head(pri) {
             let sh = &mut *g;
-            let slots = sh.registry.slots();
-            let (key, events, interval) = {
-                let hot = slots.hot(s);
-                (hot.key(), hot.events(), hot.has_interval())
-            };
-            let slot = slots.slot(s);
-            let (res, ncalls) = (slot.res(), slot.ncalls());
-            let (action, fd) = slots.action(s);
-            sh.registry.dequeue_head(s, pri);
+            let taken = sh.registry.dequeue_head(pri);
+            let (key, events, interval, res, ncalls) = (
+                taken.key,
+                taken.events,
+                taken.interval,
+                taken.res,
+                taken.ncalls,
+            );
+            let (action, fd) = sh.registry.slots().action(key, taken.fd);
             if events & ev::PERSIST != 0 {
                 if interval {
                     sh.registry.rearm(s, res, sh.pass.now());

@@ -16,7 +16,7 @@ use super::error::Error;
 use super::event::{ev, evlist, owned_by_caller, rearms, Action, Callback, Hooks, Key, Spec};
 use super::evmap::EvMap;
 use super::signals::{self, NSIG};
-use super::slots::{Counts, Slots, NIL};
+use super::slots::{Counts, Dequeued, Slots, NIL};
 use super::timer_heap::TimerHeap;
 use super::waker::Waker;
 
@@ -194,10 +194,8 @@ impl Registry {
             self.slots.reflect_res(s, res);
             return;
         }
-        self.slots.set_result(s, res, ncalls);
-        self.active.push(&mut self.slots, s, hot.priority());
-        self.slots.set_flag(s, evlist::ACTIVE);
-        self.slots.reflect_res(s, res);
+        self.active
+            .push(&mut self.slots, s, hot.priority(), res, ncalls);
     }
 
     pub fn deactivate(&mut self, s: u32) {
@@ -209,11 +207,9 @@ impl Registry {
         self.slots.clear_flag(s, evlist::ACTIVE);
     }
 
-    /// Takes slot `s`, the head of active queue `pri`, off that queue: it is
-    /// about to run.
-    pub fn dequeue_head(&mut self, s: u32, pri: usize) {
-        self.active.pop_head(&mut self.slots, pri);
-        self.slots.clear_flag(s, evlist::ACTIVE);
+    /// Takes the head of active queue `pri` (not empty) off it, to run.
+    pub fn dequeue_head(&mut self, pri: usize) -> Dequeued {
+        self.active.pop_head(&mut self.slots, pri)
     }
 
     /// Takes the slot out of every list (libevent's `event_del`) and frees it.

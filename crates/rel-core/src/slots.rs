@@ -105,11 +105,6 @@ impl Slot {
     pub fn res(&self) -> u16 {
         self.res
     }
-
-    /// How many calls the event owes, while active.
-    pub fn ncalls(&self) -> u16 {
-        self.ncalls
-    }
 }
 
 const UNUSED: Slot = Slot {
@@ -120,6 +115,19 @@ const UNUSED: Slot = Slot {
     next: NIL,
     fd_next: NIL,
 };
+
+/// What the loop needs of an event it takes off an active queue to run.
+#[derive(Clone, Copy)]
+pub struct Dequeued {
+    pub key: Key,
+    pub events: u16,
+    /// Re-arms with an interval (see [`Hot::has_interval`]).
+    pub interval: bool,
+    pub res: u16,
+    pub ncalls: u16,
+    /// The fd the base registered (its own events run with it).
+    pub fd: RawFd,
+}
 
 /// The slots keep their own heap positions.
 struct SlotPositions<'a>(&'a mut [Hot]);
@@ -230,20 +238,15 @@ impl Slots {
         owned_by_caller(key).then(|| (self.hooks.read)(key))
     }
 
-    /// What running slot `s` means, and the fd its callback is given: the
-    /// caller's events run what their memory holds now.
-    pub fn action(&self, s: u32) -> (Action, RawFd) {
-        match self.current(s) {
-            Some(c) => (Action::Call(c.callback), c.fd),
-            None => {
-                let key = self.hot[s as usize].key;
-                let action = self.owned_actions.get(&key).copied();
-                (
-                    action.expect("the base's own events keep their action"),
-                    self.cold[s as usize].fd,
-                )
-            }
+    /// What running the event `key` (of [`Dequeued`]) means, and the fd its
+    /// callback is given: the caller's events run what their memory holds now.
+    pub fn action(&self, key: Key, fd: RawFd) -> (Action, RawFd) {
+        if owned_by_caller(key) {
+            let c = (self.hooks.read)(key);
+            return (Action::Call(c.callback), c.fd);
         }
+        let action = self.owned_actions.get(&key).copied();
+        (action.expect("the base's own events keep their action"), fd)
     }
 
     /// The fd an event carries (`ev_fd` for the caller's events).
@@ -416,13 +419,6 @@ impl Slots {
         SlotPositions(&mut self.hot)
     }
 
-    /// Sets the result and calls owed of a slot being activated.
-    pub fn set_result(&mut self, s: u32, res: u16, ncalls: u16) {
-        let slot = &mut self.cold[s as usize];
-        slot.res = res;
-        slot.ncalls = ncalls;
-    }
-
     /// Adds to the result and calls owed of an active slot; returns the
     /// result now.
     pub fn merge_result(&mut self, s: u32, res: u16, ncalls: u16) -> u16 {
@@ -432,16 +428,52 @@ impl Slots {
         slot.res
     }
 
+    /// Slot `s` joins an active queue after `tail` (NIL: the queue was
+    /// empty), to run with `res` and `ncalls`; the caller's memory is told.
+    /// One pass over each record touched.
+    pub fn link_active(&mut self, s: u32, tail: u32, res: u16, ncalls: u16) {
+        let slot = &mut self.cold[s as usize];
+        slot.res = res;
+        slot.ncalls = ncalls;
+        slot.prev = tail;
+        slot.next = NIL;
+        if tail != NIL {
+            self.cold[tail as usize].next = s;
+        }
+        self.set_flag(s, evlist::ACTIVE);
+        self.reflect_res(s, res);
+    }
+
+    /// Takes slot `s`, the head of its active queue, off it; returns the
+    /// next slot, which heads the queue now. The caller's memory is told.
+    pub fn unlink_head(&mut self, s: u32) -> (u32, Dequeued) {
+        let slot = self.cold[s as usize];
+        if slot.next != NIL {
+            self.cold[slot.next as usize].prev = NIL;
+        }
+        let hot = &mut self.hot[s as usize];
+        hot.flags &= !evlist::ACTIVE;
+        let hot = *hot;
+        if owned_by_caller(hot.key) {
+            (self.hooks.mirror)(hot.key, hot.flags);
+        }
+        self.counts.added -= 1;
+        self.counts.active -= 1;
+        let taken = Dequeued {
+            key: hot.key,
+            events: hot.events(),
+            interval: hot.has_interval(),
+            res: slot.res,
+            ncalls: slot.ncalls,
+            fd: slot.fd,
+        };
+        (slot.next, taken)
+    }
+
     /// The active-queue links of slot `s`: (previous, next).
     pub fn queue_links(&self, s: u32) -> (u32, u32) {
         let slot = &self.cold[s as usize];
         (slot.prev, slot.next)
-    }
-
-    pub fn set_queue_links(&mut self, s: u32, prev: u32, next: u32) {
-        let slot = &mut self.cold[s as usize];
-        slot.prev = prev;
-        slot.next = next;
     }
 
     pub fn set_queue_prev(&mut self, s: u32, prev: u32) {
