@@ -26,7 +26,7 @@ import time
 
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import BUILD, ROOT, VENV_PY, ensure_venv, log, save_results, stats, table
+from benchlib import BUILD, ROOT, ensure_venv, log, save_results, spread, stats, table
 
 PYPI_REL = "0.4.9.27"
 CONTENDERS = {  # name: (API family, how the child gets it)
@@ -334,13 +334,24 @@ def verdicts(results, names):
     print(table(["", *names[1:]], [[t, *(f"{r[p]:.2f}" if p in r else "-" for p in names[1:])]
                                    for t, r in ratios.items()]))
     pp = ratios.get("pingpong", {}).get("uvloop")
+    bulk = ratios.get("throughput", {}).get("uvloop")
     timer_ms = ours.get("timers", {}).get("median")
     idle = ours.get("idle", {}).get("median")
+
+    def spreads(test):  # each side's half-IQR, % of its median
+        sides = [(n, results[n].get(test, {})) for n in (names[0], "uvloop")]
+        return ", ".join(f"{n} ±{spread(st):.0f}%" for n, st in sides if "median" in st)
+
     checks = [
-        ("ping-pong round trips/s >= uvloop's", pp, pp is not None and pp >= 1, "ratio {:.2f}"),
-        (f"{N_TIMERS} chained 1 ms timers < 1.1 s", timer_ms and timer_ms * N_TIMERS / 1e3,
+        ("#14: Python rel ping-pong round trips/s vs uvloop's", pp, pp is not None and pp >= 1.2,
+         "ratio {:.2f} (target >= 1.2) [" + spreads("pingpong") + "]"),
+        ("#14: Python rel bulk (64 MiB) MiB/s vs uvloop's", bulk,
+         bulk is not None and bulk >= 1.0,
+         "ratio {:.2f} (target >= 1.0) [" + spreads("throughput") + "]"),
+        (f"Python rel: {N_TIMERS} chained 1 ms timers < 1.1 s",
+         timer_ms and timer_ms * N_TIMERS / 1e3,
          timer_ms is not None and timer_ms * N_TIMERS < 1100, "{:.3f} s"),
-        ("idle: 0 wake-ups/s", idle, idle == 0, "{:.2f}/s"),
+        ("Python rel: idle: 0 wake-ups/s", idle, idle == 0, "{:.2f}/s"),
     ]
     targets = []
     for what, value, ok, fmt in checks:
