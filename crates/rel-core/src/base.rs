@@ -624,7 +624,7 @@ impl Base {
             g.pass.begin();
             let sh = &mut *g;
             sh.registry.process_ready(&sh.ready);
-            if sh.registry.next_deadline().is_some() {
+            if sh.registry.has_timers() {
                 let now = sh.pass.now();
                 sh.registry.process_timeouts(now);
             }

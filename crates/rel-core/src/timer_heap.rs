@@ -9,6 +9,12 @@
 //! Four children per node halve the depth of a binary heap, and with
 //! 16-byte entries the children of a node share one or two cache lines: with
 //! many timers, a sift costs cache misses more than comparisons.
+//!
+//! A move to a later deadline does not move the entry: its key stays as a
+//! lower bound and the deadline is noted beside it ("postponed"); the entry
+//! moves to it only when it reaches the top. Timeouts pushed back on every
+//! bit of activity (an idle timeout re-added per read, a persistent event's
+//! re-arm) then cost O(1) instead of a sift each time.
 
 pub const ABSENT: u32 = u32::MAX;
 const ARITY: usize = 4;
@@ -41,6 +47,10 @@ pub trait Positions {
 pub struct TimerHeap {
     entries: Vec<Entry>,
     seq: u32,
+    /// Per id, the later deadline its entry was moved to while staying
+    /// where its key put it; 0 when the key is the deadline. Grown only
+    /// when an entry is first postponed.
+    postponed: Vec<u64>,
 }
 
 impl TimerHeap {
@@ -49,32 +59,83 @@ impl TimerHeap {
         self.entries.len()
     }
 
-    /// The earliest entry: (id, deadline).
-    pub fn peek(&self) -> Option<(u32, u64)> {
-        self.entries.first().map(|e| (e.id, e.deadline))
+    /// Whether any entry is scheduled.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 
-    /// The deadline of the entry at `at` (a position from [`Positions`]).
-    pub fn deadline_at(&self, at: u32) -> Option<u64> {
-        self.entries.get(at as usize).map(|e| e.deadline)
+    /// The earliest entry: (id, deadline). A postponed entry that reached
+    /// the top moves to its deadline first.
+    pub fn peek(&mut self, pos: &mut impl Positions) -> Option<(u32, u64)> {
+        self.peek_until(pos, u64::MAX)
     }
 
-    /// Inserts `id` or moves it to a new deadline (in place: one sift from
-    /// where it stands).
-    pub fn schedule(&mut self, pos: &mut impl Positions, id: u32, deadline: u64) {
+    /// The earliest entry due by `now`: (id, deadline). Postponed entries
+    /// are moved only when their key is due, so a timeout pushed back over
+    /// and over costs nothing until its key comes round.
+    pub fn peek_due(&mut self, pos: &mut impl Positions, now: u64) -> Option<(u32, u64)> {
+        self.peek_until(pos, now).filter(|&(_, deadline)| deadline <= now)
+    }
+
+    fn peek_until(&mut self, pos: &mut impl Positions, now: u64) -> Option<(u32, u64)> {
+        loop {
+            let top = *self.entries.first()?;
+            match self.postponed.get(top.id as usize) {
+                Some(&later) if later != 0 && top.deadline <= now => {
+                    self.postponed[top.id as usize] = 0;
+                    let entry = self.entry(top.id, later);
+                    self.place(pos, 0, entry);
+                }
+                _ => return Some((top.id, top.deadline)),
+            }
+        }
+    }
+
+    /// The deadline of `id`, whose entry stands at `at` (a position from
+    /// [`Positions`]).
+    pub fn deadline_of(&self, id: u32, at: u32) -> Option<u64> {
+        let key = self.entries.get(at as usize)?.deadline;
+        match self.postponed.get(id as usize) {
+            Some(&later) if later != 0 => Some(later),
+            _ => Some(key),
+        }
+    }
+
+    fn entry(&mut self, id: u32, deadline: u64) -> Entry {
         self.seq = self.seq.wrapping_add(1);
-        let entry = Entry {
+        Entry {
             deadline,
             seq: self.seq,
             id,
-        };
+        }
+    }
+
+    /// Forgets a postponement of `id`.
+    fn settle(&mut self, id: u32) {
+        if let Some(later) = self.postponed.get_mut(id as usize) {
+            *later = 0;
+        }
+    }
+
+    /// Inserts `id` or moves it to a new deadline: an earlier one in place
+    /// (one sift from where it stands), a later one by postponing.
+    pub fn schedule(&mut self, pos: &mut impl Positions, id: u32, deadline: u64) {
         match pos.get(id) {
             ABSENT => {
+                let entry = self.entry(id, deadline);
                 crate::growth::grow_for_one(&mut self.entries);
                 self.entries.push(entry);
                 self.place(pos, self.entries.len() - 1, entry);
             }
-            at => self.place(pos, at as usize, entry),
+            at if deadline > self.entries[at as usize].deadline => {
+                crate::growth::cover(&mut self.postponed, id as usize + 1, 0);
+                self.postponed[id as usize] = deadline;
+            }
+            at => {
+                self.settle(id);
+                let entry = self.entry(id, deadline);
+                self.place(pos, at as usize, entry);
+            }
         }
     }
 
@@ -85,6 +146,7 @@ impl TimerHeap {
             at => at as usize,
         };
         pos.set(id, ABSENT);
+        self.settle(id);
         let last = self.entries.pop().expect("indexed entry exists");
         if at < self.entries.len() {
             self.place(pos, at, last);
@@ -168,7 +230,7 @@ mod tests {
 
     fn drain(h: &mut TimerHeap, pos: &mut Table) -> Vec<(u32, u64)> {
         let mut out = vec![];
-        while let Some((id, d)) = h.peek() {
+        while let Some((id, d)) = h.peek(pos) {
             assert!(h.remove(pos, id));
             out.push((id, d));
         }
@@ -226,8 +288,33 @@ mod tests {
                 _ => assert_eq!(h.remove(&mut pos, id), model[id as usize].take().is_some()),
             }
             let min = model.iter().flatten().min().copied();
-            assert_eq!(h.peek().map(|p| p.1), min);
+            assert_eq!(h.peek(&mut pos).map(|p| p.1), min);
             assert_eq!(pos.get(id) != ABSENT, model[id as usize].is_some());
+            for (i, d) in model.iter().enumerate() {
+                let at = pos.get(i as u32);
+                assert_eq!(h.deadline_of(i as u32, at), *d, "id {i}");
+            }
         }
+    }
+
+    #[test]
+    fn a_later_deadline_waits_beside_the_entry_until_it_reaches_the_top() {
+        let (mut h, mut pos) = (TimerHeap::default(), Table::default());
+        for id in 0..10u32 {
+            h.schedule(&mut pos, id, u64::from(id) * 10);
+        }
+        let at = pos.get(0);
+        h.schedule(&mut pos, 0, 1_000);
+        assert_eq!(pos.get(0), at, "postponed in place");
+        assert_eq!(h.deadline_of(0, at), Some(1_000));
+        assert_eq!(h.peek(&mut pos), Some((1, 10)), "the top moved on");
+        h.schedule(&mut pos, 0, 5);
+        assert_eq!(h.peek(&mut pos), Some((0, 5)), "postponed again, to the latest deadline");
+        h.schedule(&mut pos, 3, 2_000);
+        assert!(h.remove(&mut pos, 3));
+        h.schedule(&mut pos, 3, 30);
+        assert_eq!(h.deadline_of(3, pos.get(3)), Some(30), "removal forgets a postponement");
+        let order: Vec<u32> = drain(&mut h, &mut pos).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     }
 }
