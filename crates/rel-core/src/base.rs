@@ -138,6 +138,8 @@ pub struct Base {
     /// Where the slot table's hot records were last seen: read without the
     /// lock, only to prefetch (a stale address wastes the prefetch, no more).
     hot_table: AtomicUsize,
+    /// The active queues' count, kept beside them for lock-free reads.
+    npriorities: AtomicUsize,
 }
 
 /// Identifies the calling thread, unique among live threads. `pthread_self`
@@ -189,6 +191,7 @@ impl Base {
                 }),
                 callback_done: Condvar::new(),
                 hot_table: AtomicUsize::new(0),
+                npriorities: AtomicUsize::new(1),
             });
         }
         Err(Error::NoMethod)
@@ -234,8 +237,10 @@ impl Base {
         self.lock().config.flags & flag != 0
     }
 
+    /// Read without the lock: every `event_assign` asks (for the default
+    /// priority), and 1.4 programs assign before every add.
     pub fn npriorities(&self) -> usize {
-        self.lock().registry.active().npriorities()
+        self.npriorities.load(Relaxed)
     }
 
     pub fn priority_init(&self, n: usize) -> Result<(), Error> {
@@ -247,6 +252,7 @@ impl Base {
             return Err(Error::EventsActive);
         }
         g.registry.set_npriorities(n);
+        self.npriorities.store(n, Relaxed);
         Ok(())
     }
 
