@@ -181,7 +181,9 @@ impl Registry {
     }
 
     pub fn next_deadline(&mut self) -> Option<u64> {
-        self.timers.peek(&mut self.slots.positions()).map(|(_, d)| d)
+        self.timers
+            .peek(&mut self.slots.positions())
+            .map(|(_, d)| d)
     }
 
     /// Whether any event has a deadline.
@@ -192,6 +194,13 @@ impl Registry {
     /// Queues the slot to run with `res`, or adds `res` and `ncalls` to
     /// what it already runs with.
     pub fn activate(&mut self, s: u32, res: u16, ncalls: u32) {
+        self.slots.ensure_record(s);
+        self.activate_recorded(s, res, ncalls);
+    }
+
+    /// [`Registry::activate`] for a slot known to have its record: one
+    /// watching an fd or a signal.
+    fn activate_recorded(&mut self, s: u32, res: u16, ncalls: u32) {
         let ncalls = u16::try_from(ncalls).unwrap_or(u16::MAX);
         let hot = self.slots.hot(s);
         if hot.flags() & evlist::ACTIVE != 0 {
@@ -246,7 +255,7 @@ impl Registry {
         while s != NIL {
             let events = self.slots.hot(s).events();
             if events & bits & ev::IO != 0 {
-                self.activate(s, events & bits & (ev::IO | ev::ET), 1);
+                self.activate_recorded(s, events & bits & (ev::IO | ev::ET), 1);
             }
             s = self.slots.fd_next(s);
         }
@@ -268,7 +277,7 @@ impl Registry {
     /// Activates every event watching `sig`, as if it arrived `n` times.
     pub fn activate_signal(&mut self, sig: i32, n: u32) {
         for s in self.evmap.signal_watchers(sig).to_vec() {
-            self.activate(s, ev::SIGNAL, n);
+            self.activate_recorded(s, ev::SIGNAL, n);
         }
     }
 

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::os::unix::io::RawFd;
 
 use super::event::{ev, evlist, owned_by_caller, Action, Callback, Current, Hooks, Key, Spec};
-use super::growth::grow_for_one;
+use super::growth::{cover, grow_for_one};
 use super::timer_heap::{self, Positions};
 
 /// No slot: the end of a list.
@@ -78,7 +78,9 @@ impl Hot {
 
 /// The rest of a slot. Each field is written before it can be read, by
 /// whatever puts the slot where that field matters, so a reused slot is
-/// not cleared and a pure timer of the caller's never touches this part.
+/// not cleared and a pure timer of the caller's never touches this part
+/// until it runs: the table of these grows to a slot only when the slot
+/// first needs its record, so pending timers cost no room in it.
 #[derive(Clone, Copy)]
 pub struct Slot {
     /// The fd or signal registered (set when inserted; for the base's own
@@ -156,6 +158,7 @@ pub struct Counts {
 /// The slot table of one base.
 pub struct Slots {
     hot: Vec<Hot>,
+    /// Covers the slots that needed a record so far (see [`Slot`]).
     cold: Vec<Slot>,
     /// What the base's own events run (few: once events, loopexit,
     /// finalizers), kept out of the slots.
@@ -184,8 +187,32 @@ impl Slots {
     }
 
     /// The rest of a slot (see [`Slot`] for when which field holds).
-    pub fn slot(&self, s: u32) -> &Slot {
-        &self.cold[s as usize]
+    pub fn slot(&self, s: u32) -> Slot {
+        self.cold.get(s as usize).copied().unwrap_or(UNUSED)
+    }
+
+    /// The rest of slot `s`, to write: the table grows to it only now, so
+    /// that pure timers that never run take no room in it.
+    #[inline]
+    fn cold_mut(&mut self, s: u32) -> &mut Slot {
+        self.ensure_record(s);
+        &mut self.cold[s as usize]
+    }
+
+    /// Makes sure slot `s` has its record (see [`Slot`]): before a slot
+    /// that may never have needed one (a timer) joins an active queue.
+    #[inline]
+    pub fn ensure_record(&mut self, s: u32) {
+        if self.cold.len() <= s as usize {
+            self.cover_cold(s);
+        }
+    }
+
+    /// Out of the paths that find the record there, which are most.
+    #[cold]
+    #[inline(never)]
+    fn cover_cold(&mut self, s: u32) {
+        cover(&mut self.cold, s as usize + 1, UNUSED);
     }
 
     /// The slot of `key`, if `hint` names it (the hint is kept inside the
@@ -251,7 +278,7 @@ impl Slots {
 
     /// The fd an event carries (`ev_fd` for the caller's events).
     pub fn fd_of(&self, s: u32) -> RawFd {
-        self.current(s).map_or(self.cold[s as usize].fd, |c| c.fd)
+        self.current(s).map_or_else(|| self.slot(s).fd, |c| c.fd)
     }
 
     /// A caller-owned event's last deadline, as its memory holds it.
@@ -289,7 +316,7 @@ impl Slots {
         let s = self.alloc_hot(spec.key, spec.events, spec.priority);
         self.hot[s as usize].events |= interval_bit(spec);
         if spec.events & (ev::IO | ev::SIGNAL) != 0 {
-            self.cold[s as usize].fd = spec.fd;
+            self.cold_mut(s).fd = spec.fd;
         }
         s
     }
@@ -299,7 +326,7 @@ impl Slots {
         let key = self.next_owned_key;
         self.next_owned_key += 2;
         let s = self.alloc_hot(key, events, priority);
-        self.cold[s as usize].fd = fd;
+        self.cold_mut(s).fd = fd;
         self.owned_actions.insert(key, action);
         s
     }
@@ -319,9 +346,7 @@ impl Slots {
             }
             None => {
                 grow_for_one(&mut self.hot);
-                grow_for_one(&mut self.cold);
                 self.hot.push(hot);
-                self.cold.push(UNUSED);
                 (self.hot.len() - 1) as u32
             }
         }
@@ -334,7 +359,7 @@ impl Slots {
             hot.events = spec.events & !REARM | interval_bit(spec);
             hot.priority = spec.priority;
             if spec.events & (ev::IO | ev::SIGNAL) != 0 {
-                self.cold[s as usize].fd = spec.fd;
+                self.cold_mut(s).fd = spec.fd;
             }
         }
     }
@@ -431,6 +456,7 @@ impl Slots {
     /// Slot `s` joins an active queue after `tail` (NIL: the queue was
     /// empty), to run with `res` and `ncalls`; the caller's memory is told.
     /// One pass over each record touched.
+    /// The slot has its record ([`Slots::ensure_record`]).
     pub fn link_active(&mut self, s: u32, tail: u32, res: u16, ncalls: u16) {
         let slot = &mut self.cold[s as usize];
         slot.res = res;
@@ -510,5 +536,52 @@ mod tests {
             "{}",
             std::mem::size_of::<Slot>()
         );
+    }
+
+    fn hooks() -> Hooks {
+        Hooks {
+            mirror: |_, _| {},
+            mirror_res: |_, _, _| {},
+            mirror_deadline: |_, _, _| {},
+            read: |key| Current {
+                callback: Callback { func: 0, arg: key },
+                fd: -1,
+            },
+            last_deadline: |_| 0,
+            persist_delay: |_| 0,
+            detach: |_| {},
+        }
+    }
+
+    fn spec(key: Key, fd: RawFd, events: u16) -> Spec {
+        Spec {
+            key,
+            fd,
+            events,
+            priority: 0,
+            persist_delay: 0,
+        }
+    }
+
+    /// The memory benchmark's pending timers: 16 hot bytes each and their
+    /// heap entry, nothing in the records until one runs.
+    #[test]
+    fn pending_timers_take_no_record_until_they_run() {
+        let mut slots = Slots::new(hooks());
+        for key in 1..=100 {
+            slots.alloc(&spec(key * 16, -1, ev::TIMEOUT));
+        }
+        assert!(slots.cold.is_empty());
+        let io = slots.alloc(&spec(4096, 3, ev::READ));
+        assert_eq!(slots.cold.len(), io as usize + 1);
+        assert_eq!(slots.slot(io).fd(), 3);
+        assert_eq!(slots.slot(io + 1).fd(), -1, "no record reads as unused");
+        let timer = 7;
+        slots.ensure_record(timer);
+        slots.link_active(timer, NIL, ev::TIMEOUT, 1);
+        assert_eq!(slots.counts().active, 1);
+        let (next, taken) = slots.unlink_head(timer);
+        assert_eq!((next, taken.res, taken.key), (NIL, ev::TIMEOUT, 8 * 16));
+        assert_eq!(slots.counts().active, 0);
     }
 }

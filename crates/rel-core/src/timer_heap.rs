@@ -74,7 +74,8 @@ impl TimerHeap {
     /// are moved only when their key is due, so a timeout pushed back over
     /// and over costs nothing until its key comes round.
     pub fn peek_due(&mut self, pos: &mut impl Positions, now: u64) -> Option<(u32, u64)> {
-        self.peek_until(pos, now).filter(|&(_, deadline)| deadline <= now)
+        self.peek_until(pos, now)
+            .filter(|&(_, deadline)| deadline <= now)
     }
 
     fn peek_until(&mut self, pos: &mut impl Positions, now: u64) -> Option<(u32, u64)> {
@@ -309,12 +310,23 @@ mod tests {
         assert_eq!(h.deadline_of(0, at), Some(1_000));
         assert_eq!(h.peek(&mut pos), Some((1, 10)), "the top moved on");
         h.schedule(&mut pos, 0, 5);
-        assert_eq!(h.peek(&mut pos), Some((0, 5)), "postponed again, to the latest deadline");
+        assert_eq!(
+            h.peek(&mut pos),
+            Some((0, 5)),
+            "postponed again, to the latest deadline"
+        );
         h.schedule(&mut pos, 3, 2_000);
         assert!(h.remove(&mut pos, 3));
         h.schedule(&mut pos, 3, 30);
-        assert_eq!(h.deadline_of(3, pos.get(3)), Some(30), "removal forgets a postponement");
-        let order: Vec<u32> = drain(&mut h, &mut pos).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(
+            h.deadline_of(3, pos.get(3)),
+            Some(30),
+            "removal forgets a postponement"
+        );
+        let order: Vec<u32> = drain(&mut h, &mut pos)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         assert_eq!(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     }
 }
