@@ -651,6 +651,9 @@ impl Base {
 
     /// A wait that may block, made with the base unlocked so that other
     /// threads can change it meanwhile (and wake the wait when they do).
+    /// Out of line: a blocking wait dwarfs a call, and inlined it grew the
+    /// frame of every pass of the loop.
+    #[inline(never)]
     fn wait_unlocked<'a>(
         &'a self,
         mut g: MutexGuard<'a, Shared>,
@@ -716,13 +719,18 @@ impl Base {
         pri: usize,
         d: &mut dyn Dispatch,
     ) -> (MutexGuard<'a, Shared>, i32) {
-        let limited = pri >= g.config.min_priority;
-        let max_callbacks = g.config.max_callbacks.filter(|_| limited);
-        let end = g
-            .config
-            .max_interval
-            .filter(|_| limited)
-            .map(|i| clock::now_ns().saturating_add(clock::nanos(i)));
+        let cfg = &g.config;
+        // Usually none: then the loop below tests one flag per callback.
+        let limited =
+            pri >= cfg.min_priority && (cfg.max_callbacks.is_some() || cfg.max_interval.is_some());
+        let (max_callbacks, end) = if limited {
+            let end = cfg
+                .max_interval
+                .map(|i| clock::now_ns().saturating_add(clock::nanos(i)));
+            (cfg.max_callbacks, end)
+        } else {
+            (None, None)
+        };
         let mut count = 0;
         while let Some(s) = g.registry.active().head(pri) {
             let sh = &mut *g;
@@ -775,8 +783,9 @@ impl Base {
             if g.break_flag || !keep_going {
                 return (g, -1);
             }
-            if max_callbacks.is_some_and(|m| count >= m)
-                || end.is_some_and(|e| clock::now_ns() >= e)
+            if limited
+                && (max_callbacks.is_some_and(|m| count >= m)
+                    || end.is_some_and(|e| clock::now_ns() >= e))
                 || g.registry.active().continue_requested()
             {
                 break;
