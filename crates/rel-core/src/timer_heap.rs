@@ -1,5 +1,6 @@
 //! Indexed 4-ary min-heap of deadlines: O(log n) insert, remove and
-//! in-place reschedule of any entry, O(1) peek. Entries are identified by a small
+//! in-place reschedule of any entry, O(1) peek (once a postponed top has
+//! moved, see below). Entries are identified by a small
 //! integer id (the base's slot number); ties pop in insertion order.
 //!
 //! Each entry's position is kept by the caller ([`Positions`]), in the
@@ -14,7 +15,8 @@
 //! lower bound and the deadline is noted beside it ("postponed"); the entry
 //! moves to it only when it reaches the top. Timeouts pushed back on every
 //! bit of activity (an idle timeout re-added per read, a persistent event's
-//! re-arm) then cost O(1) instead of a sift each time.
+//! re-arm) then cost O(1) instead of a sift each time. For ties, a
+//! postponed entry counts as inserted when it finally moves.
 
 pub const ABSENT: u32 = u32::MAX;
 const ARITY: usize = 4;

@@ -1,7 +1,8 @@
 //! Backends: the kernel readiness interfaces (libevent's "methods").
 //!
 //! Each backend lives in its own file behind the [`Backend`] trait. The base
-//! calls [`Backend::set`] with its lock held (so calls are serialized) and
+//! calls [`Backend::set`] with its lock held (so calls are serialized),
+//! [`Backend::poll`] (which never blocks) with it held too, and
 //! [`Backend::wait`] from the one looping thread with the lock released, so a
 //! backend must tolerate `set` running concurrently with `wait` (the base wakes
 //! the waiter afterwards through its own wake-up fd, so a backend may apply a
