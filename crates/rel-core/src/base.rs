@@ -984,6 +984,37 @@ mod tests {
         assert_eq!(r.calls, [(8, ev::TIMEOUT)]);
     }
 
+    /// A timer moved later fires at its new deadline, not its old one, and
+    /// reports the new one; one moved earlier again fires at that.
+    #[test]
+    fn a_timer_moved_later_fires_late_enough_and_in_order() {
+        let b = base();
+        let (first, second, third) = (hint(), hint(), hint());
+        let ms = |n: u64| n * 1_000_000;
+        let start = Instant::now();
+        b.add(&spec(8, -1, 0), &first, Some(ms(5))).unwrap();
+        b.add(&spec(16, -1, 0), &second, Some(ms(10))).unwrap();
+        b.add(&spec(24, -1, 0), &third, Some(ms(40))).unwrap();
+        let now = clock::now_ns();
+        b.add(&spec(8, -1, 0), &first, Some(ms(30))).unwrap();
+        let reported = b.pending(8, &first).deadline.unwrap();
+        assert!(
+            (now + ms(30)..now + ms(31)).contains(&reported),
+            "{reported} vs {now}"
+        );
+        b.add(&spec(24, -1, 0), &third, Some(ms(50))).unwrap();
+        b.add(&spec(24, -1, 0), &third, Some(ms(20))).unwrap();
+        let mut fired = vec![];
+        let mut r = recorder(|key| fired.push((key, start.elapsed())));
+        assert_eq!(b.run(0, &mut r).unwrap(), 1);
+        drop(r);
+        let keys: Vec<usize> = fired.iter().map(|&(k, _)| k).collect();
+        assert_eq!(keys, [16, 24, 8]);
+        assert!(fired[0].1 >= Duration::from_millis(10));
+        assert!(fired[1].1 >= Duration::from_millis(20));
+        assert!(fired[2].1 >= Duration::from_millis(30), "{:?}", fired[2].1);
+    }
+
     #[test]
     fn persistent_timeout_rearms_until_deleted() {
         let b = base();
