@@ -826,6 +826,7 @@ impl Drop for Base {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::test_spec as spec;
     use crate::event::{Current, Spec};
     use std::cell::Cell;
     use std::sync::Arc;
@@ -873,16 +874,6 @@ mod tests {
     }
     fn hint() -> Hint {
         Hint(Cell::new(u32::MAX))
-    }
-
-    fn spec(key: usize, fd: RawFd, events: u16) -> Spec {
-        Spec {
-            key,
-            fd,
-            events,
-            priority: 0,
-            persist_delay: 0,
-        }
     }
 
     thread_local!(static DETACHED: std::cell::RefCell<Vec<Key>> = const { std::cell::RefCell::new(Vec::new()) });

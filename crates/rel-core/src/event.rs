@@ -94,6 +94,18 @@ pub struct Spec {
     pub persist_delay: u64,
 }
 
+/// A spec as the core's tests make them: priority 0, no re-arm interval.
+#[cfg(test)]
+pub(crate) fn test_spec(key: Key, fd: RawFd, events: u16) -> Spec {
+    Spec {
+        key,
+        fd,
+        events,
+        priority: 0,
+        persist_delay: 0,
+    }
+}
+
 /// What running an event does.
 #[derive(Clone, Copy, Debug)]
 pub enum Action {

@@ -523,6 +523,7 @@ impl Slots {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::test_spec as spec;
 
     /// The slot is the core's per-event cost beside the caller's struct
     /// (the benchmark reports it), and its hot part is what keeps timer
@@ -550,16 +551,6 @@ mod tests {
             last_deadline: |_| 0,
             persist_delay: |_| 0,
             detach: |_| {},
-        }
-    }
-
-    fn spec(key: Key, fd: RawFd, events: u16) -> Spec {
-        Spec {
-            key,
-            fd,
-            events,
-            priority: 0,
-            persist_delay: 0,
         }
     }
 
