@@ -179,14 +179,12 @@ impl TimerHeap {
             let (child, below) = match entries.get(first..first + ARITY) {
                 // A whole family, the common case: a tournament of two
                 // independent pairs and their winners.
-                Some(&[a, b, c, d]) => {
-                    let (i, x) = if b.before(&a) { (1, b) } else { (0, a) };
-                    let (j, y) = if d.before(&c) { (3, d) } else { (2, c) };
-                    if y.before(&x) {
-                        (first + j, y)
-                    } else {
-                        (first + i, x)
-                    }
+                // Indices are picked, not entries: one load of the winner.
+                Some(kids) => {
+                    let i = usize::from(kids[1].before(&kids[0]));
+                    let j = 2 + usize::from(kids[3].before(&kids[2]));
+                    let m = if kids[j].before(&kids[i]) { j } else { i };
+                    (first + m, kids[m])
                 }
                 _ => match entries.get(first..) {
                     Some(kids) if !kids.is_empty() => {
