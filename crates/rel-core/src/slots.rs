@@ -455,8 +455,8 @@ impl Slots {
 
     /// Slot `s` joins an active queue after `tail` (NIL: the queue was
     /// empty), to run with `res` and `ncalls`; the caller's memory is told.
-    /// One pass over each record touched.
-    /// The slot has its record ([`Slots::ensure_record`]).
+    /// One pass over each record touched; `s` must have its record
+    /// ([`Slots::ensure_record`]).
     pub fn link_active(&mut self, s: u32, tail: u32, res: u16, ncalls: u16) {
         let slot = &mut self.cold[s as usize];
         slot.res = res;
