@@ -177,7 +177,7 @@ impl Registry {
 
     /// A pending timer's deadline.
     pub fn deadline(&self, s: u32) -> Option<u64> {
-        self.timers.deadline_of(s, self.slots.hot(s).heap_pos())
+        self.timers.deadline_of(self.slots.hot(s).heap_pos())
     }
 
     pub fn next_deadline(&mut self) -> Option<u64> {

@@ -12,21 +12,30 @@
 //! many timers, a sift costs cache misses more than comparisons.
 //!
 //! A move to a later deadline does not move the entry: its key stays as a
-//! lower bound and the deadline is noted beside it ("postponed"); the entry
-//! moves to it only when it reaches the top. Timeouts pushed back on every
-//! bit of activity (an idle timeout re-added per read, a persistent event's
-//! re-arm) then cost O(1) instead of a sift each time. For ties, a
-//! postponed entry counts as inserted when it finally moves.
+//! lower bound and the entry's tie-break field holds how much later it is
+//! due ("postponed", to the µs, rounded up); the entry moves only when it
+//! reaches the top. Timeouts pushed back on every bit of activity (an idle
+//! timeout re-added per read, a persistent event's re-arm) then cost O(1),
+//! and touch no memory beyond the entry, instead of a sift each time. For
+//! ties, a postponed entry counts as inserted when it finally moves.
 
 pub const ABSENT: u32 = u32::MAX;
 const ARITY: usize = 4;
 
+/// In [`Entry::tag`]: the rest of the tag is a postponement, not a sequence.
+const LATER: u32 = 1 << 31;
+/// The tag's other bits: a sequence number, or a postponement in µs.
+const TAG_BITS: u32 = LATER - 1;
+
 #[derive(Clone, Copy)]
 struct Entry {
     deadline: u64,
-    /// Insertion sequence, for FIFO ties; compared with wrap-around, so ties
-    /// between entries scheduled 2^31 schedules apart may pop out of order.
-    seq: u32,
+    /// The insertion sequence (31 bits) for FIFO ties, compared with
+    /// wrap-around, so ties between entries scheduled 2^30 schedules apart
+    /// may pop out of order. With [`LATER`], instead: how many µs after
+    /// `deadline` the entry is due. A postponed entry's ties are settled when
+    /// it reaches the top and moves, so its tag may compare either way.
+    tag: u32,
     id: u32,
 }
 
@@ -35,7 +44,18 @@ impl Entry {
     #[inline]
     fn before(&self, other: &Entry) -> bool {
         self.deadline < other.deadline
-            || (self.deadline == other.deadline && (self.seq.wrapping_sub(other.seq) as i32) < 0)
+            || (self.deadline == other.deadline
+                && ((self.tag.wrapping_sub(other.tag) << 1) as i32) < 0)
+    }
+
+    /// When the entry is due: its key, or later if postponed.
+    fn due(&self) -> u64 {
+        match self.tag & LATER {
+            0 => self.deadline,
+            _ => self
+                .deadline
+                .saturating_add(u64::from(self.tag & TAG_BITS) * 1000),
+        }
     }
 }
 
@@ -49,10 +69,6 @@ pub trait Positions {
 pub struct TimerHeap {
     entries: Vec<Entry>,
     seq: u32,
-    /// Per id, the later deadline its entry was moved to while staying
-    /// where its key put it; 0 when the key is the deadline. Grown only
-    /// when an entry is first postponed.
-    postponed: Vec<u64>,
 }
 
 impl TimerHeap {
@@ -83,40 +99,25 @@ impl TimerHeap {
     fn peek_until(&mut self, pos: &mut impl Positions, now: u64) -> Option<(u32, u64)> {
         loop {
             let top = *self.entries.first()?;
-            match self.postponed.get(top.id as usize) {
-                Some(&later) if later != 0 && top.deadline <= now => {
-                    self.postponed[top.id as usize] = 0;
-                    let entry = self.entry(top.id, later);
-                    self.place(pos, 0, entry);
-                }
-                _ => return Some((top.id, top.deadline)),
+            if top.tag & LATER == 0 || top.deadline > now {
+                return Some((top.id, top.deadline));
             }
+            let entry = self.entry(top.id, top.due());
+            self.place(pos, 0, entry);
         }
     }
 
-    /// The deadline of `id`, whose entry stands at `at` (a position from
-    /// [`Positions`]).
-    pub fn deadline_of(&self, id: u32, at: u32) -> Option<u64> {
-        let key = self.entries.get(at as usize)?.deadline;
-        match self.postponed.get(id as usize) {
-            Some(&later) if later != 0 => Some(later),
-            _ => Some(key),
-        }
+    /// When the entry at `at` (a position from [`Positions`]) is due.
+    pub fn deadline_of(&self, at: u32) -> Option<u64> {
+        self.entries.get(at as usize).map(Entry::due)
     }
 
     fn entry(&mut self, id: u32, deadline: u64) -> Entry {
-        self.seq = self.seq.wrapping_add(1);
+        self.seq = self.seq.wrapping_add(1) & TAG_BITS;
         Entry {
             deadline,
-            seq: self.seq,
+            tag: self.seq,
             id,
-        }
-    }
-
-    /// Forgets a postponement of `id`.
-    fn settle(&mut self, id: u32) {
-        if let Some(later) = self.postponed.get_mut(id as usize) {
-            *later = 0;
         }
     }
 
@@ -130,12 +131,15 @@ impl TimerHeap {
                 self.entries.push(entry);
                 self.place(pos, self.entries.len() - 1, entry);
             }
-            at if deadline > self.entries[at as usize].deadline => {
-                crate::growth::cover(&mut self.postponed, id as usize + 1, 0);
-                self.postponed[id as usize] = deadline;
-            }
             at => {
-                self.settle(id);
+                let held = &mut self.entries[at as usize];
+                if deadline > held.deadline {
+                    let later_us = (deadline - held.deadline).div_ceil(1000);
+                    if later_us <= u64::from(TAG_BITS) {
+                        held.tag = LATER | later_us as u32;
+                        return;
+                    }
+                }
                 let entry = self.entry(id, deadline);
                 self.place(pos, at as usize, entry);
             }
@@ -149,7 +153,6 @@ impl TimerHeap {
             at => at as usize,
         };
         pos.set(id, ABSENT);
-        self.settle(id);
         let last = self.entries.pop().expect("indexed entry exists");
         if at < self.entries.len() {
             self.place(pos, at, last);
@@ -255,17 +258,17 @@ mod tests {
     fn remove_and_reschedule_from_the_middle() {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         for id in 0..100u32 {
-            h.schedule(&mut pos, id, u64::from((id * 37) % 101));
+            h.schedule(&mut pos, id, u64::from((id * 37) % 101) * 1000);
         }
         for id in (0..100).step_by(3) {
             assert!(h.remove(&mut pos, id));
             assert!(!h.remove(&mut pos, id));
         }
-        h.schedule(&mut pos, 1, 1000);
+        h.schedule(&mut pos, 1, 1_000_000);
         h.schedule(&mut pos, 2, 0);
         let got = drain(&mut h, &mut pos);
         assert_eq!(got.first(), Some(&(2, 0)));
-        assert_eq!(got.last(), Some(&(1, 1000)));
+        assert_eq!(got.last(), Some(&(1, 1_000_000)));
         assert!(got.windows(2).all(|w| w[0].1 <= w[1].1));
         assert_eq!(got.len(), 100 - 34);
     }
@@ -282,7 +285,8 @@ mod tests {
             let id = (x % 64) as u32;
             match (x >> 8) % 3 {
                 0 | 1 => {
-                    let d = (x >> 16) % 1000;
+                    // Whole µs, as postponements are kept (see below).
+                    let d = (x >> 16) % 1000 * 1000;
                     h.schedule(&mut pos, id, d);
                     model[id as usize] = Some(d);
                 }
@@ -293,7 +297,7 @@ mod tests {
             assert_eq!(pos.get(id) != ABSENT, model[id as usize].is_some());
             for (i, d) in model.iter().enumerate() {
                 let at = pos.get(i as u32);
-                assert_eq!(h.deadline_of(i as u32, at), *d, "id {i}");
+                assert_eq!(h.deadline_of(at), *d, "id {i}");
             }
         }
     }
@@ -307,7 +311,7 @@ mod tests {
         let at = pos.get(0);
         h.schedule(&mut pos, 0, 1_000);
         assert_eq!(pos.get(0), at, "postponed in place");
-        assert_eq!(h.deadline_of(0, at), Some(1_000));
+        assert_eq!(h.deadline_of(at), Some(1_000));
         assert_eq!(h.peek(&mut pos), Some((1, 10)), "the top moved on");
         h.schedule(&mut pos, 0, 5);
         assert_eq!(
@@ -319,7 +323,7 @@ mod tests {
         assert!(h.remove(&mut pos, 3));
         h.schedule(&mut pos, 3, 30);
         assert_eq!(
-            h.deadline_of(3, pos.get(3)),
+            h.deadline_of(pos.get(3)),
             Some(30),
             "removal forgets a postponement"
         );
@@ -328,5 +332,31 @@ mod tests {
             .map(|(id, _)| id)
             .collect();
         assert_eq!(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+
+    #[test]
+    fn a_postponement_is_kept_to_the_microsecond_rounded_up() {
+        let (mut h, mut pos) = (TimerHeap::default(), Table::default());
+        h.schedule(&mut pos, 0, 100);
+        h.schedule(&mut pos, 1, 5_000);
+        h.schedule(&mut pos, 0, 4_999);
+        assert_eq!(h.deadline_of(pos.get(0)), Some(5_100), "never early");
+        assert_eq!(h.peek(&mut pos), Some((1, 5_000)));
+        // Too far for the tag (2^31 µs): the entry moves to it at once.
+        let far = 5_100 + (1u64 << 31) * 1000;
+        h.schedule(&mut pos, 0, far);
+        assert_eq!(h.deadline_of(pos.get(0)), Some(far));
+        assert_eq!(drain(&mut h, &mut pos), [(1, 5_000), (0, far)]);
+    }
+
+    #[test]
+    fn ties_pop_in_order_across_the_sequence_wrap() {
+        let (mut h, mut pos) = (TimerHeap::default(), Table::default());
+        h.seq = TAG_BITS - 2;
+        for id in 0..6 {
+            h.schedule(&mut pos, id, 7);
+        }
+        let order: Vec<u32> = drain(&mut h, &mut pos).iter().map(|p| p.0).collect();
+        assert_eq!(order, [0, 1, 2, 3, 4, 5]);
     }
 }
