@@ -1,15 +1,19 @@
 //! Indexed 4-ary min-heap of deadlines: O(log n) insert, remove and
 //! in-place reschedule of any entry, O(1) peek (once a postponed top has
 //! moved, see below). Entries are identified by a small
-//! integer id (the base's slot number); ties pop in insertion order.
+//! integer id (the base's slot number); ties pop in insertion order (but
+//! see [`Entry::rank`]).
 //!
 //! Each entry's position is kept by the caller ([`Positions`]), in the
 //! record the id names: rescheduling a timer then costs no lookup beyond the
 //! record the caller has already loaded.
 //!
-//! Four children per node halve the depth of a binary heap, and with
-//! 16-byte entries the children of a node share one or two cache lines: with
-//! many timers, a sift costs cache misses more than comparisons.
+//! Four children per node halve the depth of a binary heap. The entries
+//! are 16 bytes and stored so that the four children of a node fill one
+//! aligned 64-byte [`Family`]: with many timers a sift costs cache misses
+//! more than comparisons, and each level of it then touches one line. The
+//! last family's vacant places hold entries that sort after every real
+//! one, so every level compares a whole family.
 //!
 //! A move to a later deadline does not move the entry: its key stays as a
 //! lower bound and the entry's tie-break field holds how much later it is
@@ -26,35 +30,55 @@ const ARITY: usize = 4;
 const LATER: u32 = 1 << 31;
 /// The tag's other bits: a sequence number, or a postponement in µs.
 const TAG_BITS: u32 = LATER - 1;
+/// The longest postponement a tag holds, in ns.
+const MAX_LATER_NS: u64 = TAG_BITS as u64 * 1000;
 
 #[derive(Clone, Copy)]
 struct Entry {
     deadline: u64,
-    /// The insertion sequence (31 bits) for FIFO ties, compared with
-    /// wrap-around, so ties between entries scheduled 2^30 schedules apart
-    /// may pop out of order. With [`LATER`], instead: how many µs after
-    /// `deadline` the entry is due. A postponed entry's ties are settled when
-    /// it reaches the top and moves, so its tag may compare either way.
-    tag: u32,
-    id: u32,
+    /// The tag above the id. The tag is the insertion sequence (31 bits)
+    /// for FIFO ties, renumbered when it runs out (see
+    /// [`TimerHeap::renumber`]); or, with [`LATER`], how many µs after
+    /// `deadline` the entry is due. A postponed entry is settled when it
+    /// reaches the top and moves, so it simply sorts after the others with
+    /// its key. Postponing raises the tag in place, so where an entry tied
+    /// with those below it, a tie placed later may come to sit above them
+    /// and pop first: exactly equal deadlines around a postponed one are
+    /// the one case where ties may leave insertion order. The id only tells
+    /// postponed entries apart.
+    rank: u64,
 }
 
 impl Entry {
-    /// Whether `self` pops before `other`.
-    #[inline]
-    fn before(&self, other: &Entry) -> bool {
-        self.deadline < other.deadline
-            || (self.deadline == other.deadline
-                && ((self.tag.wrapping_sub(other.tag) << 1) as i32) < 0)
+    fn new(deadline: u64, tag: u32, id: u32) -> Entry {
+        Entry {
+            deadline,
+            rank: u64::from(tag) << 32 | u64::from(id),
+        }
+    }
+
+    fn id(&self) -> u32 {
+        self.rank as u32
+    }
+
+    fn tag(&self) -> u32 {
+        (self.rank >> 32) as u32
+    }
+
+    /// The entry's place in the pop order, as one number: one wide
+    /// comparison, without branches.
+    #[inline(always)]
+    fn order(&self) -> u128 {
+        u128::from(self.deadline) << 64 | u128::from(self.rank)
     }
 
     /// When the entry is due: its key, or later if postponed.
     fn due(&self) -> u64 {
-        match self.tag & LATER {
+        match self.tag() & LATER {
             0 => self.deadline,
             _ => self
                 .deadline
-                .saturating_add(u64::from(self.tag & TAG_BITS) * 1000),
+                .saturating_add(u64::from(self.tag() & TAG_BITS) * 1000),
         }
     }
 }
@@ -65,21 +89,49 @@ pub trait Positions {
     fn set(&mut self, id: u32, at: u32);
 }
 
+/// Four siblings on one cache line.
+#[derive(Clone, Copy)]
+#[repr(align(64))]
+struct Family([Entry; ARITY]);
+
+/// A place no entry holds: it sorts after every real entry (whose id is
+/// never [`ABSENT`]).
+const VACANT: Entry = Entry {
+    deadline: u64::MAX,
+    rank: u64::MAX,
+};
+
+/// Node `k` is place `k + LEAD` of the families laid end to end, so that
+/// the children of node `k` (`ARITY * k + 1` on) are exactly family `k + 1`.
+const LEAD: usize = ARITY - 1;
+
 #[derive(Default)]
 pub struct TimerHeap {
-    entries: Vec<Entry>,
+    families: Vec<Family>,
+    /// Entries (nodes) in use: 0..len.
+    len: usize,
     seq: u32,
 }
 
 impl TimerHeap {
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     /// Whether any entry is scheduled.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
+    }
+
+    fn node(&self, k: usize) -> &Entry {
+        let i = k + LEAD;
+        &self.families[i / ARITY].0[i % ARITY]
+    }
+
+    fn node_mut(&mut self, k: usize) -> &mut Entry {
+        let i = k + LEAD;
+        &mut self.families[i / ARITY].0[i % ARITY]
     }
 
     /// The earliest entry: (id, deadline). A postponed entry that reached
@@ -98,27 +150,46 @@ impl TimerHeap {
 
     fn peek_until(&mut self, pos: &mut impl Positions, now: u64) -> Option<(u32, u64)> {
         loop {
-            let top = *self.entries.first()?;
-            if top.tag & LATER == 0 || top.deadline > now {
-                return Some((top.id, top.deadline));
+            if self.len == 0 {
+                return None;
             }
-            let entry = self.entry(top.id, top.due());
+            let top = *self.node(0);
+            if top.tag() & LATER == 0 || top.deadline > now {
+                return Some((top.id(), top.deadline));
+            }
+            let entry = self.entry(top.id(), top.due());
             self.place(pos, 0, entry);
         }
     }
 
     /// When the entry at `at` (a position from [`Positions`]) is due.
     pub fn deadline_of(&self, at: u32) -> Option<u64> {
-        self.entries.get(at as usize).map(Entry::due)
+        let at = at as usize;
+        (at < self.len).then(|| self.node(at).due())
     }
 
     fn entry(&mut self, id: u32, deadline: u64) -> Entry {
-        self.seq = self.seq.wrapping_add(1) & TAG_BITS;
-        Entry {
-            deadline,
-            tag: self.seq,
-            id,
+        if self.seq == TAG_BITS {
+            self.renumber();
         }
+        self.seq += 1;
+        Entry::new(deadline, self.seq, id)
+    }
+
+    /// Numbers the waiting entries' sequences again from 0, in the order
+    /// they stand: every comparison between entries keeps its result, so
+    /// the heap stays as it is. Once per 2^31 schedules.
+    #[cold]
+    fn renumber(&mut self) {
+        let mut waiting: Vec<usize> = (0..self.len)
+            .filter(|&k| self.node(k).tag() & LATER == 0)
+            .collect();
+        waiting.sort_unstable_by_key(|&k| self.node(k).tag());
+        for (seq, &k) in waiting.iter().enumerate() {
+            let e = self.node_mut(k);
+            *e = Entry::new(e.deadline, seq as u32, e.id());
+        }
+        self.seq = waiting.len() as u32;
     }
 
     /// Inserts `id` or moves it to a new deadline: an earlier one in place
@@ -127,23 +198,35 @@ impl TimerHeap {
         match pos.get(id) {
             ABSENT => {
                 let entry = self.entry(id, deadline);
-                crate::growth::grow_for_one(&mut self.entries);
-                self.entries.push(entry);
-                self.place(pos, self.entries.len() - 1, entry);
+                let at = self.len;
+                if (at + LEAD) / ARITY == self.families.len() {
+                    self.add_family();
+                }
+                self.len += 1;
+                self.place(pos, at, entry);
             }
             at => {
-                let held = &mut self.entries[at as usize];
-                if deadline > held.deadline {
-                    let later_us = (deadline - held.deadline).div_ceil(1000);
-                    if later_us <= u64::from(TAG_BITS) {
-                        held.tag = LATER | later_us as u32;
-                        return;
-                    }
+                let held = self.node_mut(at as usize);
+                let later = deadline.wrapping_sub(held.deadline);
+                if deadline > held.deadline && later <= MAX_LATER_NS {
+                    // One multiplication; div_ceil makes two.
+                    #[allow(clippy::manual_div_ceil)]
+                    let later_us = (later + 999) / 1000;
+                    *held = Entry::new(held.deadline, LATER | later_us as u32, id);
+                    return;
                 }
                 let entry = self.entry(id, deadline);
                 self.place(pos, at as usize, entry);
             }
         }
+    }
+
+    /// Out of line: a caller inlining it would align its own stack frame
+    /// for the new family.
+    #[inline(never)]
+    fn add_family(&mut self) {
+        crate::growth::grow_for_one(&mut self.families);
+        self.families.push(Family([VACANT; ARITY]));
     }
 
     /// Removes `id` if present; returns whether it was.
@@ -153,8 +236,12 @@ impl TimerHeap {
             at => at as usize,
         };
         pos.set(id, ABSENT);
-        let last = self.entries.pop().expect("indexed entry exists");
-        if at < self.entries.len() {
+        self.len -= 1;
+        let last = std::mem::replace(self.node_mut(self.len), VACANT);
+        if (self.len + LEAD).is_multiple_of(ARITY) {
+            self.families.pop(); // its first place was the last in use
+        }
+        if at < self.len {
             self.place(pos, at, last);
         }
         true
@@ -163,52 +250,41 @@ impl TimerHeap {
     /// Puts `entry` into the hole at `at`, moving it up or down to where it
     /// belongs; each displaced entry is written (with its position) once.
     fn place(&mut self, pos: &mut impl Positions, mut at: usize, entry: Entry) {
-        fn put(entries: &mut [Entry], pos: &mut impl Positions, at: usize, e: Entry) {
-            entries[at] = e;
-            pos.set(e.id, at as u32);
+        fn put(families: &mut [Family], pos: &mut impl Positions, at: usize, e: Entry) {
+            let i = at + LEAD;
+            families[i / ARITY].0[i % ARITY] = e;
+            pos.set(e.id(), at as u32);
         }
-        let entries = &mut self.entries[..];
+        let families = &mut self.families[..];
+        let key = entry.order();
         while at > 0 {
             let parent = (at - 1) / ARITY;
-            let above = entries[parent];
-            if !entry.before(&above) {
+            let i = parent + LEAD;
+            let above = families[i / ARITY].0[i % ARITY];
+            if key >= above.order() {
                 break;
             }
-            put(entries, pos, at, above);
+            put(families, pos, at, above);
             at = parent;
         }
-        loop {
-            let first = ARITY * at + 1;
-            let (child, below) = match entries.get(first..first + ARITY) {
-                // A whole family, the common case: a tournament of two
-                // independent pairs and their winners.
-                // Indices are picked, not entries: one load of the winner.
-                Some(kids) => {
-                    let i = usize::from(kids[1].before(&kids[0]));
-                    let j = 2 + usize::from(kids[3].before(&kids[2]));
-                    let m = if kids[j].before(&kids[i]) { j } else { i };
-                    (first + m, kids[m])
-                }
-                _ => match entries.get(first..) {
-                    Some(kids) if !kids.is_empty() => {
-                        let mut min = (first, kids[0]);
-                        for (i, &e) in kids.iter().enumerate().skip(1) {
-                            if e.before(&min.1) {
-                                min = (first + i, e);
-                            }
-                        }
-                        min
-                    }
-                    _ => break,
-                },
+        // The children of `at` are family `at + 1`: a tournament of two
+        // independent pairs and their winners, vacant places losing.
+        while let Some(Family(kids)) = families.get(at + 1) {
+            let i = usize::from(kids[1].order() < kids[0].order());
+            let j = 2 + usize::from(kids[3].order() < kids[2].order());
+            let m = if kids[j].order() < kids[i].order() {
+                j
+            } else {
+                i
             };
-            if !below.before(&entry) {
+            let below = kids[m];
+            if below.order() >= key {
                 break;
             }
-            put(entries, pos, at, below);
-            at = child;
+            put(families, pos, at, below);
+            at = ARITY * at + 1 + m;
         }
-        put(entries, pos, at, entry);
+        put(families, pos, at, entry);
     }
 }
 
@@ -230,6 +306,26 @@ mod tests {
             }
             self.0[id as usize] = at;
         }
+    }
+
+    /// The layout's invariants: heap order, vacant places past the end
+    /// (and only there), no family without a node, positions as indexed.
+    fn check(h: &TimerHeap, pos: &Table) {
+        for k in 0..h.len {
+            let e = h.node(k);
+            assert_ne!(e.order(), VACANT.order());
+            assert_eq!(pos.get(e.id()) as usize, k);
+            if k > 0 {
+                // Deadlines only: a postponement raises an entry's tag in
+                // place (see `Entry::rank`).
+                assert!(h.node((k - 1) / ARITY).deadline <= e.deadline);
+            }
+        }
+        let places = h.families.len() * ARITY;
+        for i in (h.len + LEAD)..places {
+            assert_eq!(h.families[i / ARITY].0[i % ARITY].order(), VACANT.order());
+        }
+        assert!(places < h.len + LEAD + 2 * ARITY);
     }
 
     fn drain(h: &mut TimerHeap, pos: &mut Table) -> Vec<(u32, u64)> {
@@ -292,6 +388,7 @@ mod tests {
                 }
                 _ => assert_eq!(h.remove(&mut pos, id), model[id as usize].take().is_some()),
             }
+            check(&h, &pos);
             let min = model.iter().flatten().min().copied();
             assert_eq!(h.peek(&mut pos).map(|p| p.1), min);
             assert_eq!(pos.get(id) != ABSENT, model[id as usize].is_some());
@@ -352,11 +449,16 @@ mod tests {
     #[test]
     fn ties_pop_in_order_across_the_sequence_wrap() {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
+        h.schedule(&mut pos, 10, 7_000);
+        h.schedule(&mut pos, 20, 3_000);
+        h.schedule(&mut pos, 20, 9_000); // postponed
+        h.schedule(&mut pos, 11, 7_000);
         h.seq = TAG_BITS - 2;
         for id in 0..6 {
-            h.schedule(&mut pos, id, 7);
+            h.schedule(&mut pos, id, 7_000);
         }
+        assert!(h.seq < 10, "renumbered");
         let order: Vec<u32> = drain(&mut h, &mut pos).iter().map(|p| p.0).collect();
-        assert_eq!(order, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(order, [10, 11, 0, 1, 2, 3, 4, 5, 20]);
     }
 }
