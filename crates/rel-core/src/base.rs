@@ -140,6 +140,9 @@ pub struct Base {
     hot_table: AtomicUsize,
     /// The active queues' count, kept beside them for lock-free reads.
     npriorities: AtomicUsize,
+    /// The first queue the config's dispatch limits apply to (none: past
+    /// every queue), worked out once instead of per pass.
+    limits_from: usize,
 }
 
 /// Identifies the calling thread, unique among live threads. `pthread_self`
@@ -192,6 +195,10 @@ impl Base {
                 callback_done: Condvar::new(),
                 hot_table: AtomicUsize::new(0),
                 npriorities: AtomicUsize::new(1),
+                limits_from: match (cfg.max_callbacks, cfg.max_interval) {
+                    (None, None) => usize::MAX,
+                    _ => cfg.min_priority,
+                },
             });
         }
         Err(Error::NoMethod)
@@ -719,11 +726,10 @@ impl Base {
         pri: usize,
         d: &mut dyn Dispatch,
     ) -> (MutexGuard<'a, Shared>, i32) {
-        let cfg = &g.config;
         // Usually none: then the loop below tests one flag per callback.
-        let limited =
-            pri >= cfg.min_priority && (cfg.max_callbacks.is_some() || cfg.max_interval.is_some());
+        let limited = pri >= self.limits_from;
         let (max_callbacks, end) = if limited {
+            let cfg = &g.config;
             let end = cfg
                 .max_interval
                 .map(|i| clock::now_ns().saturating_add(clock::nanos(i)));

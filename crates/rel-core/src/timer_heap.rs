@@ -9,11 +9,13 @@
 //! record the caller has already loaded.
 //!
 //! Four children per node halve the depth of a binary heap. The entries
-//! are 16 bytes and stored so that the four children of a node fill one
-//! aligned 64-byte [`Family`]: with many timers a sift costs cache misses
-//! more than comparisons, and each level of it then touches one line. The
-//! last family's vacant places hold entries that sort after every real
-//! one, so every level compares a whole family.
+//! are 16 bytes, and a few vacant places before the root line the four
+//! children of every node up with one 64-byte cache line: with many timers
+//! a sift costs cache misses more than comparisons, and each level of it
+//! then touches one line. The table stays a plain `Vec`, so that growing a
+//! big one is an `mremap` rather than a copy; the lead is set again when
+//! the table moves. The last family's vacant places hold entries that sort
+//! after every real one, so every level compares a whole family.
 //!
 //! A move to a later deadline does not move the entry: its key stays as a
 //! lower bound and the entry's tie-break field holds how much later it is
@@ -89,11 +91,6 @@ pub trait Positions {
     fn set(&mut self, id: u32, at: u32);
 }
 
-/// Four siblings on one cache line.
-#[derive(Clone, Copy)]
-#[repr(align(64))]
-struct Family([Entry; ARITY]);
-
 /// A place no entry holds: it sorts after every real entry (whose id is
 /// never [`ABSENT`]).
 const VACANT: Entry = Entry {
@@ -101,13 +98,18 @@ const VACANT: Entry = Entry {
     rank: u64::MAX,
 };
 
-/// Node `k` is place `k + LEAD` of the families laid end to end, so that
-/// the children of node `k` (`ARITY * k + 1` on) are exactly family `k + 1`.
-const LEAD: usize = ARITY - 1;
+/// Spare capacity kept for moving the nodes up to ARITY - 1 places back
+/// without the table moving again.
+const SPARE: usize = ARITY - 1;
 
 #[derive(Default)]
 pub struct TimerHeap {
-    families: Vec<Family>,
+    /// `lead` vacant places, the nodes (0..len), then vacant places to the
+    /// end of the last family: node `k` is place `lead + k`, and the
+    /// children of node `k` are the family of places from
+    /// `lead + ARITY * k + 1`, which `lead` aligns to 64 bytes.
+    places: Vec<Entry>,
+    lead: usize,
     /// Entries (nodes) in use: 0..len.
     len: usize,
     seq: u32,
@@ -125,13 +127,42 @@ impl TimerHeap {
     }
 
     fn node(&self, k: usize) -> &Entry {
-        let i = k + LEAD;
-        &self.families[i / ARITY].0[i % ARITY]
+        &self.places[self.lead + k]
     }
 
     fn node_mut(&mut self, k: usize) -> &mut Entry {
-        let i = k + LEAD;
-        &mut self.families[i / ARITY].0[i % ARITY]
+        &mut self.places[self.lead + k]
+    }
+
+    /// Makes a place for node `len`: a new family when it starts one, the
+    /// table grown by a sixteenth (and realigned) when full.
+    fn make_room(&mut self) {
+        let families = self.len.div_ceil(ARITY);
+        if self.places.len() >= self.lead + 1 + ARITY * families {
+            return;
+        }
+        let need = ARITY - 1 + 1 + ARITY * families + SPARE;
+        if self.places.capacity() < need {
+            let more = (need - self.places.len()).max(self.places.len() / 16);
+            self.places.reserve_exact(more);
+            self.realign();
+        }
+        self.places.resize(self.lead + 1 + ARITY * families, VACANT);
+    }
+
+    /// Sets the lead again for where the table now stands: it moves the
+    /// nodes by at most ARITY - 1 places, into the spare capacity.
+    #[cold]
+    fn realign(&mut self) {
+        let first_child = self.places.as_ptr() as usize / size_of::<Entry>() + 1;
+        let lead = (ARITY - first_child % ARITY) % ARITY;
+        if lead > self.lead {
+            let more = lead - self.lead;
+            self.places.splice(0..0, std::iter::repeat_n(VACANT, more));
+        } else {
+            self.places.drain(..self.lead - lead);
+        }
+        self.lead = lead;
     }
 
     /// The earliest entry: (id, deadline). A postponed entry that reached
@@ -199,9 +230,7 @@ impl TimerHeap {
             ABSENT => {
                 let entry = self.entry(id, deadline);
                 let at = self.len;
-                if (at + LEAD) / ARITY == self.families.len() {
-                    self.add_family();
-                }
+                self.make_room();
                 self.len += 1;
                 self.place(pos, at, entry);
             }
@@ -221,14 +250,6 @@ impl TimerHeap {
         }
     }
 
-    /// Out of line: a caller inlining it would align its own stack frame
-    /// for the new family.
-    #[inline(never)]
-    fn add_family(&mut self) {
-        crate::growth::grow_for_one(&mut self.families);
-        self.families.push(Family([VACANT; ARITY]));
-    }
-
     /// Removes `id` if present; returns whether it was.
     pub fn remove(&mut self, pos: &mut impl Positions, id: u32) -> bool {
         let at = match pos.get(id) {
@@ -238,8 +259,9 @@ impl TimerHeap {
         pos.set(id, ABSENT);
         self.len -= 1;
         let last = std::mem::replace(self.node_mut(self.len), VACANT);
-        if (self.len + LEAD).is_multiple_of(ARITY) {
-            self.families.pop(); // its first place was the last in use
+        if self.len % ARITY == 1 {
+            // The last node started its family.
+            self.places.truncate(self.places.len() - ARITY);
         }
         if at < self.len {
             self.place(pos, at, last);
@@ -250,26 +272,26 @@ impl TimerHeap {
     /// Puts `entry` into the hole at `at`, moving it up or down to where it
     /// belongs; each displaced entry is written (with its position) once.
     fn place(&mut self, pos: &mut impl Positions, mut at: usize, entry: Entry) {
-        fn put(families: &mut [Family], pos: &mut impl Positions, at: usize, e: Entry) {
-            let i = at + LEAD;
-            families[i / ARITY].0[i % ARITY] = e;
+        let lead = self.lead;
+        let places = &mut self.places[lead..];
+        let mut put = |places: &mut [Entry], at: usize, e: Entry| {
+            places[at] = e;
             pos.set(e.id(), at as u32);
-        }
-        let families = &mut self.families[..];
+        };
         let key = entry.order();
         while at > 0 {
             let parent = (at - 1) / ARITY;
-            let i = parent + LEAD;
-            let above = families[i / ARITY].0[i % ARITY];
+            let above = places[parent];
             if key >= above.order() {
                 break;
             }
-            put(families, pos, at, above);
+            put(places, at, above);
             at = parent;
         }
-        // The children of `at` are family `at + 1`: a tournament of two
-        // independent pairs and their winners, vacant places losing.
-        while let Some(Family(kids)) = families.get(at + 1) {
+        // A tournament of two independent pairs and their winners among
+        // the children, vacant places losing.
+        while let Some(kids) = places.get(ARITY * at + 1..ARITY * at + 1 + ARITY) {
+            let kids: &[Entry; ARITY] = kids.try_into().expect("ARITY children");
             let i = usize::from(kids[1].order() < kids[0].order());
             let j = 2 + usize::from(kids[3].order() < kids[2].order());
             let m = if kids[j].order() < kids[i].order() {
@@ -281,10 +303,10 @@ impl TimerHeap {
             if below.order() >= key {
                 break;
             }
-            put(families, pos, at, below);
+            put(places, at, below);
             at = ARITY * at + 1 + m;
         }
-        put(families, pos, at, entry);
+        put(places, at, entry);
     }
 }
 
@@ -321,11 +343,13 @@ mod tests {
                 assert!(h.node((k - 1) / ARITY).deadline <= e.deadline);
             }
         }
-        let places = h.families.len() * ARITY;
-        for i in (h.len + LEAD)..places {
-            assert_eq!(h.families[i / ARITY].0[i % ARITY].order(), VACANT.order());
+        for i in (0..h.lead).chain(h.lead + h.len..h.places.len()) {
+            assert_eq!(h.places[i].order(), VACANT.order());
         }
-        assert!(places < h.len + LEAD + 2 * ARITY);
+        let families = h.len.saturating_sub(1).div_ceil(ARITY);
+        assert_eq!(h.places.len(), h.lead + 1 + ARITY * families);
+        let first_child = h.places.as_ptr() as usize + (h.lead + 1) * size_of::<Entry>();
+        assert_eq!(first_child % 64, 0, "families on cache lines");
     }
 
     fn drain(h: &mut TimerHeap, pos: &mut Table) -> Vec<(u32, u64)> {
