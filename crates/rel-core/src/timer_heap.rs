@@ -98,9 +98,8 @@ const VACANT: Entry = Entry {
     rank: u64::MAX,
 };
 
-/// Spare capacity kept for moving the nodes up to ARITY - 1 places back
-/// without the table moving again.
-const SPARE: usize = ARITY - 1;
+/// The most vacant places the root may need before it.
+const MAX_LEAD: usize = ARITY - 1;
 
 #[derive(Default)]
 pub struct TimerHeap {
@@ -135,13 +134,14 @@ impl TimerHeap {
     }
 
     /// Makes a place for node `len`: a new family when it starts one, the
-    /// table grown by a sixteenth (and realigned) when full.
+    /// table grown by a sixteenth (and realigned) when full. The capacity
+    /// always covers the longest lead, so realigning never moves the table.
     fn make_room(&mut self) {
         let families = self.len.div_ceil(ARITY);
         if self.places.len() >= self.lead + 1 + ARITY * families {
             return;
         }
-        let need = ARITY - 1 + 1 + ARITY * families + SPARE;
+        let need = MAX_LEAD + 1 + ARITY * families;
         if self.places.capacity() < need {
             let more = (need - self.places.len()).max(self.places.len() / 16);
             self.places.reserve_exact(more);
@@ -150,8 +150,8 @@ impl TimerHeap {
         self.places.resize(self.lead + 1 + ARITY * families, VACANT);
     }
 
-    /// Sets the lead again for where the table now stands: it moves the
-    /// nodes by at most ARITY - 1 places, into the spare capacity.
+    /// Sets the lead again for where the table now stands: the nodes move
+    /// by at most [`MAX_LEAD`] places.
     #[cold]
     fn realign(&mut self) {
         let first_child = self.places.as_ptr() as usize / size_of::<Entry>() + 1;
@@ -453,6 +453,33 @@ mod tests {
             .map(|(id, _)| id)
             .collect();
         assert_eq!(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+
+    #[test]
+    fn families_stay_on_cache_lines_as_the_table_grows_and_shrinks() {
+        let (mut h, mut pos) = (TimerHeap::default(), Table::default());
+        for id in 0..5_000u32 {
+            h.schedule(
+                &mut pos,
+                id,
+                u64::from(id.wrapping_mul(2_654_435_761) % 10_007),
+            );
+            if id % 97 == 0 {
+                check(&h, &pos);
+            }
+        }
+        check(&h, &pos);
+        let mut last = 0;
+        for n in (0..5_000).rev() {
+            let (id, d) = h.peek(&mut pos).unwrap();
+            assert!(d >= last);
+            last = d;
+            assert!(h.remove(&mut pos, id));
+            if n % 89 == 0 {
+                check(&h, &pos);
+            }
+        }
+        assert!(h.is_empty());
     }
 
     #[test]
