@@ -221,18 +221,15 @@ impl Epoll {
         // the buffer until we clear it below.
         let buf = unsafe { &mut *self.events.get() };
         let r = kernel(buf).map(|n| {
-            out.reserve(n);
-            for e in &buf[..n] {
-                let bits = readiness(e.events);
-                // An edge-triggering backend marks what it reports as such,
-                // so EV_ET events get EV_ET in their result, as in libevent.
-                if bits != 0 {
-                    out.push(Ready {
-                        fd: e.u64 as RawFd,
-                        bits: bits | ET,
-                    });
-                }
-            }
+            // Every report carries a bit that readiness() maps (the kernel
+            // reports what was asked, and errors and hang-ups): one
+            // reservation, no check per event. An edge-triggering backend
+            // marks what it reports as such, so EV_ET events get EV_ET in
+            // their result, as in libevent.
+            out.extend(buf[..n].iter().map(|e| Ready {
+                fd: e.u64 as RawFd,
+                bits: readiness(e.events) | ET,
+            }));
             // A full buffer suggests more were ready: room for next time.
             if n == buf.len() && n < MAX_EVENTS {
                 buf.resize(n * 2, NO_EVENT);
