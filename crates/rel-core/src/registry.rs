@@ -30,6 +30,11 @@ pub struct Registry {
     waker: Waker,
 }
 
+/// Calls owed, as a slot keeps them (a `short` in libevent): saturating.
+fn saturated(ncalls: u32) -> u16 {
+    u16::try_from(ncalls).unwrap_or(u16::MAX)
+}
+
 impl Registry {
     pub fn new(method: &'static Method, hooks: Hooks) -> io::Result<Registry> {
         let waker = Waker::new()?;
@@ -195,13 +200,12 @@ impl Registry {
     /// what it already runs with.
     pub fn activate(&mut self, s: u32, res: u16, ncalls: u32) {
         self.slots.ensure_record(s);
-        self.activate_recorded(s, res, ncalls);
+        self.activate_recorded(s, res, saturated(ncalls));
     }
 
     /// [`Registry::activate`] for a slot known to have its record: one
     /// watching an fd or a signal.
-    fn activate_recorded(&mut self, s: u32, res: u16, ncalls: u32) {
-        let ncalls = u16::try_from(ncalls).unwrap_or(u16::MAX);
+    fn activate_recorded(&mut self, s: u32, res: u16, ncalls: u16) {
         let hot = self.slots.hot(s);
         if hot.flags() & evlist::ACTIVE != 0 {
             let res = self.slots.merge_result(s, res, ncalls);
@@ -277,7 +281,7 @@ impl Registry {
     /// Activates every event watching `sig`, as if it arrived `n` times.
     pub fn activate_signal(&mut self, sig: i32, n: u32) {
         for s in self.evmap.signal_watchers(sig).to_vec() {
-            self.activate_recorded(s, ev::SIGNAL, n);
+            self.activate_recorded(s, ev::SIGNAL, saturated(n));
         }
     }
 
