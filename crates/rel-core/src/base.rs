@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use super::backend::{Backend, Method, Ready, METHODS};
 use super::clock;
+use super::deadline_clock::DeadlineClock;
 use super::error::Error;
 use super::event::{ev, evlist, owned_by_caller, rearms, Action, Callback, Hooks, Key, Spec};
 use super::log::{emit, warn, Severity};
@@ -130,6 +131,8 @@ struct Shared {
     config: Config,
     /// The loop's readiness buffer, kept between calls (taken while looping).
     ready: Vec<Ready>,
+    /// What `event_add`'s deadlines count from.
+    deadline_clock: DeadlineClock,
 }
 
 pub struct Base {
@@ -191,6 +194,7 @@ impl Base {
                     del_waiters: 0,
                     config: cfg.clone(),
                     ready: Vec::new(),
+                    deadline_clock: DeadlineClock::default(),
                 }),
                 callback_done: Condvar::new(),
                 hot_table: AtomicUsize::new(0),
@@ -267,8 +271,6 @@ impl Base {
     /// with `timeout` (a delay in ns), (re)schedules its deadline.
     pub fn add(&self, spec: &Spec, hint: &dyn SlotHint, timeout: Option<u64>) -> Result<(), Error> {
         self.prefetch_slot(hint.get());
-        // The delay counts from the call, read while the prefetch runs.
-        let timeout = timeout.map(|delay| (delay, clock::now_ns()));
         let mut g = self.lock();
         let sh = &mut *g;
         let reg = &mut sh.registry;
@@ -293,7 +295,9 @@ impl Base {
                 return Err(e);
             }
         }
-        if let Some((delay_ns, now)) = timeout {
+        if let Some(delay_ns) = timeout {
+            // The delay counts from the call (or a little after).
+            let now = sh.deadline_clock.now();
             if rearms(hot.events()) {
                 reg.set_interval(s, delay_ns != 0);
             }

@@ -18,6 +18,7 @@ pub mod buffer;
 pub mod bufferevent;
 pub mod clock;
 pub mod connlistener;
+mod deadline_clock;
 mod dump;
 pub mod error;
 pub mod event;
