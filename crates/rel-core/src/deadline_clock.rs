@@ -65,24 +65,31 @@ impl DeadlineClock {
     /// The bound at `tsc`, when the rate is known and the last precise
     /// reading recent enough.
     fn extrapolate(&self, tsc: u64) -> Option<u64> {
+        match self.extrapolation(tsc) {
+            Some((ticks, at)) if self.rate != 0 && ticks <= self.max_ticks => Some(at as u64),
+            _ => None,
+        }
+    }
+
+    /// The ticks since the last precise reading, and where the rate puts
+    /// `tsc` from it (margin included).
+    fn extrapolation(&self, tsc: u64) -> Option<(u64, u128)> {
         let (t0, n0) = self.last?;
         let ticks = tsc.wrapping_sub(t0);
-        (self.rate != 0 && ticks <= self.max_ticks)
-            .then(|| n0 + ((u128::from(ticks) * u128::from(self.rate)) >> 32) as u64 + MARGIN_NS)
+        let ns = (u128::from(ticks) * u128::from(self.rate)) >> 32;
+        Some((ticks, u128::from(n0) + ns + u128::from(MARGIN_NS)))
     }
 
     /// Keeps a precise reading `now`, taken after the TSC read `tsc`:
     /// checks the extrapolation against it, and measures the rate once two
     /// readings are far enough apart.
     fn note(&mut self, tsc: u64, now: u64) {
-        if let (Some((t0, n0)), true) = (self.last, self.rate != 0) {
-            // Where the extrapolation would have put this reading (the
-            // check runs past the usual limit, at twice it at most).
-            let ticks = tsc.wrapping_sub(t0);
-            let ns = (u128::from(ticks) * u128::from(self.rate)) >> 32;
-            if ticks <= 2 * self.max_ticks
-                && n0 as u128 + ns + u128::from(MARGIN_NS) < u128::from(now)
-            {
+        if self.rate != 0 {
+            // The check runs past the usual limit, at twice it at most.
+            let caught = self
+                .extrapolation(tsc)
+                .is_some_and(|(ticks, at)| ticks <= 2 * self.max_ticks && at < u128::from(now));
+            if caught {
                 self.rate = 0;
                 self.distrusted = true;
             }

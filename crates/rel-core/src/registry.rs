@@ -280,8 +280,9 @@ impl Registry {
 
     /// Activates every event watching `sig`, as if it arrived `n` times.
     pub fn activate_signal(&mut self, sig: i32, n: u32) {
+        let n = saturated(n);
         for s in self.evmap.signal_watchers(sig).to_vec() {
-            self.activate_recorded(s, ev::SIGNAL, saturated(n));
+            self.activate_recorded(s, ev::SIGNAL, n);
         }
     }
 
