@@ -74,11 +74,15 @@ impl Entry {
         u128::from(self.deadline) << 64 | u128::from(self.rank)
     }
 
+    fn is_postponed(&self) -> bool {
+        self.tag() & LATER != 0
+    }
+
     /// When the entry is due: its key, or later if postponed.
     fn due(&self) -> u64 {
-        match self.tag() & LATER {
-            0 => self.deadline,
-            _ => self
+        match self.is_postponed() {
+            false => self.deadline,
+            true => self
                 .deadline
                 .saturating_add(u64::from(self.tag() & TAG_BITS) * 1000),
         }
@@ -185,7 +189,7 @@ impl TimerHeap {
                 return None;
             }
             let top = *self.node(0);
-            if top.tag() & LATER == 0 || top.deadline > now {
+            if !top.is_postponed() || top.deadline > now {
                 return Some((top.id(), top.deadline));
             }
             let entry = self.entry(top.id(), top.due());
@@ -213,7 +217,7 @@ impl TimerHeap {
     #[cold]
     fn renumber(&mut self) {
         let mut waiting: Vec<usize> = (0..self.len)
-            .filter(|&k| self.node(k).tag() & LATER == 0)
+            .filter(|&k| !self.node(k).is_postponed())
             .collect();
         waiting.sort_unstable_by_key(|&k| self.node(k).tag());
         for (seq, &k) in waiting.iter().enumerate() {
