@@ -102,7 +102,12 @@ impl EvMap {
         if head != NIL && (old ^ want) & bits::ET != 0 {
             return Err(Error::MixedEdgeTriggered(fd));
         }
-        let new = old | want;
+        let new = if head == NIL {
+            want | self.once(slots.hot(s).events(), want)
+        } else {
+            // A second watcher: no longer disarmed by a report.
+            (old | want) & !(bits::ONCE | bits::DISARMED)
+        };
         if new != old {
             self.backend
                 .set(fd, old, new)
@@ -120,6 +125,36 @@ impl EvMap {
         self.fds.heads[fd as usize] = s;
         self.fds.interest[fd as usize] = new;
         Ok(())
+    }
+
+    /// [`bits::ONCE`] for the only watcher of an fd when it is not
+    /// persistent and wants reading or writing: it leaves the fd before it
+    /// runs, so the kernel may as well disarm the registration when it
+    /// reports. Dropping it then costs no call and re-adding it is one
+    /// (where a deletion and an addition were two). A CLOSED-only watcher
+    /// keeps a plain registration: an error report would not match it.
+    fn once(&self, events: u16, want: u8) -> u8 {
+        let once = self.method.disarms
+            && events & ev::PERSIST == 0
+            && want & (bits::READ | bits::WRITE) != 0;
+        if once {
+            bits::ONCE
+        } else {
+            0
+        }
+    }
+
+    /// A report for `fd` reached a watcher that leaves it before running:
+    /// a registration made with [`bits::ONCE`] is now disarmed. (Should a
+    /// report come from before a re-registration, the registration is
+    /// armed but still one-shot: it reports at most once more, harmlessly.)
+    #[inline]
+    pub fn note_report(&mut self, fd: RawFd) {
+        if let Some(interest) = self.fds.interest.get_mut(fd as usize) {
+            if *interest & bits::ONCE != 0 {
+                *interest |= bits::DISARMED;
+            }
+        }
     }
 
     fn watch_signal(&mut self, s: u32, sig: i32) -> Result<(), Error> {
@@ -174,6 +209,11 @@ impl EvMap {
             }
             cur = next;
         }
+        if new == 0 && old & bits::DISARMED != 0 {
+            // Still registered, reporting nothing: leave it so.
+            self.fds.interest[fd as usize] = bits::DISARMED;
+            return;
+        }
         self.fds.interest[fd as usize] = new;
         if new != old {
             // A closed fd has already left the kernel's set: nothing to report.
@@ -217,9 +257,11 @@ impl EvMap {
     pub fn reopen(&mut self, wake_fd: RawFd) -> io::Result<()> {
         let backend = (self.method.open)()?;
         backend.set(wake_fd, 0, bits::READ)?;
-        for (fd, &interest) in self.fds.interest.iter().enumerate() {
-            if interest != 0 {
-                if let Err(e) = backend.set(fd as RawFd, 0, interest) {
+        for (fd, interest) in self.fds.interest.iter_mut().enumerate() {
+            // The new backend holds nothing, disarmed or not.
+            *interest &= !bits::DISARMED;
+            if *interest != 0 {
+                if let Err(e) = backend.set(fd as RawFd, 0, *interest) {
                     warn(&format!("event_reinit: fd {fd}: {e}"));
                 }
             }

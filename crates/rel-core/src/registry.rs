@@ -253,12 +253,17 @@ impl Registry {
 
     /// Activates the events on `fd` that want any of `bits` (READ/WRITE/
     /// CLOSED); ET in `bits` (an edge-triggering backend) passes on to the
-    /// results of EV_ET events.
+    /// results of EV_ET events. Inlined into the loop's handling of each
+    /// report, which LLVM stops doing once it notes one-shot reports.
+    #[inline(always)]
     fn activate_watchers(&mut self, fd: RawFd, bits: u16) {
         let mut s = self.evmap.first_on_fd(fd);
         while s != NIL {
             let events = self.slots.hot(s).events();
             if events & bits & ev::IO != 0 {
+                if events & ev::PERSIST == 0 {
+                    self.evmap.note_report(fd);
+                }
                 self.activate_recorded(s, events & bits & (ev::IO | ev::ET), 1);
             }
             s = self.slots.fd_next(s);

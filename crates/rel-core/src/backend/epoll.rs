@@ -8,7 +8,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::bits::{CLOSED, ET, READ, WRITE};
+use super::bits::{CLOSED, DISARMED, ET, ONCE, READ, WRITE};
 use super::sys::{cvt, millis, ready_count};
 use super::{features, Backend, Ready};
 
@@ -130,6 +130,9 @@ fn interest(bits: u8) -> u32 {
     if ev != 0 && bits & ET != 0 {
         ev |= libc::EPOLLET;
     }
+    if ev != 0 && bits & ONCE != 0 {
+        ev |= libc::EPOLLONESHOT;
+    }
     ev as u32
 }
 
@@ -159,8 +162,11 @@ fn errno_in(result: &io::Result<()>, codes: &[libc::c_int]) -> bool {
 impl Backend for Epoll {
     fn set(&self, fd: RawFd, old: u8, new: u8) -> io::Result<()> {
         let (old_ev, new_ev) = (interest(old), interest(new));
+        // A disarmed registration reports nothing: it needs no DEL, and
+        // re-arming it is a MOD.
+        let disarmed = old & DISARMED != 0;
         if new_ev == 0 {
-            if old_ev == 0 {
+            if old_ev == 0 || disarmed {
                 return Ok(());
             }
             let r = self.ctl(libc::EPOLL_CTL_DEL, fd, 0);
@@ -170,7 +176,7 @@ impl Backend for Epoll {
             }
             return r;
         }
-        if old_ev == 0 {
+        if old_ev == 0 && !disarmed {
             let r = self.ctl(libc::EPOLL_CTL_ADD, fd, new_ev);
             // Already there: the caller's view was stale (or a dup'd fd shares the entry).
             if errno_in(&r, &[libc::EEXIST]) {
@@ -242,7 +248,7 @@ impl Epoll {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{self, bits_for, socketpair, wait};
+    use super::super::testkit::{self, bits_for, send_byte, socketpair, wait};
     use super::*;
     use std::fs::File;
 
@@ -296,6 +302,55 @@ mod tests {
         // DEL of an fd that is no longer there is fine.
         reg.set(fd, WRITE, 0).unwrap();
         reg.set(fd, WRITE, 0).unwrap();
+    }
+
+    #[test]
+    fn one_shot_reports_once_until_rearmed() {
+        let reg = create().unwrap();
+        let (a, b) = socketpair();
+        let fd = b.as_raw_fd();
+        reg.set(fd, 0, READ | ONCE).unwrap();
+        send_byte(&a);
+        assert_eq!(bits_for(&wait(&*reg, Duration::ZERO), &b), READ);
+        // Still readable, but the report disarmed it.
+        assert_eq!(bits_for(&wait(&*reg, Duration::ZERO), &b), 0);
+        // Re-arming modifies the registration that is still there.
+        reg.set(fd, READ | ONCE | DISARMED, READ | ONCE).unwrap();
+        assert_eq!(bits_for(&wait(&*reg, Duration::ZERO), &b), READ);
+        // Dropping a disarmed registration is no call; a plain one made
+        // after it is a MOD and reports on every wait.
+        reg.set(fd, READ | ONCE | DISARMED, 0).unwrap();
+        reg.set(fd, DISARMED, READ).unwrap();
+        for _ in 0..2 {
+            assert_eq!(bits_for(&wait(&*reg, Duration::ZERO), &b), READ);
+        }
+    }
+
+    #[test]
+    fn a_disarmed_fd_closed_beside_its_dup_stays_quiet() {
+        let reg = create().unwrap();
+        let (a, b) = socketpair();
+        let (c, d) = socketpair();
+        let dup = b.try_clone().unwrap();
+        let fd = b.as_raw_fd();
+        reg.set(fd, 0, READ | ONCE).unwrap();
+        send_byte(&a);
+        assert_eq!(wait(&*reg, Duration::ZERO).len(), 1);
+        // The number goes to another socket in one step (no other thread
+        // of the test can take it meanwhile); `b` owns that one now. The
+        // kernel keeps the old registration while `dup` holds the socket,
+        // and it can no longer be deleted by number: disarmed, it is
+        // harmless.
+        // SAFETY: both are descriptors this test owns.
+        assert_eq!(unsafe { libc::dup2(d.as_raw_fd(), fd) }, fd);
+        send_byte(&a);
+        assert!(wait(&*reg, Duration::from_millis(20)).is_empty());
+        // Registering the number for the new socket: the MOD finds no
+        // registration of it and falls back to ADD.
+        reg.set(fd, DISARMED, READ | ONCE).unwrap();
+        send_byte(&c);
+        assert_eq!(bits_for(&wait(&*reg, Duration::ZERO), &b), READ);
+        drop(dup);
     }
 
     #[test]

@@ -31,6 +31,14 @@ pub mod bits {
     pub const WRITE: u8 = 0x04;
     pub const ET: u8 = 0x20;
     pub const CLOSED: u8 = 0x80;
+    /// Not `EV_*` values: how an fd stands with a backend that honours
+    /// [`super::Method::disarms`]. In an interest asked for, ONCE: the
+    /// kernel may disarm the registration after one report (epoll's
+    /// EPOLLONESHOT). In an interest held, DISARMED: a report did disarm
+    /// it, so it is still registered but reports nothing (re-arming it is a
+    /// MOD, dropping it needs no call at all).
+    pub const ONCE: u8 = 0x01;
+    pub const DISARMED: u8 = 0x08;
 }
 
 /// `EV_FEATURE_*` values.
@@ -77,6 +85,8 @@ pub trait Backend: Send + Sync {
 pub struct Method {
     pub name: &'static CStr,
     pub features: u32,
+    /// Whether `set` honours [`bits::ONCE`] (and [`bits::DISARMED`]).
+    pub disarms: bool,
     pub open: fn() -> io::Result<Box<dyn Backend>>,
 }
 
@@ -98,22 +108,26 @@ pub const METHODS: &[Method] = &[
     Method {
         name: c"kqueue",
         features: kqueue::FEATURES,
+        disarms: false,
         open: kqueue::create,
     },
     #[cfg(linux_kernel)]
     Method {
         name: c"epoll",
         features: epoll::FEATURES,
+        disarms: true,
         open: epoll::create,
     },
     Method {
         name: c"poll",
         features: poll::FEATURES,
+        disarms: false,
         open: poll::create,
     },
     Method {
         name: c"select",
         features: select::FEATURES,
+        disarms: false,
         open: select::create,
     },
 ];
