@@ -179,6 +179,23 @@ main(void)
 
 	/* persistent event: event_del in callback stops it, re-adding
 	 * with a new timeout inside the callback takes effect */
+	/* a persistent timer pushed later, then run by event_active with
+	 * EV_TIMEOUT: it re-arms from the deadline it had (60 + 60 ms), not
+	 * from the earlier one (30 ms) or from now */
+	reset();
+	event_free(e);
+	e = event_new(base, -1, EV_PERSIST, record_cb, event_self_cbarg());
+	tv = t_tv_ms(30);
+	event_add(e, &tv);
+	tv = t_tv_ms(60);
+	event_add(e, &tv);
+	event_active(e, EV_TIMEOUT, 1);
+	event_base_dispatch(base);
+	EXPECT_INT("postponed persistent timer run by event_active: fires", nfire, 2);
+	CHECK("  first at once", fire_at[0] < 25);
+	CHECK("  then re-armed from its deadline (>= 105ms)", fire_at[1] >= 105);
+	fprintf(stderr, "postponed persistent timer: %.1f, %.1f ms\n", fire_at[0], fire_at[1]);
+
 	event_free(e);
 	event_free(w);
 	event_base_free(base);

@@ -169,9 +169,14 @@ impl Registry {
         if self.slots.hot(s).flags() & evlist::TIMEOUT == 0 {
             self.slots.set_flag(s, evlist::TIMEOUT);
         }
-        self.slots.reflect_deadline(s, deadline);
-        self.timers
-            .schedule(&mut self.slots.positions(), s, deadline);
+        // A postponement is the heap's note alone: the event's memory keeps
+        // the earlier deadline until the timer moves or fires.
+        if self
+            .timers
+            .schedule(&mut self.slots.positions(), s, deadline)
+        {
+            self.slots.reflect_deadline(s, deadline);
+        }
     }
 
     pub fn remove_timeout(&mut self, s: u32) {
@@ -301,9 +306,11 @@ impl Registry {
     #[inline(never)]
     pub fn process_timeouts(&mut self, now: u64) {
         loop {
-            let Some((s, _)) = self.timers.peek_due(&mut self.slots.positions(), now) else {
+            let Some((s, deadline)) = self.timers.peek_due(&mut self.slots.positions(), now) else {
                 break;
             };
+            // Where a persistent event counts its next deadline from.
+            self.slots.reflect_deadline(s, deadline);
             self.remove_timeout(s);
             self.deactivate(s);
             if !rearms(self.slots.hot(s).events()) {
@@ -323,7 +330,10 @@ impl Registry {
         }
         let delay = self.slots.persist_delay(s);
         let from = if res & ev::TIMEOUT != 0 {
-            self.slots.last_deadline(s)
+            // Still pending (run through `event_active`): the heap knows
+            // its deadline, postponements included.
+            self.deadline(s)
+                .unwrap_or_else(|| self.slots.last_deadline(s))
         } else {
             now
         };

@@ -228,8 +228,9 @@ impl TimerHeap {
     }
 
     /// Inserts `id` or moves it to a new deadline: an earlier one in place
-    /// (one sift from where it stands), a later one by postponing.
-    pub fn schedule(&mut self, pos: &mut impl Positions, id: u32, deadline: u64) {
+    /// (one sift from where it stands), a later one by postponing. Returns
+    /// whether the entry took `deadline` as its key (false: postponed).
+    pub fn schedule(&mut self, pos: &mut impl Positions, id: u32, deadline: u64) -> bool {
         match pos.get(id) {
             ABSENT => {
                 let entry = self.entry(id, deadline);
@@ -246,12 +247,13 @@ impl TimerHeap {
                     #[allow(clippy::manual_div_ceil)]
                     let later_us = (later + 999) / 1000;
                     *held = Entry::new(held.deadline, LATER | later_us as u32, id);
-                    return;
+                    return false;
                 }
                 let entry = self.entry(id, deadline);
                 self.place(pos, at as usize, entry);
             }
         }
+        true
     }
 
     /// Removes `id` if present; returns whether it was.
@@ -431,22 +433,25 @@ mod tests {
     fn a_later_deadline_waits_beside_the_entry_until_it_reaches_the_top() {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         for id in 0..10u32 {
-            h.schedule(&mut pos, id, u64::from(id) * 10);
+            assert!(h.schedule(&mut pos, id, u64::from(id) * 10), "inserted");
         }
         let at = pos.get(0);
-        h.schedule(&mut pos, 0, 1_000);
+        assert!(!h.schedule(&mut pos, 0, 1_000), "postponed");
         assert_eq!(pos.get(0), at, "postponed in place");
         assert_eq!(h.deadline_of(at), Some(1_000));
         assert_eq!(h.peek(&mut pos), Some((1, 10)), "the top moved on");
-        h.schedule(&mut pos, 0, 5);
+        assert!(
+            h.schedule(&mut pos, 0, 5),
+            "settled at 1,000 by the peek: moved earlier"
+        );
         assert_eq!(
             h.peek(&mut pos),
             Some((0, 5)),
             "postponed again, to the latest deadline"
         );
-        h.schedule(&mut pos, 3, 2_000);
+        assert!(!h.schedule(&mut pos, 3, 2_000));
         assert!(h.remove(&mut pos, 3));
-        h.schedule(&mut pos, 3, 30);
+        assert!(h.schedule(&mut pos, 3, 30));
         assert_eq!(
             h.deadline_of(pos.get(3)),
             Some(30),
