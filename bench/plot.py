@@ -206,7 +206,8 @@ def buffers_figure(res):
         else:
             sh = res["shapes"]
             groups, cells = [], []
-            for wl, label in (("pipes", "pipes"), ("rereg", "1.4 re-add")):
+            for wl, label in (("pipes", "pipes"), ("rereg", "1.4 re-add"),
+                              ("rereg_timeouts", "1.4 re-add\n+ timeout")):
                 for r in sh.get(wl, []):
                     groups.append(f"{label}\n{size_label(r)}")
                     cells.append(r["results"])

@@ -103,7 +103,7 @@ impl EvMap {
             return Err(Error::MixedEdgeTriggered(fd));
         }
         let new = if head == NIL {
-            want | self.once(slots.hot(s).events(), want)
+            want | self.one_shot_bit(slots.hot(s).events(), want)
         } else {
             // A second watcher: no longer disarmed by a report.
             (old | want) & !(bits::ONCE | bits::DISARMED)
@@ -133,7 +133,7 @@ impl EvMap {
     /// reports. Dropping it then costs no call and re-adding it is one
     /// (where a deletion and an addition were two). A CLOSED-only watcher
     /// keeps a plain registration: an error report would not match it.
-    fn once(&self, events: u16, want: u8) -> u8 {
+    fn one_shot_bit(&self, events: u16, want: u8) -> u8 {
         let once = self.method.disarms
             && events & ev::PERSIST == 0
             && want & (bits::READ | bits::WRITE) != 0;
