@@ -1,7 +1,8 @@
 //! Threads against one dispatching base, through the C API: activators that
 //! wait for each callback (a lost wake-up hangs the test), a thread that
-//! re-arms a short timer while the loop sleeps on an hour-long one, and one
-//! that adds and deletes an event (no callback after event_del returns).
+//! re-arms a short timer while the loop sleeps on an hour-long one, one
+//! that adds and deletes an event (no callback after event_del returns),
+//! and one that re-adds a non-persistent read event round after round.
 //!
 //! Small enough for `cargo test`; built with ThreadSanitizer
 //! (`RUSTFLAGS=-Zsanitizer=thread cargo +nightly test -Zbuild-std ...`) it
@@ -43,6 +44,15 @@ extern "C" fn deleted_cb(_: c_int, _: c_short, arg: *mut c_void) {
         AFTER_DEL.fetch_add(1, Ordering::SeqCst);
     }
     ack_cb(0, 0, arg);
+}
+
+/// Reads the byte that made its fd ready, then acknowledges.
+extern "C" fn read_ack_cb(fd: c_int, what: c_short, arg: *mut c_void) {
+    let mut byte = 0u8;
+    // SAFETY: reads one byte into a live local.
+    let n = unsafe { libc::read(fd, (&raw mut byte).cast(), 1) };
+    assert_eq!((n, what), (1, EV_READ as c_short), "one byte per report");
+    ack_cb(fd, what, arg);
 }
 
 fn channel() -> (usize, Receiver<()>) {
@@ -129,6 +139,50 @@ fn threads_share_one_dispatching_base() {
         }
         // SAFETY: this thread's event, not used after.
         unsafe { event_free(churn.0) };
+    }));
+    // A non-persistent read event, which epoll registers one-shot, added
+    // (every other round deleted and added again) from this thread while
+    // the loop may be blocked or running the last callback: a report the
+    // table lost track of hangs the test, a registration left armed
+    // reports a second time and fails the callback's read.
+    let (id, rx) = channel();
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the pair.
+    assert_eq!(
+        unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) },
+        0
+    );
+    // SAFETY: the live base.
+    let oneshot = Ptr(unsafe {
+        event_new(
+            base.0,
+            fds[1],
+            EV_READ,
+            Some(read_ack_cb),
+            id as *mut c_void,
+        )
+    });
+    workers.push(thread::spawn(move || {
+        let oneshot = oneshot;
+        for round in 0..ROUNDS {
+            // SAFETY: this thread's live event.
+            unsafe {
+                event_add(oneshot.0, std::ptr::null());
+                if round % 2 == 1 {
+                    event_del(oneshot.0);
+                    event_add(oneshot.0, std::ptr::null());
+                }
+            }
+            // SAFETY: writes one byte from a static.
+            assert_eq!(unsafe { libc::write(fds[0], b"x".as_ptr().cast(), 1) }, 1);
+            wait(&rx);
+        }
+        // SAFETY: this thread's event and fds, not used after.
+        unsafe {
+            event_free(oneshot.0);
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
     }));
     let b = Ptr(base.0);
     let joiner = thread::spawn(move || {
