@@ -148,10 +148,8 @@ fn threads_share_one_dispatching_base() {
     let (id, rx) = channel();
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the pair.
-    assert_eq!(
-        unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) },
-        0
-    );
+    let made = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) };
+    assert_eq!(made, 0);
     // SAFETY: the live base.
     let oneshot = Ptr(unsafe {
         event_new(
