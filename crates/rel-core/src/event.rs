@@ -57,18 +57,19 @@ pub struct Hooks {
     /// The same, with the result it runs with (`ev_res`).
     pub mirror_res: fn(Key, u8, u16),
     /// The same, with its deadline (monotonic ns, `ev_timeout`): when the
-    /// timer takes a new place in the heap and when it fires. A pending
-    /// timer pushed later keeps the earlier deadline there until it fires
-    /// (the heap only notes the postponement, see `timer_heap`). Three
+    /// timer takes a new place in the heap, and when a persistent one
+    /// fires. A pending timer pushed later keeps the earlier deadline there
+    /// until then (the heap only notes the postponement, see `timer_heap`).
+    /// Three
     /// hooks rather than one with optional parts: these run on every
     /// activation, run and timer move.
     pub mirror_deadline: fn(Key, u8, u64),
     /// What the event's memory holds now: read just before each call, as
     /// libevent reads the callback and fd when it runs an event.
     pub read: fn(Key) -> Current,
-    /// The event's last deadline (monotonic ns, as mirrored when it
-    /// fired): where a persistent event's next timeout is counted from
-    /// after `EV_TIMEOUT`.
+    /// The last deadline of a persistent event (monotonic ns, as mirrored
+    /// when it fired): where its next timeout is counted from after
+    /// `EV_TIMEOUT`.
     pub last_deadline: fn(Key) -> u64,
     /// A persistent event's re-arm interval (ns), which its memory keeps
     /// (libevent's `ev_io_timeout`); asked only of events added with one.

@@ -309,8 +309,11 @@ impl Registry {
             let Some((s, deadline)) = self.timers.peek_due(&mut self.slots.positions(), now) else {
                 break;
             };
-            // Where a persistent event counts its next deadline from.
-            self.slots.reflect_deadline(s, deadline);
+            // Where a persistent event counts its next deadline from (the
+            // event's memory may hold an earlier one, see `schedule`).
+            if self.slots.hot(s).has_interval() {
+                self.slots.reflect_deadline(s, deadline);
+            }
             self.remove_timeout(s);
             self.deactivate(s);
             if !rearms(self.slots.hot(s).events()) {
