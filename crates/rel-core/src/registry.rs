@@ -170,7 +170,7 @@ impl Registry {
             self.slots.set_flag(s, evlist::TIMEOUT);
         }
         // A postponement is the heap's note alone: the event's memory keeps
-        // the earlier deadline until the timer moves or fires.
+        // the earlier deadline until the timer moves (or fires, if it re-arms).
         if self
             .timers
             .schedule(&mut self.slots.positions(), s, deadline)
