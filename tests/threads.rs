@@ -143,8 +143,8 @@ fn threads_share_one_dispatching_base() {
     // A non-persistent read event, which epoll registers one-shot, added
     // (every other round deleted and added again) from this thread while
     // the loop may be blocked or running the last callback: a report the
-    // table lost track of hangs the test, a registration left armed
-    // reports a second time and fails the callback's read.
+    // table lost track of hangs the test, and the callback checks that
+    // each report brings exactly one byte.
     let (id, rx) = channel();
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the pair.
