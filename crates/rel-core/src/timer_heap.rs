@@ -295,9 +295,9 @@ impl TimerHeap {
             at = parent;
         }
         // A tournament of two independent pairs and their winners among
-        // the children, vacant places losing.
-        while let Some(kids) = places.get(ARITY * at + 1..ARITY * at + 1 + ARITY) {
-            let kids: &[Entry; ARITY] = kids.try_into().expect("ARITY children");
+        // the children, vacant places losing. Node k's children are family
+        // k of the places after the root.
+        while let Some(kids) = places[1..].as_chunks::<ARITY>().0.get(at) {
             let i = usize::from(kids[1].order() < kids[0].order());
             let j = 2 + usize::from(kids[3].order() < kids[2].order());
             let m = if kids[j].order() < kids[i].order() {
