@@ -5,19 +5,24 @@
 //! clocksource is an invariant TSC, this extrapolates from the last precise
 //! reading with `rdtsc` instead (11 ns):
 //!
-//! - the last reading pairs a TSC value read *before* a CLOCK_MONOTONIC
-//!   reading, so the monotonic time at that TSC was at most that reading;
+//! - each precise reading is bracketed by two TSC reads. The one before
+//!   anchors extrapolation: the monotonic time at that TSC was at most the
+//!   reading;
 //! - the TSC's rate is measured between two readings at least
-//!   [`CALIBRATION_NS`] apart and raised by [`RATE_MARGIN_PPM`], more than
-//!   CLOCK_MONOTONIC ever slews (NTP: 500 ppm at most);
+//!   [`CALIBRATION_NS`] apart, over the ticks from the first one's closing
+//!   read to the second one's opening read (fewer than passed between the
+//!   readings, so the rate errs high), and raised by [`RATE_MARGIN_PPM`],
+//!   more than CLOCK_MONOTONIC ever slews (NTP: 500 ppm at most);
 //! - no extrapolation runs longer than [`MAX_EXTRAPOLATION_NS`], and
 //!   [`MARGIN_NS`] covers an `rdtsc` that executes ahead of its place.
 //!
 //! The result is never below the true time and at most about 1.2 µs above
 //! it. Anywhere else, and until the rate is known, it is the precise clock.
-//! Each precise reading also checks the extrapolation against it: should
-//! the TSC ever run slower than measured (a VM moved to another host), the
-//! clock goes back to precise readings for good.
+//! Each precise reading also checks the extrapolation against it, at the
+//! closing TSC read, when the monotonic time was at least the reading: a
+//! thread preempted between the reads then cannot fail the check, but
+//! should the TSC ever run slower than measured (a VM moved to another
+//! host), the clock goes back to precise readings for good.
 
 use crate::clock;
 
@@ -35,7 +40,8 @@ const MARGIN_NS: u64 = 200;
 pub struct DeadlineClock {
     /// The last precise reading: (TSC before it, CLOCK_MONOTONIC ns).
     last: Option<(u64, u64)>,
-    /// The reading the rate is measured from, until it is.
+    /// The reading the rate is measured from, until it is: (TSC after it,
+    /// CLOCK_MONOTONIC ns).
     first: Option<(u64, u64)>,
     /// ns per TSC tick, raised by the margin, in 32.32 fixed point; 0 until
     /// measured, or after the TSC was caught running slow.
@@ -58,7 +64,7 @@ impl DeadlineClock {
             return at;
         }
         let now = clock::now_ns();
-        self.note(tsc, now);
+        self.note(tsc, now, tsc::read());
         now
     }
 
@@ -80,27 +86,27 @@ impl DeadlineClock {
         Some((ticks, u128::from(n0) + ns + u128::from(MARGIN_NS)))
     }
 
-    /// Keeps a precise reading `now`, taken after the TSC read `tsc`:
-    /// checks the extrapolation against it, and measures the rate once two
-    /// readings are far enough apart.
-    fn note(&mut self, tsc: u64, now: u64) {
+    /// Keeps a precise reading `now`, taken between the TSC reads `before`
+    /// and `after`: checks the extrapolation against it, and measures the
+    /// rate once two readings are far enough apart.
+    fn note(&mut self, before: u64, now: u64, after: u64) {
         if self.rate != 0 {
             // The check runs past the usual limit, at twice it at most.
             let caught = self
-                .extrapolation(tsc)
+                .extrapolation(after)
                 .is_some_and(|(ticks, at)| ticks <= 2 * self.max_ticks && at < u128::from(now));
             if caught {
                 self.rate = 0;
                 self.distrusted = true;
             }
         }
-        self.last = Some((tsc, now));
+        self.last = Some((before, now));
         if self.rate != 0 || self.distrusted {
             return;
         }
         match self.first {
-            Some((t0, n0)) if now - n0 >= CALIBRATION_NS && tsc > t0 => {
-                let (ticks, ns) = (u128::from(tsc - t0), u128::from(now - n0));
+            Some((t0, n0)) if now - n0 >= CALIBRATION_NS && before > t0 => {
+                let (ticks, ns) = (u128::from(before - t0), u128::from(now - n0));
                 let rate = ((ns << 32) * (1_000_000 + RATE_MARGIN_PPM)).div_ceil(ticks * 1_000_000);
                 self.rate = u64::try_from(rate).unwrap_or(0);
                 self.max_ticks = (u128::from(MAX_EXTRAPOLATION_NS) << 32)
@@ -108,7 +114,7 @@ impl DeadlineClock {
                     .map_or(0, |t| t as u64);
             }
             Some(_) => {}
-            None => self.first = Some((tsc, now)),
+            None => self.first = Some((after, now)),
         }
     }
 }
@@ -185,10 +191,43 @@ mod tests {
             c.extrapolate(2_001_000),
             Some(5_000_000 + 1_000_000 + MARGIN_NS)
         );
-        c.note(2_001_000, 7_000_000);
+        c.note(2_000_990, 7_000_000, 2_001_000);
         assert!(c.distrusted && c.rate == 0);
         assert_eq!(c.extrapolate(2_002_000), None);
-        c.note(30_000_000_000, 40_000_000_000);
+        c.note(30_000_000_000, 40_000_000_000, 30_000_000_010);
         assert_eq!(c.rate, 0, "not measured again");
+    }
+
+    /// A thread preempted between the opening TSC read and the precise
+    /// reading does not fail the check: it is made at the closing read.
+    /// Here the TSC ticks once a ns, the monotonic time at tick t being
+    /// 4,999,000 + t.
+    #[test]
+    fn a_reading_delayed_by_preemption_keeps_the_tsc_trusted() {
+        let mut c = DeadlineClock {
+            last: Some((1_000, 5_000_000)),
+            rate: 1 << 32,
+            max_ticks: 1_000_000,
+            ..DeadlineClock::default()
+        };
+        // Opened at tick 1,500,000, then preempted for 100 µs.
+        c.note(1_500_000, 6_599_000, 1_600_050);
+        assert!(!c.distrusted && c.rate == 1 << 32);
+        assert_eq!(c.last, Some((1_500_000, 6_599_000)));
+        assert!(c.extrapolate(1_700_000).is_some_and(|at| at >= 6_699_000));
+    }
+
+    /// The rate is measured over the ticks between the readings' brackets,
+    /// fewer than passed between the readings: it errs high, never low.
+    #[test]
+    fn the_measured_rate_errs_high() {
+        let mut c = DeadlineClock::default();
+        // A TSC at 2 ticks a ns; each bracket is 1,000 ticks wide.
+        c.note(1_000, 1_000_000, 2_000);
+        c.note(30_001_000, 16_000_000, 30_002_000);
+        let exact = (1u128 << 32) / 2;
+        let margin = exact * RATE_MARGIN_PPM / 1_000_000;
+        assert!(u128::from(c.rate) > exact + margin, "{}", c.rate);
+        assert!(u128::from(c.rate) < exact + 2 * margin, "{}", c.rate);
     }
 }
