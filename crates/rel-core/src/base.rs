@@ -10,6 +10,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::io;
 use std::os::unix::io::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::backend::{Backend, Method, Ready, METHODS};
@@ -131,6 +132,9 @@ struct Shared {
     config: Config,
     /// The loop's readiness buffer, kept between calls (taken while looping).
     ready: Vec<Ready>,
+    /// The loop's handle on the backend for its unlocked waits, kept
+    /// between them (a clone per wait costs two atomic operations).
+    wait_backend: Option<Arc<dyn Backend>>,
     /// What `event_add`'s deadlines count from.
     deadline_clock: DeadlineClock,
 }
@@ -194,6 +198,7 @@ impl Base {
                     del_waiters: 0,
                     config: cfg.clone(),
                     ready: Vec::new(),
+                    wait_backend: None,
                     deadline_clock: DeadlineClock::default(),
                 }),
                 callback_done: Condvar::new(),
@@ -560,7 +565,9 @@ impl Base {
 
     /// `event_reinit`: after fork, a new backend with everything re-added.
     pub fn reinit(&self) -> Result<(), Error> {
-        self.lock().registry.rebuild()
+        let mut g = self.lock();
+        g.wait_backend = None; // no need to keep the old one open
+        g.registry.rebuild()
     }
 
     fn notify(&self, g: &mut Shared) {
@@ -609,10 +616,10 @@ impl Base {
             let timeout = if active > 0 || flags & run_flag::NONBLOCK != 0 {
                 Some(Duration::ZERO)
             } else {
-                let now = clock::now_ns();
+                // The clock only matters with a deadline to wait for.
                 g.registry
                     .next_deadline()
-                    .map(|t| Duration::from_nanos(t.saturating_sub(now)).min(MAX_WAIT))
+                    .map(|t| Duration::from_nanos(t.saturating_sub(clock::now_ns())).min(MAX_WAIT))
             };
             if flags & run_flag::NO_EXIT_ON_EMPTY == 0 && !g.registry.has_events() && active == 0 {
                 result = 1;
@@ -662,8 +669,11 @@ impl Base {
 
     /// A wait that may block, made with the base unlocked so that other
     /// threads can change it meanwhile (and wake the wait when they do).
-    /// Out of line: a blocking wait dwarfs a call, and inlined it grew the
-    /// frame of every pass of the loop.
+    /// A loop whose waits are wrapped polls first after a busy pass, with
+    /// the lock held, so that a steady stream of events never goes through
+    /// the wrapper (see [`Dispatch::wraps_waits`]). Out of line: a blocking
+    /// wait dwarfs a call, and inlined it grew the frame of every pass of
+    /// the loop.
     #[inline(never)]
     fn wait_unlocked<'a>(
         &'a self,
@@ -672,17 +682,35 @@ impl Base {
         timeout: Option<Duration>,
         busy: bool,
     ) -> (MutexGuard<'a, Shared>, io::Result<()>) {
+        g.ready.clear();
+        if busy && d.wraps_waits() {
+            let sh = &mut *g;
+            let polled = sh.registry.poll(&mut sh.ready);
+            if polled.is_err() || !sh.ready.is_empty() {
+                return (g, polled);
+            }
+        }
         clock::tighten_timer_slack();
-        // The loop's own handle: `event_reinit` may replace the base's.
-        let backend = g.registry.backend();
+        // The loop's own handle, which `event_reinit` cannot take away
+        // meanwhile. The one kept from the last wait pins the backend it
+        // names, so the same address is the same backend.
+        let backend = match g.wait_backend.take() {
+            Some(held) if Arc::ptr_eq(&held, g.registry.backend()) => held,
+            _ => Arc::clone(g.registry.backend()),
+        };
         let mut ready = std::mem::take(&mut g.ready);
         g.waiting = true;
         drop(g);
-        let waited = wait_for_events(d, &*backend, timeout, &mut ready, busy);
+        let waited = if d.wraps_waits() {
+            d.around_wait(&mut || backend.wait(timeout, &mut ready))
+        } else {
+            backend.wait(timeout, &mut ready)
+        };
         let mut g = self.lock();
         g.waiting = false;
         g.wake_sent = false;
         g.ready = ready;
+        g.wait_backend = Some(backend);
         (g, waited)
     }
 
@@ -706,6 +734,18 @@ impl Base {
         }
         g.registry.end_run();
         (g, ran)
+    }
+
+    /// Wakes the `event_del` calls waiting for a callback to finish, and
+    /// hands them the lock now, while it is not running: a loop polling
+    /// with the lock held could otherwise run it again before they look.
+    /// Kept out of the queue loop, which rarely needs it.
+    #[cold]
+    #[inline(never)]
+    fn wake_del_waiters(&self, g: &mut MutexGuard<'_, Shared>) {
+        g.del_waiters = 0;
+        self.callback_done.notify_all();
+        MutexGuard::bump(g);
     }
 
     /// Runs a finalizer with the lock released; kept out of the queue loop,
@@ -785,8 +825,7 @@ impl Base {
                     }
                     g.pass.end_calls();
                     if g.del_waiters > 0 {
-                        g.del_waiters = 0;
-                        self.callback_done.notify_all();
+                        self.wake_del_waiters(&mut g);
                     }
                 }
             }
@@ -803,28 +842,6 @@ impl Base {
         }
         (g, count as i32)
     }
-}
-
-/// One wait of the loop that may block: through the dispatcher's
-/// `around_wait`, after a quick poll when the last pass was busy.
-fn wait_for_events(
-    d: &mut dyn Dispatch,
-    backend: &dyn Backend,
-    timeout: Option<Duration>,
-    ready: &mut Vec<Ready>,
-    busy: bool,
-) -> io::Result<()> {
-    ready.clear();
-    if !d.wraps_waits() {
-        return backend.wait(timeout, ready);
-    }
-    if busy {
-        backend.wait(Some(Duration::ZERO), ready)?;
-        if !ready.is_empty() {
-            return Ok(());
-        }
-    }
-    d.around_wait(&mut || backend.wait(timeout, ready))
 }
 
 impl Drop for Base {
@@ -970,6 +987,46 @@ mod tests {
         b.add(&spec(2, -1, 0), &t, Some(2 * 1_000_000)).unwrap();
         assert_eq!(b.run(0, &mut w).unwrap(), 1);
         assert_eq!((w.calls, w.wrapped), (101, 2), "the timer wait is wrapped");
+    }
+
+    /// A loop that polls with the lock held after busy passes still lets
+    /// another thread's `event_del` of an event that runs on every pass
+    /// through: the waiter gets the lock between two runs of it.
+    #[test]
+    fn a_del_waiting_for_an_event_run_on_every_pass_gets_through() {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        use std::sync::atomic::AtomicBool;
+        let b = Arc::new(base());
+        let (mut tx, rx) = std::os::unix::net::UnixStream::pair().unwrap();
+        tx.write_all(b"x").unwrap(); // never read: ready on every pass
+        let h = hint();
+        b.add(&spec(8, rx.as_raw_fd(), ev::READ | ev::PERSIST), &h, None)
+            .unwrap();
+        let slot = h.0.get();
+        let deleted = Arc::new(AtomicBool::new(false));
+        let (other, done) = (Arc::clone(&b), Arc::clone(&deleted));
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            other.del(8, &Hint(Cell::new(slot)), DelMode::Default);
+            done.store(true, Relaxed);
+            other.loopbreak();
+        });
+        let mut w = Wrapping {
+            calls: 0,
+            wrapped: 0,
+            hook: Box::new(|n| {
+                // Long enough that the del comes while the event runs.
+                std::thread::sleep(Duration::from_micros(200));
+                if n == 5_000 {
+                    b.loopbreak(); // the del never got through
+                }
+            }),
+        };
+        b.run(0, &mut w).unwrap();
+        assert!(deleted.load(Relaxed), "the del is still waiting");
+        t.join().unwrap();
+        assert!(w.calls < 1_000, "{} calls", w.calls);
     }
 
     #[test]

@@ -73,8 +73,8 @@ impl EvMap {
     }
 
     /// The backend, shared so that the loop can wait without the base locked.
-    pub fn backend(&self) -> Arc<dyn Backend> {
-        self.backend.clone()
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
     }
 
     /// Appends what is ready now, without blocking: made with the base

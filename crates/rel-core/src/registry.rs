@@ -62,7 +62,7 @@ impl Registry {
     }
 
     /// The backend, shared so that the loop can wait without the base locked.
-    pub fn backend(&self) -> Arc<dyn Backend> {
+    pub fn backend(&self) -> &Arc<dyn Backend> {
         self.evmap.backend()
     }
 
