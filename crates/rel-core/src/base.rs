@@ -139,6 +139,16 @@ struct Shared {
     deadline_clock: DeadlineClock,
 }
 
+impl Shared {
+    /// What is ready now, into the readiness buffer. A poll cannot block:
+    /// it keeps the lock, and with it the base's own backend and buffer.
+    #[inline(always)]
+    fn poll(&mut self) -> io::Result<()> {
+        self.ready.clear();
+        self.registry.poll(&mut self.ready)
+    }
+}
+
 pub struct Base {
     shared: Mutex<Shared>,
     callback_done: Condvar,
@@ -628,11 +638,7 @@ impl Base {
             g.pass.end();
             let waited;
             if timeout == Some(Duration::ZERO) {
-                // A poll cannot block: it keeps the lock, and with it the
-                // base's own backend and buffer.
-                let sh = &mut *g;
-                sh.ready.clear();
-                waited = sh.registry.poll(&mut sh.ready);
+                waited = g.poll();
             } else {
                 (g, waited) = self.wait_unlocked(g, d, timeout, busy);
             }
@@ -682,11 +688,9 @@ impl Base {
         timeout: Option<Duration>,
         busy: bool,
     ) -> (MutexGuard<'a, Shared>, io::Result<()>) {
-        g.ready.clear();
         if busy && d.wraps_waits() {
-            let sh = &mut *g;
-            let polled = sh.registry.poll(&mut sh.ready);
-            if polled.is_err() || !sh.ready.is_empty() {
+            let polled = g.poll();
+            if polled.is_err() || !g.ready.is_empty() {
                 return (g, polled);
             }
         }
@@ -699,6 +703,7 @@ impl Base {
             _ => Arc::clone(g.registry.backend()),
         };
         let mut ready = std::mem::take(&mut g.ready);
+        ready.clear();
         g.waiting = true;
         drop(g);
         let waited = if d.wraps_waits() {
