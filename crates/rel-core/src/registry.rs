@@ -236,10 +236,19 @@ impl Registry {
     }
 
     /// Takes the slot out of every list (libevent's `event_del`) and frees it.
+    /// Each removal is called only for a list the slot is in: a pure timer
+    /// makes one call, not three.
     pub fn delete(&mut self, s: u32) {
-        self.remove_timeout(s);
-        self.deactivate(s);
-        self.remove_io(s);
+        let flags = self.slots.hot(s).flags();
+        if flags & evlist::TIMEOUT != 0 {
+            self.remove_timeout(s);
+        }
+        if flags & evlist::ACTIVE != 0 {
+            self.deactivate(s);
+        }
+        if flags & evlist::INSERTED != 0 {
+            self.remove_io(s);
+        }
         self.release_if_idle(s);
     }
 
@@ -315,8 +324,11 @@ impl Registry {
                 self.slots.reflect_deadline(s, deadline);
             }
             self.remove_timeout(s);
-            self.deactivate(s);
-            if !rearms(self.slots.hot(s).events()) {
+            let hot = self.slots.hot(s);
+            if hot.flags() & evlist::ACTIVE != 0 {
+                self.deactivate(s);
+            }
+            if hot.flags() & evlist::INSERTED != 0 && !rearms(hot.events()) {
                 self.remove_io(s);
             }
             self.activate(s, ev::TIMEOUT, 1);

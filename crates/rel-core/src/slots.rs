@@ -344,12 +344,17 @@ impl Slots {
                 self.hot[s as usize] = hot;
                 s
             }
-            None => {
-                grow_for_one(&mut self.hot);
-                self.hot.push(hot);
-                (self.hot.len() - 1) as u32
-            }
+            None => self.push_hot(hot),
         }
+    }
+
+    /// A new slot at the end of the table: out of line, so that reusing a
+    /// freed slot, the usual case, saves no registers for the growth.
+    #[inline(never)]
+    fn push_hot(&mut self, hot: Hot) -> u32 {
+        grow_for_one(&mut self.hot);
+        self.hot.push(hot);
+        (self.hot.len() - 1) as u32
     }
 
     /// Refreshes what a not-yet-registered slot wants from its event.

@@ -140,11 +140,27 @@ impl TimerHeap {
     /// Makes a place for node `len`: a new family when it starts one, the
     /// table grown by a sixteenth (and realigned) when full. The capacity
     /// always covers the longest lead, so realigning never moves the table.
+    #[inline]
     fn make_room(&mut self) {
         let families = self.len.div_ceil(ARITY);
-        if self.places.len() >= self.lead + 1 + ARITY * families {
+        let want = self.lead + 1 + ARITY * families;
+        let have = self.places.len();
+        if have >= want {
             return;
         }
+        // A family of vacant places as four stores; `resize` would call
+        // memset for them.
+        if have + ARITY == want && self.places.capacity() >= MAX_LEAD + 1 + ARITY * families {
+            self.places.extend_from_slice(&[VACANT; ARITY]);
+        } else {
+            self.grow(families);
+        }
+    }
+
+    /// [`TimerHeap::make_room`] for the first node, or with the table full.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, families: usize) {
         let need = MAX_LEAD + 1 + ARITY * families;
         if self.places.capacity() < need {
             let more = (need - self.places.len()).max(self.places.len() / 16);
