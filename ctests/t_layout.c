@@ -37,6 +37,18 @@ cb(evutil_socket_t fd, short what, void *arg)
 	calls++;
 }
 
+/* The event's own fields as its callback sees them. */
+static int seen_res = -1, seen_flags = -1;
+static void
+cb_fields(evutil_socket_t fd, short what, void *arg)
+{
+	struct event *ev = arg;
+	(void)fd, (void)what;
+	seen_res = ev->ev_res;
+	seen_flags = ev->ev_evcallback.evcb_flags;
+	calls++;
+}
+
 #define OFF(name, expr, want) EXPECT_INT("offsetof " name, offsetof(struct event, expr), want)
 
 int
@@ -175,6 +187,31 @@ main(void)
 			EXPECT_INT("rewritten ev_events used", got_what, EV_WRITE);
 			close(sv2[0]);
 			close(sv2[1]);
+		}
+
+		/* A lone readable fd (the only report of its pass), persistent
+		 * and not: the fields while the callback runs, and after. */
+		{
+			char byte = 'x';
+			event_assign(&c.wr, base, sv[0], EV_READ | EV_PERSIST, cb_fields, &c.wr);
+			event_add(&c.wr, NULL);
+			if (write(sv[1], &byte, 1) != 1)
+				DIE("write");
+			calls = 0;
+			event_base_loop(base, EVLOOP_ONCE);
+			EXPECT_INT("lone report calls", calls, 1);
+			EXPECT_INT("ev_res in callback", seen_res, EV_READ);
+			EXPECT_INT("evcb_flags in persistent callback", seen_flags,
+			    EVLIST_INIT | EVLIST_INSERTED);
+			EXPECT_INT("ev_res after", c.wr.ev_res, EV_READ);
+			event_del(&c.wr);
+			event_assign(&c.wr, base, sv[0], EV_READ, cb_fields, &c.wr);
+			event_add(&c.wr, NULL);
+			event_base_loop(base, EVLOOP_ONCE);
+			EXPECT_INT("evcb_flags in one-shot callback", seen_flags, EVLIST_INIT);
+			EXPECT_INT("evcb_flags after one-shot", c.wr.ev_evcallback.evcb_flags, EVLIST_INIT);
+			if (read(sv[0], &byte, 1) != 1)
+				DIE("read");
 		}
 
 		/* static struct event by value */

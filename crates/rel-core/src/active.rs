@@ -49,7 +49,7 @@ impl ActiveQueues {
 
     /// The queue of an event of `priority`: events keep a priority the base
     /// may no longer have (it was given fewer), and run in the last queue.
-    fn queue_of(&self, priority: u8) -> usize {
+    pub fn queue_of(&self, priority: u8) -> usize {
         (priority as usize).min(self.queues.len() - 1)
     }
 

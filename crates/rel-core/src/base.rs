@@ -21,7 +21,7 @@ use super::event::{ev, evlist, owned_by_caller, rearms, Action, Callback, Hooks,
 use super::log::{emit, warn, Severity};
 use super::pass::Pass;
 use super::registry::Registry;
-use super::slots::{Counts, Hot};
+use super::slots::{Counts, Dequeued, Hot};
 
 /// `EVENT_BASE_FLAG_*` values the core looks at.
 pub mod flag {
@@ -653,18 +653,37 @@ impl Base {
             }
             g.pass.begin();
             let sh = &mut *g;
-            sh.registry.process_ready(&sh.ready);
-            if sh.registry.has_timers() {
+            let timer_due = sh.registry.has_timers() && {
                 let now = sh.pass.now();
-                sh.registry.process_timeouts(now);
-            }
-            if g.registry.counts().active > 0 {
-                let ran;
-                (g, ran) = self.process_active(g, d);
-                if flags & run_flag::ONCE != 0 && g.registry.counts().active == 0 && ran != 0 {
-                    break;
+                sh.registry.timer_due(now)
+            };
+            let sole = match timer_due {
+                false => sh.registry.take_sole_report(&sh.ready, self.limits_from),
+                true => None,
+            };
+            let mut ran = 0;
+            let mut run_queue = true;
+            if let Some((s, pri, taken)) = sole {
+                (g, ran, run_queue) = self.run_sole(g, s, pri, taken, d);
+            } else {
+                sh.registry.process_ready(&sh.ready);
+                if timer_due {
+                    let now = sh.pass.now();
+                    sh.registry.process_timeouts(now);
                 }
-            } else if flags & run_flag::NONBLOCK != 0 {
+                if g.registry.counts().active == 0 {
+                    if flags & run_flag::NONBLOCK != 0 {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            if run_queue {
+                let more;
+                (g, more) = self.process_active(g, d);
+                ran = if more < 0 { -1 } else { ran + more };
+            }
+            if flags & run_flag::ONCE != 0 && g.registry.counts().active == 0 && ran != 0 {
                 break;
             }
         }
@@ -741,6 +760,28 @@ impl Base {
         (g, ran)
     }
 
+    /// Runs the event of [`Registry::take_sole_report`] as the run of its
+    /// queue `pri` would have begun. Returns the callbacks run (-1 after a
+    /// break), and whether that run goes on: with the events the callback
+    /// queued there, which [`Base::process_active`] then finds first (one
+    /// queued in a more urgent queue ends the run).
+    fn run_sole<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Shared>,
+        s: u32,
+        pri: usize,
+        taken: Dequeued,
+        d: &mut dyn Dispatch,
+    ) -> (MutexGuard<'a, Shared>, i32, bool) {
+        g.registry.begin_run(pri);
+        let go_on;
+        (g, go_on) = self.run_event(g, s, taken, d);
+        let queue = g.registry.active();
+        let more = go_on && queue.head(pri).is_some() && !queue.continue_requested();
+        g.registry.end_run();
+        (g, if go_on { 1 } else { -1 }, more)
+    }
+
     /// Wakes the `event_del` calls waiting for a callback to finish, and
     /// hands them the lock now, while it is not running: a loop polling
     /// with the lock held could otherwise run it again before they look.
@@ -788,53 +829,11 @@ impl Base {
         };
         let mut count = 0;
         while let Some(s) = g.registry.active().head(pri) {
-            let sh = &mut *g;
-            let taken = sh.registry.dequeue_head(pri);
-            let (key, events, interval, res, ncalls) = (
-                taken.key,
-                taken.events,
-                taken.interval,
-                taken.res,
-                taken.ncalls,
-            );
-            let (action, fd) = sh.registry.slots().action(key, taken.fd);
-            if events & ev::PERSIST != 0 {
-                if interval {
-                    sh.registry.rearm(s, res, sh.pass.now());
-                }
-                sh.registry.release_if_idle(s);
-            } else {
-                sh.registry.delete(s);
-            }
+            let taken = g.registry.dequeue_head(pri);
+            let go_on;
+            (g, go_on) = self.run_event(g, s, taken, d);
             count += 1;
-            let mut keep_going = true;
-            match action {
-                Action::LoopExit => g.exit_flag = true,
-                Action::Finalize { event, finalizer } => {
-                    g = self.run_finalizer(g, d, event, finalizer);
-                }
-                Action::Call(cb) => {
-                    let calls = if events & ev::SIGNAL != 0 {
-                        u32::from(ncalls.max(1))
-                    } else {
-                        1
-                    };
-                    g.pass.start_calls(key, calls);
-                    while keep_going && g.pass.take_call() {
-                        drop(g);
-                        keep_going = d.call(cb, fd, res);
-                        g = self.lock();
-                        if g.break_flag {
-                            break;
-                        }
-                    }
-                    g.pass.end_calls();
-                    if g.del_waiters > 0 {
-                        self.wake_del_waiters(&mut g);
-                    }
-                }
-            }
-            if g.break_flag || !keep_going {
+            if !go_on {
                 return (g, -1);
             }
             if limited
@@ -846,6 +845,60 @@ impl Base {
             }
         }
         (g, count as i32)
+    }
+
+    /// Runs slot `s`, taken off its queue (or never queued, see
+    /// [`Registry::take_sole_report`]): re-arms or deletes it as libevent
+    /// does before the callback, then makes the calls it is owed with the
+    /// lock released. False when a break (or 1.4 abort) ends the pass.
+    #[inline(always)]
+    fn run_event<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Shared>,
+        s: u32,
+        taken: Dequeued,
+        d: &mut dyn Dispatch,
+    ) -> (MutexGuard<'a, Shared>, bool) {
+        let sh = &mut *g;
+        let (key, events, res, ncalls) = (taken.key, taken.events, taken.res, taken.ncalls);
+        let (action, fd) = sh.registry.slots().action(key, taken.fd);
+        if events & ev::PERSIST != 0 {
+            if taken.interval {
+                sh.registry.rearm(s, res, sh.pass.now());
+            }
+            sh.registry.release_if_idle(s);
+        } else {
+            sh.registry.delete(s);
+        }
+        let mut keep_going = true;
+        match action {
+            Action::LoopExit => g.exit_flag = true,
+            Action::Finalize { event, finalizer } => {
+                g = self.run_finalizer(g, d, event, finalizer);
+            }
+            Action::Call(cb) => {
+                let calls = if events & ev::SIGNAL != 0 {
+                    u32::from(ncalls.max(1))
+                } else {
+                    1
+                };
+                g.pass.start_calls(key, calls);
+                while keep_going && g.pass.take_call() {
+                    drop(g);
+                    keep_going = d.call(cb, fd, res);
+                    g = self.lock();
+                    if g.break_flag {
+                        break;
+                    }
+                }
+                g.pass.end_calls();
+                if g.del_waiters > 0 {
+                    self.wake_del_waiters(&mut g);
+                }
+            }
+        }
+        let go_on = !g.break_flag && keep_going;
+        (g, go_on)
     }
 }
 
@@ -1116,6 +1169,58 @@ mod tests {
         assert_eq!(b.run(0, &mut r).unwrap(), 1);
         let order: Vec<usize> = r.calls.iter().map(|c| c.0).collect();
         assert_eq!(order, [24, 8, 32, 16]);
+    }
+
+    /// A pass whose wait reported one fd, watched by one event, runs that
+    /// event without queueing it; what its callback queues still runs as
+    /// the queue's run would have: at the same priority within the pass
+    /// (before the fd is polled again), after anything more urgent.
+    #[test]
+    fn a_lone_report_runs_as_its_queue_would() {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let b = base();
+        b.priority_init(3).unwrap();
+        let (mut tx, rx) = std::os::unix::net::UnixStream::pair().unwrap();
+        tx.write_all(b"x").unwrap(); // never read: ready on every pass
+        let hs = [hint(), hint(), hint()];
+        let prio = |key: usize, fd: RawFd, events: u16, pri: u8| Spec {
+            priority: pri,
+            ..spec(key, fd, events)
+        };
+        let fd = rx.as_raw_fd();
+        b.add(&prio(8, fd, ev::READ | ev::PERSIST, 1), &hs[0], None)
+            .unwrap();
+        let mut r = recorder(|arg| {
+            if arg == 8 {
+                b.activate(&prio(16, -1, 0, 1), &hs[1], ev::TIMEOUT, 1);
+            }
+        });
+        assert_eq!(b.run(run_flag::ONCE, &mut r).unwrap(), 0);
+        assert_eq!(r.calls, [(8, ev::READ), (16, ev::TIMEOUT)], "one pass");
+
+        let mut first = true;
+        let mut r = recorder(|arg| {
+            if arg == 8 && std::mem::take(&mut first) {
+                b.activate(&prio(24, -1, 0, 0), &hs[2], ev::TIMEOUT, 1);
+                b.activate(&prio(16, -1, 0, 1), &hs[1], ev::TIMEOUT, 1);
+            }
+        });
+        assert_eq!(b.run(run_flag::ONCE, &mut r).unwrap(), 0);
+        let order: Vec<usize> = r.calls.iter().map(|c| c.0).collect();
+        assert_eq!(order, [8, 24, 16, 8], "the urgent one ended the run");
+
+        // A one-shot event has left every list when its callback runs.
+        b.del(8, &hs[0], DelMode::Default);
+        b.add(&prio(8, fd, ev::READ, 1), &hs[0], None).unwrap();
+        let mut r = recorder(|_| assert_eq!(b.pending(8, &hs[0]).what, 0));
+        assert_eq!(b.run(run_flag::ONCE, &mut r).unwrap(), 0);
+        assert_eq!(r.calls, [(8, ev::READ)]);
+        assert_eq!(
+            b.run(run_flag::NONBLOCK, &mut r).unwrap(),
+            1,
+            "nothing left"
+        );
     }
 
     #[test]

@@ -265,6 +265,51 @@ impl Registry {
         }
     }
 
+    /// The one event a wait's reports run, when they come to one: a single
+    /// report, of an fd that one event watches and wants now, with no other
+    /// event queued (the caller checked that no timer is due), in a queue
+    /// before `limited` (whose runs count their callbacks and time). That
+    /// event is taken to run, with the queue it would have run in, without
+    /// going through the queue: no callback could run, nor another thread
+    /// look, between queueing it and taking it off.
+    pub fn take_sole_report(
+        &mut self,
+        ready: &[Ready],
+        limited: usize,
+    ) -> Option<(u32, usize, Dequeued)> {
+        let [r] = ready else {
+            return None;
+        };
+        if self.slots.counts().active != 0
+            || r.fd == self.waker.fd()
+            || self.evmap.is_signal_pipe(r.fd)
+        {
+            return None;
+        }
+        let s = self.evmap.first_on_fd(r.fd);
+        if s == NIL || self.slots.fd_next(s) != NIL {
+            return None;
+        }
+        let hot = self.slots.hot(s);
+        let bits = u16::from(r.bits);
+        let pri = self.active.queue_of(hot.priority());
+        if hot.events() & bits & ev::IO == 0 || pri >= limited {
+            return None;
+        }
+        if hot.events() & ev::PERSIST == 0 {
+            self.evmap.note_report(r.fd);
+        }
+        let res = hot.events() & bits & (ev::IO | ev::ET);
+        Some((s, pri, self.slots.take_unqueued(s, res)))
+    }
+
+    /// Whether a timer is due by `now`.
+    pub fn timer_due(&mut self, now: u64) -> bool {
+        self.timers
+            .peek_due(&mut self.slots.positions(), now)
+            .is_some()
+    }
+
     /// Activates the events on `fd` that want any of `bits` (READ/WRITE/
     /// CLOSED); ET in `bits` (an edge-triggering backend) passes on to the
     /// results of EV_ET events. Inlined into the loop's handling of each
@@ -339,6 +384,7 @@ impl Registry {
     /// with an interval, counted from its last deadline after a timeout and
     /// from `now` after I/O, never in the past. Like libevent, this adds the
     /// event again if it had been deleted (it ran through `event_active`).
+    #[inline(always)]
     pub fn rearm(&mut self, s: u32, res: u16, now: u64) {
         if !self.slots.hot(s).has_interval() || !owned_by_caller(self.slots.hot(s).key()) {
             return;

@@ -501,6 +501,25 @@ impl Slots {
         (slot.next, taken)
     }
 
+    /// Slot `s`, which watches an fd and is in no active queue, as
+    /// [`Slots::unlink_head`] would give it had it been queued to run with
+    /// `res` and taken off again at once: the caller's memory gets the
+    /// result, and its flags, which did not change.
+    pub fn take_unqueued(&self, s: u32, res: u16) -> Dequeued {
+        let hot = self.hot[s as usize];
+        if owned_by_caller(hot.key) {
+            (self.hooks.mirror_res)(hot.key, hot.flags, res);
+        }
+        Dequeued {
+            key: hot.key,
+            events: hot.events(),
+            interval: hot.has_interval(),
+            res,
+            ncalls: 1,
+            fd: self.cold[s as usize].fd,
+        }
+    }
+
     /// The active-queue links of slot `s`: (previous, next).
     pub fn queue_links(&self, s: u32) -> (u32, u32) {
         let slot = &self.cold[s as usize];
