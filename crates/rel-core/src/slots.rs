@@ -505,6 +505,7 @@ impl Slots {
     /// [`Slots::unlink_head`] would give it had it been queued to run with
     /// `res` and taken off again at once: the caller's memory gets the
     /// result, and its flags, which did not change.
+    #[inline(always)]
     pub fn take_unqueued(&self, s: u32, res: u16) -> Dequeued {
         let hot = self.hot[s as usize];
         if owned_by_caller(hot.key) {
