@@ -165,7 +165,19 @@ impl Registry {
         }
     }
 
+    /// A pending timer's move to a later deadline, the usual one (a timeout
+    /// pushed back), is inlined: it only notes the postponement.
+    #[inline]
     pub fn schedule(&mut self, s: u32, deadline: u64) {
+        let hot = self.slots.hot(s);
+        if hot.flags() & evlist::TIMEOUT != 0 && self.timers.postpone(hot.heap_pos(), s, deadline) {
+            return;
+        }
+        self.schedule_moving(s, deadline);
+    }
+
+    #[inline(never)]
+    fn schedule_moving(&mut self, s: u32, deadline: u64) {
         if self.slots.hot(s).flags() & evlist::TIMEOUT == 0 {
             self.slots.set_flag(s, evlist::TIMEOUT);
         }

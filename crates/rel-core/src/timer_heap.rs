@@ -256,19 +256,32 @@ impl TimerHeap {
                 self.place(pos, at, entry);
             }
             at => {
-                let held = self.node_mut(at as usize);
-                let later = deadline.wrapping_sub(held.deadline);
-                if deadline > held.deadline && later <= MAX_LATER_NS {
-                    // One multiplication; div_ceil makes two.
-                    #[allow(clippy::manual_div_ceil)]
-                    let later_us = (later + 999) / 1000;
-                    *held = Entry::new(held.deadline, LATER | later_us as u32, id);
+                if self.postpone(at, id, deadline) {
                     return false;
                 }
                 let entry = self.entry(id, deadline);
                 self.place(pos, at as usize, entry);
             }
         }
+        true
+    }
+
+    /// Notes a later `deadline` for the entry of `id` at `at` (a position
+    /// from [`Positions`]) without moving it; false when the deadline is not
+    /// later, or too far for the note, and the entry must move instead.
+    #[inline]
+    pub fn postpone(&mut self, at: u32, id: u32, deadline: u64) -> bool {
+        let Some(held) = self.places.get_mut(self.lead + at as usize) else {
+            return false;
+        };
+        let later = deadline.wrapping_sub(held.deadline);
+        if deadline <= held.deadline || later > MAX_LATER_NS {
+            return false;
+        }
+        // One multiplication; div_ceil makes two.
+        #[allow(clippy::manual_div_ceil)]
+        let later_us = (later + 999) / 1000;
+        *held = Entry::new(held.deadline, LATER | later_us as u32, id);
         true
     }
 
