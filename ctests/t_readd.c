@@ -67,8 +67,10 @@ idles_quietly(void)
 	event_base_set(base, &t);
 	evtimer_add(&t, &tv);
 	event_base_loop(base, EVLOOP_ONCE);
-	fprintf(stderr, "cpu over the idle loop: %.1f ms\n", cpu_ms() - c0);
-	return cpu_ms() - c0 < 30;
+	/* Read once: under valgrind the first fprintf alone costs ms. */
+	double used = cpu_ms() - c0;
+	fprintf(stderr, "cpu over the idle loop: %.1f ms\n", used);
+	return used < 30;
 }
 
 /* Deletes the event its argument names, which is ready too. */
