@@ -119,7 +119,7 @@ pub unsafe extern "C" fn event_free(ev: *mut event) {
     entry("event_free", || {
         let e: AssignedEvent = arg!(ev)?;
         if let Ok(b) = e.base() {
-            b.core.del(e.key(), &*e, DelMode::Default);
+            b.core.del(e.key(), e.slot_hint(), DelMode::Default);
         }
         // Unmark it so a stale pointer is refused rather than trusted.
         e.unmark();
@@ -140,7 +140,8 @@ pub unsafe extern "C" fn event_add(ev: *mut event, timeout: *const libc::timeval
         if let Some((_, tv)) = timeout {
             e.set_persist_interval(tv);
         }
-        b.core.add(&e.spec(), &*e, timeout.map(|(ns, _)| ns))?;
+        b.core
+            .add(&e.spec(), e.slot_hint(), timeout.map(|(ns, _)| ns))?;
         Ok(0)
     })
 }
@@ -151,7 +152,7 @@ fn del_with(ev: *mut event, mode: DelMode, func: &str) -> c_int {
         if e.base_ptr().is_null() {
             return Err(Refusal::Quiet); // never given a base, or its base was freed
         }
-        e.base()?.core.del(e.key(), &*e, mode);
+        e.base()?.core.del(e.key(), e.slot_hint(), mode);
         Ok(0)
     })
 }
@@ -175,7 +176,7 @@ pub unsafe extern "C" fn event_del_noblock(ev: *mut event) -> c_int {
 pub unsafe extern "C" fn event_remove_timer(ev: *mut event) -> c_int {
     entry("event_remove_timer", || {
         let e: AssignedEvent = arg!(ev)?;
-        e.base()?.core.remove_timer(e.key(), &*e);
+        e.base()?.core.remove_timer(e.key(), e.slot_hint());
         e.set_persist_interval(libc::timeval {
             tv_sec: 0,
             tv_usec: 0,
@@ -193,7 +194,7 @@ pub unsafe extern "C" fn event_active(ev: *mut event, res: c_int, ncalls: c_shor
         }
         e.base()?
             .core
-            .activate(&e.spec(), &*e, res as u16, ncalls.max(1) as u32);
+            .activate(&e.spec(), e.slot_hint(), res as u16, ncalls.max(1) as u32);
         Ok(())
     })
 }
@@ -210,7 +211,7 @@ pub unsafe extern "C" fn event_pending(
         if e.base_ptr().is_null() {
             return Ok(0);
         }
-        let p = e.base()?.core.pending(e.key(), &*e);
+        let p = e.base()?.core.pending(e.key(), e.slot_hint());
         let asked = events as u16 & (ev::TIMEOUT | ev::IO | ev::SIGNAL);
         if let (Some(deadline), false, true) = (p.deadline, tv.is_null(), asked & ev::TIMEOUT != 0)
         {
@@ -334,7 +335,7 @@ pub unsafe extern "C" fn event_priority_set(ev: *mut event, pri: c_int) -> c_int
         }
         // Silent, as libevent: programs probe priorities this way.
         b.core
-            .set_priority(e.key(), &*e, pri as usize)
+            .set_priority(e.key(), e.slot_hint(), pri as usize)
             .map_err(|_| Refusal::Quiet)?;
         e.set_priority(pri as u8);
         Ok(0)
@@ -346,7 +347,7 @@ fn finalize_with(ev: *mut event, cb: event_finalize_callback_fn, free: bool) -> 
         let e: AssignedEvent = arg!(ev)?;
         let b = e.base()?;
         let finalizer = finalizer_callback(given(cb, "finalizer")?, free);
-        b.core.finalize(e.key(), &*e, finalizer)?;
+        b.core.finalize(e.key(), e.slot_hint(), finalizer)?;
         Ok(0)
     })
 }

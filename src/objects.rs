@@ -429,12 +429,14 @@ impl EventRef {
     }
 }
 
-impl SlotHint for EventRef {
-    fn get(&self) -> u32 {
-        get!(*self, ev_timeout_pos.min_heap_idx) as u32
-    }
-    fn set(&self, slot: u32) {
-        set!(*self, ev_timeout_pos.min_heap_idx = slot as c_int);
+impl EventRef {
+    /// The slot hint the core keeps in `ev_timeout_pos.min_heap_idx`.
+    pub(crate) fn slot_hint(&self) -> &SlotHint {
+        let p = field!(*self, ev_timeout_pos.min_heap_idx);
+        // SAFETY: a live, aligned `c_int` field (see `field!`), which
+        // librel accesses only through this atomic of its width once the
+        // event is assigned; `SlotHint` is a transparent `AtomicU32`.
+        unsafe { &*p.cast::<SlotHint>() }
     }
 }
 
@@ -485,7 +487,7 @@ impl AssignedEvent {
     /// added, timed or queued to run.
     pub(crate) fn is_pending(&self) -> bool {
         self.base()
-            .is_ok_and(|b| b.core.is_known(self.key(), &**self))
+            .is_ok_and(|b| b.core.is_known(self.key(), self.slot_hint()))
     }
 
     /// What the event wants, read as it is now (programs may have written

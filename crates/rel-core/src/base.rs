@@ -9,7 +9,7 @@
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::io;
 use std::os::unix::io::RawFd;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -71,12 +71,35 @@ impl Config {
     }
 }
 
-/// Where the slot index of an event is kept (inside the caller's memory).
-/// Written only with the base locked, so it always names the event's slot
-/// when the event has one.
-pub trait SlotHint {
-    fn get(&self) -> u32;
-    fn set(&self, slot: u32);
+/// Where the slot index of an event is kept (inside the caller's memory):
+/// trusted only once the slot it names is found to hold the event, and
+/// written only with the base locked, so it always names the event's slot
+/// when the event has one. A field of the event's own width, read and
+/// written inline (a trait object cost a call on every add and delete).
+#[repr(transparent)]
+pub struct SlotHint(AtomicU32);
+
+impl SlotHint {
+    /// A hint naming no slot.
+    pub const fn new() -> SlotHint {
+        SlotHint(AtomicU32::new(u32::MAX))
+    }
+
+    #[inline]
+    pub fn get(&self) -> u32 {
+        self.0.load(Relaxed)
+    }
+
+    #[inline]
+    pub fn set(&self, slot: u32) {
+        self.0.store(slot, Relaxed)
+    }
+}
+
+impl Default for SlotHint {
+    fn default() -> SlotHint {
+        SlotHint::new()
+    }
 }
 
 /// How `event_del` treats an event whose callback runs on another thread.
@@ -284,7 +307,7 @@ impl Base {
 
     /// `event_add`: registers the event (if it has fd/signal interest) and,
     /// with `timeout` (a delay in ns), (re)schedules its deadline.
-    pub fn add(&self, spec: &Spec, hint: &dyn SlotHint, timeout: Option<u64>) -> Result<(), Error> {
+    pub fn add(&self, spec: &Spec, hint: &SlotHint, timeout: Option<u64>) -> Result<(), Error> {
         self.prefetch_slot(hint.get());
         let mut g = self.lock();
         let sh = &mut *g;
@@ -329,7 +352,7 @@ impl Base {
 
     /// `event_del`: always succeeds for a known base; a non-pending event is
     /// left as it is. May wait for the event's callback on another thread.
-    pub fn del(&self, key: Key, hint: &dyn SlotHint, mode: DelMode) {
+    pub fn del(&self, key: Key, hint: &SlotHint, mode: DelMode) {
         self.prefetch_slot(hint.get());
         let mut g = self.lock();
         // Only a running event can make us wait; the thread-local read
@@ -359,7 +382,7 @@ impl Base {
     }
 
     /// `event_active`: queues the event with `res`, registered or not.
-    pub fn activate(&self, spec: &Spec, hint: &dyn SlotHint, res: u16, ncalls: u32) {
+    pub fn activate(&self, spec: &Spec, hint: &SlotHint, res: u16, ncalls: u32) {
         let mut g = self.lock();
         let reg = &mut g.registry;
         let s = match reg.slots().find(spec.key, hint.get()) {
@@ -375,7 +398,7 @@ impl Base {
         self.notify(&mut g);
     }
 
-    pub fn pending(&self, key: Key, hint: &dyn SlotHint) -> Pending {
+    pub fn pending(&self, key: Key, hint: &SlotHint) -> Pending {
         let g = self.lock();
         let slots = g.registry.slots();
         let Some(s) = slots.find(key, hint.get()) else {
@@ -400,12 +423,12 @@ impl Base {
     }
 
     /// Whether the event is in any list (added, timed or queued).
-    pub fn is_known(&self, key: Key, hint: &dyn SlotHint) -> bool {
+    pub fn is_known(&self, key: Key, hint: &SlotHint) -> bool {
         self.lock().registry.slots().find(key, hint.get()).is_some()
     }
 
     /// `event_remove_timer`: drops the deadline, keeps the fd registration.
-    pub fn remove_timer(&self, key: Key, hint: &dyn SlotHint) {
+    pub fn remove_timer(&self, key: Key, hint: &SlotHint) {
         let mut g = self.lock();
         if let Some(s) = g.registry.slots().find(key, hint.get()) {
             g.registry.remove_timeout(s);
@@ -415,7 +438,7 @@ impl Base {
     }
 
     /// `event_priority_set`: refused while the event is active.
-    pub fn set_priority(&self, key: Key, hint: &dyn SlotHint, pri: usize) -> Result<(), Error> {
+    pub fn set_priority(&self, key: Key, hint: &SlotHint, pri: usize) -> Result<(), Error> {
         let mut g = self.lock();
         let npriorities = g.registry.active().npriorities();
         if pri >= npriorities {
@@ -469,12 +492,7 @@ impl Base {
     /// `event_finalize`: deletes the event without waiting for its callback
     /// on another thread, and has `finalizer` run on the loop's next pass,
     /// after any callback of the event that is running now.
-    pub fn finalize(
-        &self,
-        key: Key,
-        hint: &dyn SlotHint,
-        finalizer: Callback,
-    ) -> Result<(), Error> {
+    pub fn finalize(&self, key: Key, hint: &SlotHint, finalizer: Callback) -> Result<(), Error> {
         self.del(key, hint, DelMode::NoBlock);
         // Marked before the finalizer is queued: from then on the loop may
         // run it, and the finalizer may free the event.
@@ -948,17 +966,8 @@ mod tests {
         }
     }
 
-    struct Hint(Cell<u32>);
-    impl SlotHint for Hint {
-        fn get(&self) -> u32 {
-            self.0.get()
-        }
-        fn set(&self, s: u32) {
-            self.0.set(s)
-        }
-    }
-    fn hint() -> Hint {
-        Hint(Cell::new(u32::MAX))
+    fn hint() -> SlotHint {
+        SlotHint::new()
     }
 
     thread_local!(static DETACHED: std::cell::RefCell<Vec<Key>> = const { std::cell::RefCell::new(Vec::new()) });
@@ -1061,12 +1070,14 @@ mod tests {
         let h = hint();
         b.add(&spec(8, rx.as_raw_fd(), ev::READ | ev::PERSIST), &h, None)
             .unwrap();
-        let slot = h.0.get();
+        let slot = h.get();
         let deleted = Arc::new(AtomicBool::new(false));
         let (other, done) = (Arc::clone(&b), Arc::clone(&deleted));
         let t = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));
-            other.del(8, &Hint(Cell::new(slot)), DelMode::Default);
+            let named = SlotHint::new();
+            named.set(slot);
+            other.del(8, &named, DelMode::Default);
             done.store(true, Relaxed);
             other.loopbreak();
         });
