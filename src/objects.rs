@@ -427,9 +427,7 @@ impl EventRef {
             set!(self, ev_.ev_io.ev_timeout = tv);
         }
     }
-}
 
-impl EventRef {
     /// The slot hint the core keeps in `ev_timeout_pos.min_heap_idx`.
     pub(crate) fn slot_hint(&self) -> &SlotHint {
         let p = field!(*self, ev_timeout_pos.min_heap_idx);

@@ -176,6 +176,7 @@ impl Registry {
         self.schedule_moving(s, deadline);
     }
 
+    /// Inserts the slot's timer, or moves it in the heap.
     #[inline(never)]
     fn schedule_moving(&mut self, s: u32, deadline: u64) {
         if self.slots.hot(s).flags() & evlist::TIMEOUT == 0 {
@@ -315,7 +316,8 @@ impl Registry {
         Some((s, pri, self.slots.take_unqueued(s, res)))
     }
 
-    /// Whether a timer is due by `now`.
+    /// Whether a timer is due by `now` (postponed entries at the top move
+    /// on the way, as [`Registry::process_timeouts`] would move them).
     pub fn timer_due(&mut self, now: u64) -> bool {
         self.timers
             .peek_due(&mut self.slots.positions(), now)
@@ -396,6 +398,8 @@ impl Registry {
     /// with an interval, counted from its last deadline after a timeout and
     /// from `now` after I/O, never in the past. Like libevent, this adds the
     /// event again if it had been deleted (it ran through `event_active`).
+    /// Inlined into both of the loop's runs of an event: out of line, it
+    /// cost a call per callback of an event with a timeout.
     #[inline(always)]
     pub fn rearm(&mut self, s: u32, res: u16, now: u64) {
         if !self.slots.hot(s).has_interval() || !owned_by_caller(self.slots.hot(s).key()) {

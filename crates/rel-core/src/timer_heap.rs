@@ -266,9 +266,10 @@ impl TimerHeap {
         true
     }
 
-    /// Notes a later `deadline` for the entry of `id` at `at` (a position
-    /// from [`Positions`]) without moving it; false when the deadline is not
-    /// later, or too far for the note, and the entry must move instead.
+    /// Notes a later `deadline` for the entry of `id`, which stands at `at`
+    /// (its position from [`Positions`]), without moving it; false when the
+    /// deadline is not later, or too far for the note, and the entry must
+    /// move instead.
     #[inline]
     pub fn postpone(&mut self, at: u32, id: u32, deadline: u64) -> bool {
         let Some(held) = self.places.get_mut(self.lead + at as usize) else {
