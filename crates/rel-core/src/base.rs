@@ -80,11 +80,6 @@ impl Config {
 pub struct SlotHint(AtomicU32);
 
 impl SlotHint {
-    /// A hint naming no slot.
-    pub const fn new() -> SlotHint {
-        SlotHint(AtomicU32::new(u32::MAX))
-    }
-
     #[inline]
     pub fn get(&self) -> u32 {
         self.0.load(Relaxed)
@@ -96,9 +91,10 @@ impl SlotHint {
     }
 }
 
+/// A hint naming no slot.
 impl Default for SlotHint {
     fn default() -> SlotHint {
-        SlotHint::new()
+        SlotHint(AtomicU32::new(u32::MAX))
     }
 }
 
@@ -967,7 +963,7 @@ mod tests {
     }
 
     fn hint() -> SlotHint {
-        SlotHint::new()
+        SlotHint::default()
     }
 
     thread_local!(static DETACHED: std::cell::RefCell<Vec<Key>> = const { std::cell::RefCell::new(Vec::new()) });
@@ -1075,7 +1071,7 @@ mod tests {
         let (other, done) = (Arc::clone(&b), Arc::clone(&deleted));
         let t = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));
-            let named = SlotHint::new();
+            let named = SlotHint::default();
             named.set(slot);
             other.del(8, &named, DelMode::Default);
             done.store(true, Relaxed);

@@ -304,16 +304,28 @@ impl Registry {
             return None;
         }
         let hot = self.slots.hot(s);
-        let bits = u16::from(r.bits);
+        // Noting the report is idempotent: the general path does it again.
+        let res = self.report_result(r.fd, hot.events(), u16::from(r.bits))?;
         let pri = self.active.queue_of(hot.priority());
-        if hot.events() & bits & ev::IO == 0 || pri >= limited {
+        if pri >= limited {
             return None;
         }
-        if hot.events() & ev::PERSIST == 0 {
-            self.evmap.note_report(r.fd);
-        }
-        let res = hot.events() & bits & (ev::IO | ev::ET);
         Some((s, pri, self.slots.take_unqueued(s, res)))
+    }
+
+    /// What a report of `bits` on `fd` means for an event that wants
+    /// `events`: the result it runs with, or None when it wants none of
+    /// them. A one-shot event's report is noted: an fd registered one-shot
+    /// for it is disarmed by the report.
+    #[inline(always)]
+    fn report_result(&mut self, fd: RawFd, events: u16, bits: u16) -> Option<u16> {
+        if events & bits & ev::IO == 0 {
+            return None;
+        }
+        if events & ev::PERSIST == 0 {
+            self.evmap.note_report(fd);
+        }
+        Some(events & bits & (ev::IO | ev::ET))
     }
 
     /// Whether a timer is due by `now` (postponed entries at the top move
@@ -333,11 +345,8 @@ impl Registry {
         let mut s = self.evmap.first_on_fd(fd);
         while s != NIL {
             let events = self.slots.hot(s).events();
-            if events & bits & ev::IO != 0 {
-                if events & ev::PERSIST == 0 {
-                    self.evmap.note_report(fd);
-                }
-                self.activate_recorded(s, events & bits & (ev::IO | ev::ET), 1);
+            if let Some(res) = self.report_result(fd, events, bits) {
+                self.activate_recorded(s, res, 1);
             }
             s = self.slots.fd_next(s);
         }
