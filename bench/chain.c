@@ -5,7 +5,10 @@
  * callback (timer heap work alongside the I/O). With -p the pairs are pipes.
  * With -e the events are not persistent: every callback re-registers its
  * event the libevent 1.4 way (event_set, event_base_set, event_add); not for
- * the raw epoll floor. Only the dispatch is timed;
+ * the raw epoll floor. With -b the dispatch is one blocking loop
+ * (event_base_loop with no flags, as event_base_dispatch runs), which the
+ * last callback breaks, instead of ONCE|NONBLOCK passes; not with -e.
+ * Only the dispatch is timed;
  * the events are deleted and re-added (untimed) before every iteration.
  * The untimed warm-up iteration gives up after -T ms (too slow to measure).
  * Output: {"method", "warmup_ns", "ns": [dispatch time per iteration]}. */
@@ -15,7 +18,7 @@ struct pair { int rfd, wfd; lp_event ev; };
 
 static struct pair *pairs;
 static int npairs, writes_left, fired;
-static int use_timeouts, rereg;
+static int use_timeouts, rereg, blocking, stop_at;
 static lp_base *base;
 static struct timeval tmo = { 10, 0 };
 
@@ -57,12 +60,26 @@ static void on_read_rereg(int fd, short what, void *arg)
     read_one(fd, arg, 1);
 }
 
+/* on_read for -b: the last callback ends the loop. */
+static void on_read_until(int fd, short what, void *arg)
+{
+    (void)what;
+    read_one(fd, arg, 0);
+    if (fired == stop_at)
+        lp_break(base);
+}
+
 /* The timed part: passes until `total` callbacks have run. With cap_ns it
  * gives up past that and returns an estimate of the whole run, negated.
  * Not inlined, so callgrind can count exactly this (--toggle-collect). */
 static __attribute__((noinline)) int64_t dispatch_until(lp_base *b, int total, uint64_t cap_ns)
 {
     uint64_t t0 = now_ns();
+    if (blocking) { /* cap_ns does not apply: the loop runs to the end */
+        stop_at = total;
+        lp_run(b);
+        return (int64_t)(now_ns() - t0);
+    }
     while (fired < total) {
         lp_pass(b);
         if (cap_ns && now_ns() - t0 > cap_ns)
@@ -78,7 +95,7 @@ static int64_t run_once(lp_base *b, const struct opts *o, int first, uint64_t ca
         if (!first)
             lp_del(b, &pairs[i].ev);
         lp_set(b, &pairs[i].ev, pairs[i].rfd, rereg ? EV_READ : EV_READ | EV_PERSIST,
-               rereg ? on_read_rereg : on_read, &pairs[i]);
+               rereg ? on_read_rereg : blocking ? on_read_until : on_read, &pairs[i]);
         lp_arm(&pairs[i].ev, use_timeouts ? &tmo : NULL);
     }
     int space = npairs / o->a;
@@ -93,11 +110,13 @@ static int64_t run_once(lp_base *b, const struct opts *o, int first, uint64_t ca
 int main(int argc, char **argv)
 {
     struct opts o = parse_opts(argc, argv);
-    use_timeouts = o.timeouts, rereg = o.rereg;
+    use_timeouts = o.timeouts, rereg = o.rereg, blocking = o.blocking;
 #ifdef BK_RAW
     if (rereg)
         DIE("the raw epoll floor has persistent reads only (-e)");
 #endif
+    if (rereg && blocking)
+        DIE("-e and -b do not combine");
     long limit = raise_nofile();
     if (2L * o.n + 32 > limit)
         DIE("N=%d needs %ld fds; the limit is %ld", o.n, 2L * o.n + 32, limit);

@@ -60,14 +60,15 @@ static inline long raise_nofile(void)
 
 /* Command line: -n N -a A -w W -i ITERS -t (timeouts) -m MODE -r ROUNDS
  * -T CAP_MS (give up on a warm-up slower than this; 0: never) -p (pipes,
- * not socketpairs) -e (re-register with the 1.4 calls: see chain.c). */
+ * not socketpairs) -e (re-register with the 1.4 calls: see chain.c) -b (one
+ * blocking loop instead of ONCE|NONBLOCK passes: see chain.c). */
 struct opts { int n, a, w, iters, timeouts, rounds; long cap_ms; const char *mode;
-              int pipes, rereg; };
+              int pipes, rereg, blocking; };
 static inline struct opts parse_opts(int argc, char **argv)
 {
-    struct opts o = { 100, 1, 100, 5, 0, 1000, 0, "", 0, 0 };
+    struct opts o = { 100, 1, 100, 5, 0, 1000, 0, "", 0, 0, 0 };
     int c;
-    while ((c = getopt(argc, argv, "n:a:w:i:tm:r:T:pe")) != -1) {
+    while ((c = getopt(argc, argv, "n:a:w:i:tm:r:T:peb")) != -1) {
         switch (c) {
         case 'n': o.n = atoi(optarg); break;
         case 'a': o.a = atoi(optarg); break;
@@ -79,6 +80,7 @@ static inline struct opts parse_opts(int argc, char **argv)
         case 'T': o.cap_ms = atol(optarg); break;
         case 'p': o.pipes = 1; break;
         case 'e': o.rereg = 1; break;
+        case 'b': o.blocking = 1; break;
         default: DIE("bad option");
         }
     }
@@ -161,6 +163,15 @@ static inline void lp_arm(lp_event *ev, struct timeval *tv)
 static inline void lp_del(lp_base *b, lp_event *ev) { (void)b; event_del(ev); }
 static inline void lp_pass(lp_base *b) { event_base_loop(b, EVLOOP_ONCE | EVLOOP_NONBLOCK); }
 static inline void lp_run(lp_base *b) { event_base_loop(b, 0); }
+/* Ends lp_run from a callback. */
+static inline void lp_break(lp_base *b)
+{
+#ifdef BK_LIBEV
+    ev_break((struct ev_loop *)b, EVBREAK_ALL);
+#else
+    event_base_loopbreak(b);
+#endif
+}
 
 #else /* BK_RAW: persistent level-triggered reads only */
 
@@ -219,6 +230,7 @@ static inline void lp_run(lp_base *b)
         raw_pass(b, -1);
     raw_stop = 0;
 }
+static inline void lp_break(lp_base *b) { (void)b; raw_stop = 1; }
 
 #endif /* BK_RAW */
 

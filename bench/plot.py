@@ -207,7 +207,9 @@ def buffers_figure(res):
             sh = res["shapes"]
             groups, cells = [], []
             for wl, label in (("pipes", "pipes"), ("rereg", "1.4 re-add"),
-                              ("rereg_timeouts", "1.4 re-add\n+ timeout")):
+                              ("rereg_timeouts", "1.4 re-add\n+ timeout"),
+                              ("blocking", "blocking"),
+                              ("blocking_timeouts", "blocking\n+ timeout")):
                 for r in sh.get(wl, []):
                     groups.append(f"{label}\n{size_label(r)}")
                     cells.append(r["results"])

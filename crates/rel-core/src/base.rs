@@ -119,8 +119,6 @@ pub trait Dispatch {
     fn abort_requested(&mut self) -> bool;
     /// Whether blocking waits should go through [`Dispatch::around_wait`]
     /// (for callers that hold a lock of their own, such as an interpreter's).
-    /// Such loops also poll without blocking first after a busy pass, so
-    /// that a steady stream of events never releases that lock.
     fn wraps_waits(&self) -> bool {
         false
     }
@@ -637,24 +635,16 @@ impl Base {
                 break;
             }
             let active = g.registry.counts().active;
-            let timeout = if active > 0 || flags & run_flag::NONBLOCK != 0 {
-                Some(Duration::ZERO)
-            } else {
-                // The clock only matters with a deadline to wait for.
-                g.registry
-                    .next_deadline()
-                    .map(|t| Duration::from_nanos(t.saturating_sub(clock::now_ns())).min(MAX_WAIT))
-            };
             if flags & run_flag::NO_EXIT_ON_EMPTY == 0 && !g.registry.has_events() && active == 0 {
                 result = 1;
                 break;
             }
             g.pass.end();
             let waited;
-            if timeout == Some(Duration::ZERO) {
+            if active > 0 || flags & run_flag::NONBLOCK != 0 {
                 waited = g.poll();
             } else {
-                (g, waited) = self.wait_unlocked(g, d, timeout, busy);
+                (g, waited) = self.wait(g, d, busy);
             }
             busy = !g.ready.is_empty();
             if let Err(e) = waited {
@@ -706,28 +696,60 @@ impl Base {
         result
     }
 
+    /// Waits for events (or the next timer) when nothing is queued. After a
+    /// busy pass the next is likely busy too: a poll first skips the wait's
+    /// clock reading and timeout while events keep coming, and when it finds
+    /// nothing the loop waits as usual. Made with the base unlocked, so that
+    /// another thread's change does not wait for it; a loop whose waits are
+    /// wrapped polls with the lock held, which is cheaper than its wrapper.
+    /// Out of line, as [`Base::wait_unlocked`].
+    #[inline(never)]
+    fn wait<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Shared>,
+        d: &mut dyn Dispatch,
+        busy: bool,
+    ) -> (MutexGuard<'a, Shared>, io::Result<()>) {
+        if busy {
+            let polled;
+            if d.wraps_waits() {
+                polled = g.poll();
+            } else {
+                (g, polled) = self.wait_unlocked(g, d, Some(Duration::ZERO));
+            }
+            if polled.is_err() || !g.ready.is_empty() {
+                return (g, polled);
+            }
+        }
+        // The clock only matters with a deadline to wait for. A wait that
+        // ends at a postponed timer's old deadline finds nothing due: the
+        // pass moves the timer on (no sift before then) and the next wait
+        // goes on to its new deadline.
+        let timeout = g
+            .registry
+            .wait_until()
+            .map(|t| Duration::from_nanos(t.saturating_sub(clock::now_ns())).min(MAX_WAIT));
+        if busy && timeout == Some(Duration::ZERO) {
+            return (g, Ok(())); // just polled
+        }
+        self.wait_unlocked(g, d, timeout)
+    }
+
     /// A wait that may block, made with the base unlocked so that other
     /// threads can change it meanwhile (and wake the wait when they do).
-    /// A loop whose waits are wrapped polls first after a busy pass, with
-    /// the lock held, so that a steady stream of events never goes through
-    /// the wrapper (see [`Dispatch::wraps_waits`]). Out of line: a blocking
-    /// wait dwarfs a call, and inlined it grew the frame of every pass of
-    /// the loop.
+    /// Out of line: a blocking wait dwarfs a call, and inlined it grew the
+    /// frame of every pass of the loop.
     #[inline(never)]
     fn wait_unlocked<'a>(
         &'a self,
         mut g: MutexGuard<'a, Shared>,
         d: &mut dyn Dispatch,
         timeout: Option<Duration>,
-        busy: bool,
     ) -> (MutexGuard<'a, Shared>, io::Result<()>) {
-        if busy && d.wraps_waits() {
-            let polled = g.poll();
-            if polled.is_err() || !g.ready.is_empty() {
-                return (g, polled);
-            }
+        // Slack only delays a wait's timeout, not its events or a poll.
+        if timeout.is_some_and(|t| !t.is_zero()) {
+            clock::tighten_timer_slack();
         }
-        clock::tighten_timer_slack();
         // The loop's own handle, which `event_reinit` cannot take away
         // meanwhile. The one kept from the last wait pins the backend it
         // names, so the same address is the same backend.
@@ -739,7 +761,8 @@ impl Base {
         ready.clear();
         g.waiting = true;
         drop(g);
-        let waited = if d.wraps_waits() {
+        // A poll does not block: no need to unwrap the caller's lock.
+        let waited = if d.wraps_waits() && timeout != Some(Duration::ZERO) {
             d.around_wait(&mut || backend.wait(timeout, &mut ready))
         } else {
             backend.wait(timeout, &mut ready)
@@ -1052,6 +1075,38 @@ mod tests {
         assert_eq!((w.calls, w.wrapped), (101, 2), "the timer wait is wrapped");
     }
 
+    /// A loop kept busy (it polls first after every pass that ran something)
+    /// still checks its timers on every pass: the timer fires on time, among
+    /// the fd's calls.
+    #[test]
+    fn a_busy_loop_fires_its_timer_on_time() {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let b = base();
+        let (mut tx, rx) = std::os::unix::net::UnixStream::pair().unwrap();
+        tx.write_all(b"x").unwrap(); // never read: ready on every pass
+        let (io, timer) = (hint(), hint());
+        b.add(&spec(8, rx.as_raw_fd(), ev::READ | ev::PERSIST), &io, None)
+            .unwrap();
+        let start = Instant::now();
+        b.add(&spec(16, -1, 0), &timer, Some(5 * 1_000_000))
+            .unwrap();
+        let mut fired = None;
+        let mut r = recorder(|key| {
+            if key == 16 {
+                fired = Some(start.elapsed());
+                b.loopbreak();
+            }
+        });
+        assert_eq!(b.run(0, &mut r).unwrap(), 0);
+        let calls = r.calls.len();
+        drop(r);
+        let fired = fired.expect("the timer fired");
+        assert!(fired >= Duration::from_millis(5), "early: {fired:?}");
+        assert!(fired < Duration::from_millis(500), "late: {fired:?}");
+        assert!(calls > 2, "the fd ran meanwhile");
+    }
+
     /// A loop that polls with the lock held after busy passes still lets
     /// another thread's `event_del` of an event that runs on every pass
     /// through: the waiter gets the lock between two runs of it.
@@ -1105,6 +1160,25 @@ mod tests {
         assert_eq!(b.run(0, &mut r).unwrap(), 1);
         assert!(start.elapsed() >= Duration::from_millis(5));
         assert_eq!(r.calls, [(8, ev::TIMEOUT)]);
+    }
+
+    /// A wait for a deadline takes the thread's timer slack down to 1 ns, so
+    /// that the kernel does not let the timeout slip (by 50 µs by default).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_timed_wait_tightens_the_threads_timer_slack() {
+        // SAFETY: these prctl calls take no pointers.
+        let slack = || unsafe { libc::prctl(libc::PR_GET_TIMERSLACK, 0, 0, 0, 0) };
+        std::thread::spawn(move || {
+            // SAFETY: as above; the default, whatever the test runner's is.
+            unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 50_000 as libc::c_ulong, 0, 0, 0) };
+            let b = base();
+            b.add(&spec(8, -1, 0), &hint(), Some(1_000_000)).unwrap();
+            assert_eq!(b.run(0, &mut recorder(|_| {})).unwrap(), 1);
+            assert_eq!(slack(), 1);
+        })
+        .join()
+        .unwrap();
     }
 
     /// A timer moved later fires at its new deadline, not its old one, and

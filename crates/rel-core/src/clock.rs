@@ -47,8 +47,9 @@ pub fn mono_to_wall(deadline_ns: u64) -> Duration {
 
 /// Makes this thread's kernel waits end on time: Linux lets a sleeping
 /// thread's timeout slip by its "timer slack" (50 us by default) to batch
-/// wake-ups. Done once per thread that runs a loop. Not inlined: the loop
-/// would otherwise look up the thread-local on every call, blocking or not.
+/// wake-ups. Done once per thread whose loop waits with a timeout (slack
+/// delays nothing else). Not inlined: the loop would otherwise look up the
+/// thread-local on every call, blocking or not.
 #[inline(never)]
 pub fn tighten_timer_slack() {
     #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -203,10 +203,10 @@ impl Registry {
         self.timers.deadline_of(self.slots.hot(s).heap_pos())
     }
 
-    pub fn next_deadline(&mut self) -> Option<u64> {
-        self.timers
-            .peek(&mut self.slots.positions())
-            .map(|(_, d)| d)
+    /// When a wait must end for the timers: no timer is due before (a
+    /// postponed one is due after it).
+    pub fn wait_until(&self) -> Option<u64> {
+        self.timers.earliest_key()
     }
 
     /// Whether any event has a deadline.

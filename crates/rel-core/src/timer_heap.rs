@@ -185,8 +185,15 @@ impl TimerHeap {
         self.lead = lead;
     }
 
+    /// A time before which no entry is due: the top's key (a postponed
+    /// entry is due after its key).
+    pub fn earliest_key(&self) -> Option<u64> {
+        (self.len != 0).then(|| self.node(0).deadline)
+    }
+
     /// The earliest entry: (id, deadline). A postponed entry that reached
     /// the top moves to its deadline first.
+    #[cfg(test)]
     pub fn peek(&mut self, pos: &mut impl Positions) -> Option<(u32, u64)> {
         self.peek_until(pos, u64::MAX)
     }

@@ -79,24 +79,25 @@ impl Epoll {
         // At most MAX_EVENTS, so it fits.
         let max = buf.len() as libc::c_int;
         let epfd = self.epfd.as_raw_fd();
-        // A poll (zero timeout) goes to epoll_wait, which has no timespec to
-        // copy in and convert: ~20% cheaper per call here.
-        if timeout != Some(Duration::ZERO) && self.pwait2.load(Ordering::Relaxed) {
-            let ts = timeout.map(|d| KernelTimespec {
+        // Only a wait with a deadline needs epoll_pwait2's nanoseconds. A
+        // poll (zero timeout) and a wait without one go to epoll_wait, which
+        // has no timespec to copy in and convert (~20% cheaper per call
+        // here), and no generic syscall() wrapper to pass through.
+        if let Some(d) = timeout.filter(|d| !d.is_zero() && self.pwait2.load(Ordering::Relaxed)) {
+            let ts = KernelTimespec {
                 tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
                 tv_nsec: i64::from(d.subsec_nanos()),
-            });
-            let tsp = ts.as_ref().map_or(ptr::null(), ptr::from_ref);
-            // SAFETY: `buf` has room for `max` events and `tsp` is null or
-            // points at `ts`, alive across the call; a null sigmask leaves
-            // the signal mask alone (its size argument is then unused).
+            };
+            // SAFETY: `buf` has room for `max` events and `ts` is alive
+            // across the call; a null sigmask leaves the signal mask alone
+            // (its size argument is then unused).
             let r = cvt(unsafe {
                 libc::syscall(
                     libc::SYS_epoll_pwait2,
                     epfd,
                     buf.as_mut_ptr(),
                     max,
-                    tsp,
+                    ptr::from_ref(&ts),
                     ptr::null::<libc::sigset_t>(),
                     0usize,
                 )
