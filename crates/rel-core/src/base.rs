@@ -1107,6 +1107,32 @@ mod tests {
         assert!(calls > 2, "the fd ran meanwhile");
     }
 
+    /// A loop call's first wait is a real one: what the last call's wait
+    /// reported (kept in the base's buffer between calls) does not run again.
+    #[test]
+    fn a_loop_call_does_not_rerun_the_last_calls_reports() {
+        use std::io::{Read, Write};
+        use std::os::fd::AsRawFd;
+        let b = base();
+        let (mut tx, mut rx) = std::os::unix::net::UnixStream::pair().unwrap();
+        rx.set_nonblocking(true).unwrap();
+        let fd = rx.as_raw_fd();
+        let (io, timer) = (hint(), hint());
+        b.add(&spec(8, fd, ev::READ | ev::PERSIST), &io, None)
+            .unwrap();
+        tx.write_all(b"x").unwrap();
+        let mut r = recorder(|key| {
+            if key == 8 {
+                let _ = rx.read(&mut [0; 8]); // drained: nothing more to report
+            }
+        });
+        assert_eq!(b.run(run_flag::ONCE, &mut r).unwrap(), 0);
+        b.add(&spec(16, -1, 0), &timer, Some(20 * 1_000_000))
+            .unwrap();
+        assert_eq!(b.run(run_flag::ONCE, &mut r).unwrap(), 0);
+        assert_eq!(r.calls, [(8, ev::READ), (16, ev::TIMEOUT)]);
+    }
+
     /// A loop that polls with the lock held after busy passes still lets
     /// another thread's `event_del` of an event that runs on every pass
     /// through: the waiter gets the lock between two runs of it.
