@@ -171,11 +171,14 @@ impl FromC<*const libc::timeval> for AddTimeout {
             return Ok(AddTimeout(None));
         };
         let tv = checked_timeval(tv)?;
-        Ok(AddTimeout(Some((timeval_ns(tv), tv))))
+        // Both fields are range-checked, so this cannot overflow.
+        let ns = tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1000;
+        Ok(AddTimeout(Some((ns, tv))))
     }
 }
 
-/// A range-checked or librel-written timeval in ns (saturating).
+/// A timeval in the caller's memory (librel wrote it, but the caller may
+/// have since) in ns, saturating.
 fn timeval_ns(tv: libc::timeval) -> u64 {
     (tv.tv_sec.max(0) as u64)
         .saturating_mul(1_000_000_000)
@@ -403,15 +406,17 @@ impl EventRef {
         }
     }
 
-    /// A persistent I/O or timer event's interval in ns (0 for none), kept
-    /// where libevent keeps it (`ev_io_timeout`), so it outlives
-    /// `event_del` as there. Read on every `event_add`: plain integer math.
-    fn persist_interval_ns(self) -> u64 {
+    /// Whether a persistent I/O or timer event has an interval, kept where
+    /// libevent keeps it (`ev_io_timeout`), so that it outlives `event_del`
+    /// as there: whether [`EventRef::interval_field_ns`] is not 0, without
+    /// its arithmetic (this is read on every `event_add`).
+    fn has_persist_interval(self) -> bool {
         let events = self.events() as u16;
         if events & ev::PERSIST == 0 || events & ev::SIGNAL != 0 {
-            return 0;
+            return false;
         }
-        self.interval_field_ns()
+        let tv = get!(self, ev_.ev_io.ev_timeout);
+        tv.tv_sec > 0 || tv.tv_usec > 0
     }
 
     /// The io variant of the union's `ev_timeout` in ns, which librel writes
@@ -496,7 +501,7 @@ impl AssignedEvent {
             fd: self.fd(),
             events: self.events() as u16,
             priority: self.priority(),
-            persist_delay: self.persist_interval_ns(),
+            interval: self.has_persist_interval(),
         }
     }
 }

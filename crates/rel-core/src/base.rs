@@ -338,8 +338,10 @@ impl Base {
                 sh.pass.stop_calls(spec.key);
             }
             reg.schedule(s, now.saturating_add(delay_ns));
+        } else {
+            // With no fd, signal or timeout, the add left the slot in no list.
+            reg.release_if_idle(s);
         }
-        reg.release_if_idle(s);
         self.notify(&mut g);
         Ok(())
     }
@@ -1222,8 +1224,8 @@ mod tests {
         b.add(&spec(8, -1, 0), &first, Some(ms(30))).unwrap();
         let after = clock::now_ns();
         let reported = b.pending(8, &first).deadline.unwrap();
-        // Postponed in place, to the µs rounded up.
-        assert!((before + ms(30)..after + ms(30) + 1_000).contains(&reported));
+        // Postponed in place, in 1,024 ns steps rounded up.
+        assert!((before + ms(30)..after + ms(30) + 1_024).contains(&reported));
         b.add(&spec(24, -1, 0), &third, Some(ms(50))).unwrap();
         b.add(&spec(24, -1, 0), &third, Some(ms(20))).unwrap();
         let mut fired = vec![];

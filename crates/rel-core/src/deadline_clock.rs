@@ -36,10 +36,12 @@ const MAX_EXTRAPOLATION_NS: u64 = 1_000_000;
 const MARGIN_NS: u64 = 200;
 
 /// One base's deadline clock (used under the base's lock).
-#[derive(Default)]
 pub struct DeadlineClock {
-    /// The last precise reading: (TSC before it, CLOCK_MONOTONIC ns).
-    last: Option<(u64, u64)>,
+    /// Whether the TSC serves at all ([`tsc::usable`], asked once).
+    usable: bool,
+    /// The last precise reading: (TSC before it, CLOCK_MONOTONIC ns); none
+    /// yet is (0, 0), which no TSC reading is within `max_ticks` of.
+    last: (u64, u64),
     /// The reading the rate is measured from, until it is: (TSC after it,
     /// CLOCK_MONOTONIC ns).
     first: Option<(u64, u64)>,
@@ -49,14 +51,29 @@ pub struct DeadlineClock {
     /// The TSC was caught running slower than measured: no more
     /// extrapolation.
     distrusted: bool,
-    /// The most ticks extrapolated (MAX_EXTRAPOLATION_NS at the rate).
+    /// The most ticks extrapolated (MAX_EXTRAPOLATION_NS at the rate): 0
+    /// until the rate is measured and once the TSC is distrusted, so that
+    /// this one bound decides whether to extrapolate.
     max_ticks: u64,
+}
+
+impl Default for DeadlineClock {
+    fn default() -> Self {
+        DeadlineClock {
+            usable: tsc::usable(),
+            last: (0, 0),
+            first: None,
+            rate: 0,
+            distrusted: false,
+            max_ticks: 0,
+        }
+    }
 }
 
 impl DeadlineClock {
     /// A time at or after CLOCK_MONOTONIC's now, and close to it.
     pub fn now(&mut self) -> u64 {
-        if !tsc::usable() {
+        if !self.usable {
             return clock::now_ns();
         }
         let tsc = tsc::read();
@@ -69,21 +86,19 @@ impl DeadlineClock {
     }
 
     /// The bound at `tsc`, when the rate is known and the last precise
-    /// reading recent enough.
+    /// reading recent enough (at no tick from it, the reading itself).
     fn extrapolate(&self, tsc: u64) -> Option<u64> {
-        match self.extrapolation(tsc) {
-            Some((ticks, at)) if self.rate != 0 && ticks <= self.max_ticks => Some(at as u64),
-            _ => None,
-        }
+        let (ticks, at) = self.extrapolation(tsc);
+        (ticks <= self.max_ticks).then_some(at as u64)
     }
 
     /// The ticks since the last precise reading, and where the rate puts
     /// `tsc` from it (margin included).
-    fn extrapolation(&self, tsc: u64) -> Option<(u64, u128)> {
-        let (t0, n0) = self.last?;
+    fn extrapolation(&self, tsc: u64) -> (u64, u128) {
+        let (t0, n0) = self.last;
         let ticks = tsc.wrapping_sub(t0);
         let ns = (u128::from(ticks) * u128::from(self.rate)) >> 32;
-        Some((ticks, u128::from(n0) + ns + u128::from(MARGIN_NS)))
+        (ticks, u128::from(n0) + ns + u128::from(MARGIN_NS))
     }
 
     /// Keeps a precise reading `now`, taken between the TSC reads `before`
@@ -92,15 +107,14 @@ impl DeadlineClock {
     fn note(&mut self, before: u64, now: u64, after: u64) {
         if self.rate != 0 {
             // The check runs past the usual limit, at twice it at most.
-            let caught = self
-                .extrapolation(after)
-                .is_some_and(|(ticks, at)| ticks <= 2 * self.max_ticks && at < u128::from(now));
-            if caught {
+            let (ticks, at) = self.extrapolation(after);
+            if ticks <= 2 * self.max_ticks && at < u128::from(now) {
                 self.rate = 0;
+                self.max_ticks = 0;
                 self.distrusted = true;
             }
         }
-        self.last = Some((before, now));
+        self.last = (before, now);
         if self.rate != 0 || self.distrusted {
             return;
         }
@@ -182,7 +196,7 @@ mod tests {
     #[test]
     fn a_tsc_running_slow_is_caught_and_no_longer_trusted() {
         let mut c = DeadlineClock {
-            last: Some((1_000, 5_000_000)),
+            last: (1_000, 5_000_000),
             rate: 1 << 31, // 0.5 ns per tick, while it took 1 below
             max_ticks: 2_000_000,
             ..DeadlineClock::default()
@@ -192,7 +206,7 @@ mod tests {
             Some(5_000_000 + 1_000_000 + MARGIN_NS)
         );
         c.note(2_000_990, 7_000_000, 2_001_000);
-        assert!(c.distrusted && c.rate == 0);
+        assert!(c.distrusted && c.rate == 0 && c.max_ticks == 0);
         assert_eq!(c.extrapolate(2_002_000), None);
         c.note(30_000_000_000, 40_000_000_000, 30_000_000_010);
         assert_eq!(c.rate, 0, "not measured again");
@@ -205,7 +219,7 @@ mod tests {
     #[test]
     fn a_reading_delayed_by_preemption_keeps_the_tsc_trusted() {
         let mut c = DeadlineClock {
-            last: Some((1_000, 5_000_000)),
+            last: (1_000, 5_000_000),
             rate: 1 << 32,
             max_ticks: 1_000_000,
             ..DeadlineClock::default()
@@ -213,7 +227,7 @@ mod tests {
         // Opened at tick 1,500,000, then preempted for 100 µs.
         c.note(1_500_000, 6_599_000, 1_600_050);
         assert!(!c.distrusted && c.rate == 1 << 32);
-        assert_eq!(c.last, Some((1_500_000, 6_599_000)));
+        assert_eq!(c.last, (1_500_000, 6_599_000));
         assert!(c.extrapolate(1_700_000).is_some_and(|at| at >= 6_699_000));
     }
 

@@ -94,9 +94,10 @@ pub struct Spec {
     pub fd: RawFd,
     pub events: u16,
     pub priority: u8,
-    /// A persistent event's interval (ns, 0 = none): like libevent's
-    /// `ev_io_timeout`, it belongs to the event and survives `event_del`.
-    pub persist_delay: u64,
+    /// A persistent event has a re-arm interval (its memory keeps it, see
+    /// [`Hooks::persist_delay`]): like libevent's `ev_io_timeout`, it
+    /// belongs to the event and survives `event_del`.
+    pub interval: bool,
 }
 
 /// A spec as the core's tests make them: priority 0, no re-arm interval.
@@ -107,7 +108,7 @@ pub(crate) fn test_spec(key: Key, fd: RawFd, events: u16) -> Spec {
         fd,
         events,
         priority: 0,
-        persist_delay: 0,
+        interval: false,
     }
 }
 

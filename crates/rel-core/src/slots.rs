@@ -26,7 +26,7 @@ const REARM: u16 = 0x8000;
 
 /// [`REARM`] for an event that `spec` makes persistent with an interval.
 fn interval_bit(spec: &Spec) -> u16 {
-    if spec.events & ev::PERSIST != 0 && spec.persist_delay != 0 {
+    if spec.events & ev::PERSIST != 0 && spec.interval {
         REARM
     } else {
         0

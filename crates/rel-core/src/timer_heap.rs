@@ -19,7 +19,7 @@
 //!
 //! A move to a later deadline does not move the entry: its key stays as a
 //! lower bound and the entry's tie-break field holds how much later it is
-//! due ("postponed", to the µs, rounded up); the entry moves only when it
+//! due ("postponed", in 1,024 ns steps, rounded up); the entry moves only when it
 //! reaches the top. Timeouts pushed back on every bit of activity (an idle
 //! timeout re-added per read, a persistent event's re-arm) then cost O(1),
 //! and touch no memory beyond the entry, instead of a sift each time. For
@@ -30,10 +30,13 @@ const ARITY: usize = 4;
 
 /// In [`Entry::tag`]: the rest of the tag is a postponement, not a sequence.
 const LATER: u32 = 1 << 31;
-/// The tag's other bits: a sequence number, or a postponement in µs.
+/// The tag's other bits: a sequence number, or a postponement in steps.
 const TAG_BITS: u32 = LATER - 1;
+/// A postponement step is 2^10 ns (1.024 µs): a shift, where µs took a
+/// multiplication.
+const STEP_SHIFT: u32 = 10;
 /// The longest postponement a tag holds, in ns.
-const MAX_LATER_NS: u64 = TAG_BITS as u64 * 1000;
+const MAX_LATER_NS: u64 = (TAG_BITS as u64) << STEP_SHIFT;
 
 #[derive(Clone, Copy)]
 struct Entry {
@@ -84,7 +87,7 @@ impl Entry {
             false => self.deadline,
             true => self
                 .deadline
-                .saturating_add(u64::from(self.tag() & TAG_BITS) * 1000),
+                .saturating_add(u64::from(self.tag() & TAG_BITS) << STEP_SHIFT),
         }
     }
 }
@@ -286,10 +289,8 @@ impl TimerHeap {
         if deadline <= held.deadline || later > MAX_LATER_NS {
             return false;
         }
-        // One multiplication; div_ceil makes two.
-        #[allow(clippy::manual_div_ceil)]
-        let later_us = (later + 999) / 1000;
-        *held = Entry::new(held.deadline, LATER | later_us as u32, id);
+        let steps = (later + (1 << STEP_SHIFT) - 1) >> STEP_SHIFT;
+        *held = Entry::new(held.deadline, LATER | steps as u32, id);
         true
     }
 
@@ -357,6 +358,10 @@ impl TimerHeap {
 mod tests {
     use super::*;
 
+    /// One postponement step, in ns: deadlines in whole steps postpone
+    /// exactly.
+    const STEP: u64 = 1 << STEP_SHIFT;
+
     /// Positions in a table of their own, as a caller without records would.
     #[derive(Default)]
     struct Table(Vec<u32>);
@@ -421,17 +426,17 @@ mod tests {
     fn remove_and_reschedule_from_the_middle() {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         for id in 0..100u32 {
-            h.schedule(&mut pos, id, u64::from((id * 37) % 101) * 1000);
+            h.schedule(&mut pos, id, u64::from((id * 37) % 101) * STEP);
         }
         for id in (0..100).step_by(3) {
             assert!(h.remove(&mut pos, id));
             assert!(!h.remove(&mut pos, id));
         }
-        h.schedule(&mut pos, 1, 1_000_000);
+        h.schedule(&mut pos, 1, 1_000 * STEP);
         h.schedule(&mut pos, 2, 0);
         let got = drain(&mut h, &mut pos);
         assert_eq!(got.first(), Some(&(2, 0)));
-        assert_eq!(got.last(), Some(&(1, 1_000_000)));
+        assert_eq!(got.last(), Some(&(1, 1_000 * STEP)));
         assert!(got.windows(2).all(|w| w[0].1 <= w[1].1));
         assert_eq!(got.len(), 100 - 34);
     }
@@ -448,8 +453,8 @@ mod tests {
             let id = (x % 64) as u32;
             match (x >> 8) % 3 {
                 0 | 1 => {
-                    // Whole µs, as postponements are kept (see below).
-                    let d = (x >> 16) % 1000 * 1000;
+                    // Whole steps, as postponements are kept (see below).
+                    let d = (x >> 16) % 1000 * STEP;
                     h.schedule(&mut pos, id, d);
                     model[id as usize] = Some(d);
                 }
@@ -470,28 +475,31 @@ mod tests {
     fn a_later_deadline_waits_beside_the_entry_until_it_reaches_the_top() {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         for id in 0..10u32 {
-            assert!(h.schedule(&mut pos, id, u64::from(id) * 10), "inserted");
+            assert!(
+                h.schedule(&mut pos, id, u64::from(id) * 10 * STEP),
+                "inserted"
+            );
         }
         let at = pos.get(0);
-        assert!(!h.schedule(&mut pos, 0, 1_000), "postponed");
+        assert!(!h.schedule(&mut pos, 0, 1_000 * STEP), "postponed");
         assert_eq!(pos.get(0), at, "postponed in place");
-        assert_eq!(h.deadline_of(at), Some(1_000));
-        assert_eq!(h.peek(&mut pos), Some((1, 10)), "the top moved on");
+        assert_eq!(h.deadline_of(at), Some(1_000 * STEP));
+        assert_eq!(h.peek(&mut pos), Some((1, 10 * STEP)), "the top moved on");
         assert!(
-            h.schedule(&mut pos, 0, 5),
+            h.schedule(&mut pos, 0, 5 * STEP),
             "settled at 1,000 by the peek: moved earlier"
         );
         assert_eq!(
             h.peek(&mut pos),
-            Some((0, 5)),
+            Some((0, 5 * STEP)),
             "postponed again, to the latest deadline"
         );
-        assert!(!h.schedule(&mut pos, 3, 2_000));
+        assert!(!h.schedule(&mut pos, 3, 2_000 * STEP));
         assert!(h.remove(&mut pos, 3));
-        assert!(h.schedule(&mut pos, 3, 30));
+        assert!(h.schedule(&mut pos, 3, 30 * STEP));
         assert_eq!(
             h.deadline_of(pos.get(3)),
-            Some(30),
+            Some(30 * STEP),
             "removal forgets a postponement"
         );
         let order: Vec<u32> = drain(&mut h, &mut pos)
@@ -529,15 +537,16 @@ mod tests {
     }
 
     #[test]
-    fn a_postponement_is_kept_to_the_microsecond_rounded_up() {
+    fn a_postponement_is_kept_in_steps_rounded_up() {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         h.schedule(&mut pos, 0, 100);
         h.schedule(&mut pos, 1, 5_000);
         h.schedule(&mut pos, 0, 4_999);
-        assert_eq!(h.deadline_of(pos.get(0)), Some(5_100), "never early");
+        // 4,899 ns later: five steps of 1,024 ns.
+        assert_eq!(h.deadline_of(pos.get(0)), Some(5_220), "never early");
         assert_eq!(h.peek(&mut pos), Some((1, 5_000)));
-        // Too far for the tag (2^31 µs): the entry moves to it at once.
-        let far = 5_100 + (1u64 << 31) * 1000;
+        // Too far for the tag (2^31 steps): the entry moves to it at once.
+        let far = 5_220 + (1u64 << 31 << STEP_SHIFT);
         h.schedule(&mut pos, 0, far);
         assert_eq!(h.deadline_of(pos.get(0)), Some(far));
         assert_eq!(drain(&mut h, &mut pos), [(1, 5_000), (0, far)]);
