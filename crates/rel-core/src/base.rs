@@ -1077,9 +1077,9 @@ mod tests {
         assert_eq!((w.calls, w.wrapped), (101, 2), "the timer wait is wrapped");
     }
 
-    /// A loop kept busy (it polls first after every pass that ran something)
-    /// still checks its timers on every pass: the timer fires on time, among
-    /// the fd's calls.
+    /// A loop kept busy (it polls first after every pass whose wait reported
+    /// something) still checks its timers on every pass: the timer fires on
+    /// time, among the fd's calls.
     #[test]
     fn a_busy_loop_fires_its_timer_on_time() {
         use std::io::Write;
