@@ -45,8 +45,8 @@ pub struct DeadlineClock {
     /// The last precise reading: (TSC before it, CLOCK_MONOTONIC ns); none
     /// yet is (0, 0), which no TSC reading is within `max_ticks` of.
     last: (u64, u64),
-    /// The reading the rate is measured from, until it is: (TSC after it,
-    /// CLOCK_MONOTONIC ns).
+    /// The reading the next measurement of the rate counts from: (TSC after
+    /// it, CLOCK_MONOTONIC ns).
     first: Option<(u64, u64)>,
     /// ns per TSC tick, raised by the margin, in 32.32 fixed point; 0 until
     /// measured, or after the TSC was caught running slow.
