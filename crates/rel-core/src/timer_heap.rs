@@ -19,11 +19,12 @@
 //!
 //! A move to a later deadline does not move the entry: its key stays as a
 //! lower bound and the entry's tie-break field holds how much later it is
-//! due ("postponed", in 1,024 ns steps, rounded up); the entry moves only when it
-//! reaches the top. Timeouts pushed back on every bit of activity (an idle
-//! timeout re-added per read, a persistent event's re-arm) then cost O(1),
-//! and touch no memory beyond the entry, instead of a sift each time. For
-//! ties, a postponed entry counts as inserted when it finally moves.
+//! due ("postponed", in 1,024 ns steps, rounded up); the entry moves only
+//! when it reaches the top. Timeouts pushed back on every bit of activity
+//! (an idle timeout re-added per read, a persistent event's re-arm) then
+//! cost O(1), and touch no memory beyond the entry, instead of a sift each
+//! time. For ties, a postponed entry counts as inserted when it finally
+//! moves.
 
 pub const ABSENT: u32 = u32::MAX;
 const ARITY: usize = 4;
