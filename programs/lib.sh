@@ -31,18 +31,11 @@ ON_LIB=(env)
 [ -z "$PROG_LIBDIR" ] || ON_LIB=(env "LD_LIBRARY_PATH=$PROG_LIBDIR")
 
 # record PID [COMM]: the runner (and our exit trap) kill PID while its
-# /proc/PID/comm still starts with COMM (default: what it is now): a
-# program may rename itself once started (tmux's server: "tmux: server").
+# /proc/PID/comm still starts with COMM (default: what it is now; see
+# pids.sh).
 record() { echo "$1 ${2:-$(cat "/proc/$1/comm")}" >>"$W/pids"; }
-kill_recorded() {
-	local pid comm
-	[ -f "$W/pids" ] || return 0
-	while read -r pid comm; do
-		[ -n "$comm" ] && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$comm"* ]] &&
-			kill -9 "$pid" 2>/dev/null
-	done <"$W/pids"
-	return 0
-}
+. "$HERE/pids.sh"
+kill_recorded() { kill_pids "$W/pids"; }
 trap kill_recorded EXIT
 # Killed by a signal, the script still runs its EXIT trap.
 trap 'exit 129' HUP
