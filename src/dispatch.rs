@@ -4,7 +4,7 @@
 use std::os::raw::{c_int, c_short, c_void};
 
 use rel_core::base::Dispatch;
-use rel_core::event::{Callback, Key};
+use rel_core::event::{Callback, Current, Key};
 
 use crate::layout::event;
 use crate::legacy::{gotsig_raised, sigcb_aborts};
@@ -49,6 +49,11 @@ pub(crate) struct CallC;
 impl Dispatch for CallC {
     fn call(&mut self, callback: Callback, fd: c_int, res: u16) -> bool {
         call_c(callback, fd, res)
+    }
+
+    fn call_event(&mut self, key: Key, res: u16, _: fn(Key) -> Current) -> bool {
+        let c = EventRef::from_key(key).current();
+        call_c(c.callback, c.fd, res)
     }
 
     fn finalize(&mut self, event: Key, finalizer: Callback) {

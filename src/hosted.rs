@@ -15,13 +15,13 @@ use std::os::raw::{c_int, c_long, c_short, c_void};
 use std::ptr::null_mut;
 
 use rel_core::base::Dispatch;
-use rel_core::event::{Callback, Key};
+use rel_core::event::{Callback, Current, Key};
 use rel_core::log::warn;
 
 use crate::boundary::{arg, entry, Refusal};
 use crate::dispatch::{call_c, run_finalizer};
 use crate::legacy::{gotsig_raised, sigcb_aborts};
-use crate::objects::event_base;
+use crate::objects::{event_base, EventRef};
 
 /// The callback that marks an event as hosted: its argument is an object
 /// of the interpreter running [`rel_base_loop_hosted`], which calls it.
@@ -219,6 +219,11 @@ impl Dispatch for Host {
             return false;
         }
         !gotsig_raised()
+    }
+
+    fn call_event(&mut self, key: Key, res: u16, _: fn(Key) -> Current) -> bool {
+        let c = EventRef::from_key(key).current();
+        self.call(c.callback, c.fd, res)
     }
 
     fn finalize(&mut self, event: Key, finalizer: Callback) {

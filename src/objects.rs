@@ -399,7 +399,8 @@ impl EventRef {
     }
 
     /// The event's callback and fd as its memory holds them now.
-    fn current(self) -> Current {
+    #[inline]
+    pub(crate) fn current(self) -> Current {
         Current {
             callback: core_callback(self.callback().unwrap_or(noop_callback), self.arg()),
             fd: self.fd(),

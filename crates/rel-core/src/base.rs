@@ -17,7 +17,9 @@ use super::backend::{Backend, Method, Ready, METHODS};
 use super::clock;
 use super::deadline_clock::DeadlineClock;
 use super::error::Error;
-use super::event::{ev, evlist, owned_by_caller, rearms, Action, Callback, Hooks, Key, Spec};
+use super::event::{
+    ev, evlist, owned_by_caller, rearms, Action, Callback, Current, Hooks, Key, Spec,
+};
 use super::log::{emit, warn, Severity};
 use super::pass::Pass;
 use super::registry::Registry;
@@ -111,6 +113,14 @@ pub enum DelMode {
 pub trait Dispatch {
     /// Runs one callback; returns false to end the pass (1.4's `event_gotsig`).
     fn call(&mut self, callback: Callback, fd: RawFd, res: u16) -> bool;
+    /// Runs the caller's event `key` as its memory holds it now, which
+    /// `read` tells: libevent too takes the callback, argument and fd from
+    /// the event as it runs it. Called with the base unlocked. An embedding
+    /// that owns that memory reads it inline instead, saving a call.
+    fn call_event(&mut self, key: Key, res: u16, read: fn(Key) -> Current) -> bool {
+        let c = read(key);
+        self.call(c.callback, c.fd, res)
+    }
     /// Runs the finalizer of the caller's event `event` (`event_finalize`),
     /// which has left every list of the base.
     fn finalize(&mut self, event: Key, finalizer: Callback);
@@ -899,8 +909,9 @@ impl Base {
         d: &mut dyn Dispatch,
     ) -> (MutexGuard<'a, Shared>, bool) {
         let sh = &mut *g;
-        let (key, events, res, ncalls) = (taken.key, taken.events, taken.res, taken.ncalls);
-        let (action, fd) = sh.registry.slots().action(key, taken.fd);
+        let (key, events, res) = (taken.key, taken.events, taken.res);
+        // The base's own events run the action they were made with.
+        let own = (!owned_by_caller(key)).then(|| sh.registry.slots().owned_action(key));
         if events & ev::PERSIST != 0 {
             if taken.interval {
                 sh.registry.rearm(s, res, sh.pass.now());
@@ -909,35 +920,76 @@ impl Base {
         } else {
             sh.registry.delete(s);
         }
-        let mut keep_going = true;
-        match action {
-            Action::LoopExit => g.exit_flag = true,
-            Action::Finalize { event, finalizer } => {
-                g = self.run_finalizer(g, d, event, finalizer);
+        let calls = if events & ev::SIGNAL != 0 {
+            u32::from(taken.ncalls.max(1))
+        } else {
+            1
+        };
+        let keep_going;
+        match own {
+            // The caller's events run what their memory holds at the call.
+            None => {
+                let read = g.registry.slots().read_hook();
+                (g, keep_going) =
+                    self.make_calls(g, key, calls, |d| d.call_event(key, res, read), d);
             }
-            Action::Call(cb) => {
-                let calls = if events & ev::SIGNAL != 0 {
-                    u32::from(ncalls.max(1))
-                } else {
-                    1
-                };
-                g.pass.start_calls(key, calls);
-                while keep_going && g.pass.take_call() {
-                    drop(g);
-                    keep_going = d.call(cb, fd, res);
-                    g = self.lock();
-                    if g.break_flag {
-                        break;
-                    }
-                }
-                g.pass.end_calls();
-                if g.del_waiters > 0 {
-                    self.wake_del_waiters(&mut g);
-                }
-            }
+            Some(action) => (g, keep_going) = self.run_own(g, key, calls, action, taken.fd, res, d),
         }
         let go_on = !g.break_flag && keep_going;
         (g, go_on)
+    }
+
+    /// Runs one of the base's own events, with the action it was made with.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn run_own<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Shared>,
+        key: Key,
+        calls: u32,
+        action: Action,
+        fd: RawFd,
+        res: u16,
+        d: &mut dyn Dispatch,
+    ) -> (MutexGuard<'a, Shared>, bool) {
+        match action {
+            Action::Call(cb) => self.make_calls(g, key, calls, |d| d.call(cb, fd, res), d),
+            Action::LoopExit => {
+                g.exit_flag = true;
+                (g, true)
+            }
+            Action::Finalize { event, finalizer } => {
+                (self.run_finalizer(g, d, event, finalizer), true)
+            }
+        }
+    }
+
+    /// Makes the `calls` calls an event is owed with `call`, the lock
+    /// released around each; false when one asks to end the pass.
+    #[inline(always)]
+    fn make_calls<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Shared>,
+        key: Key,
+        calls: u32,
+        call: impl Fn(&mut dyn Dispatch) -> bool,
+        d: &mut dyn Dispatch,
+    ) -> (MutexGuard<'a, Shared>, bool) {
+        let mut keep_going = true;
+        g.pass.start_calls(key, calls);
+        while keep_going && g.pass.take_call() {
+            drop(g);
+            keep_going = call(d);
+            g = self.lock();
+            if g.break_flag {
+                break;
+            }
+        }
+        g.pass.end_calls();
+        if g.del_waiters > 0 {
+            self.wake_del_waiters(&mut g);
+        }
+        (g, keep_going)
     }
 }
 

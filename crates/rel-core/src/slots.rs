@@ -265,15 +265,15 @@ impl Slots {
         owned_by_caller(key).then(|| (self.hooks.read)(key))
     }
 
-    /// What running the event `key` (of [`Dequeued`]) means, and the fd its
-    /// callback is given: the caller's events run what their memory holds now.
-    pub fn action(&self, key: Key, fd: RawFd) -> (Action, RawFd) {
-        if owned_by_caller(key) {
-            let c = (self.hooks.read)(key);
-            return (Action::Call(c.callback), c.fd);
-        }
+    /// What running the base's own event `key` (of [`Dequeued`]) means.
+    pub fn owned_action(&self, key: Key) -> Action {
         let action = self.owned_actions.get(&key).copied();
-        (action.expect("the base's own events keep their action"), fd)
+        action.expect("the base's own events keep their action")
+    }
+
+    /// How the caller's events are read (see [`Hooks::read`]).
+    pub fn read_hook(&self) -> fn(Key) -> Current {
+        self.hooks.read
     }
 
     /// The fd an event carries (`ev_fd` for the caller's events).
