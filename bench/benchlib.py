@@ -58,6 +58,29 @@ def stats(samples):
             "p99": q(0.99), "min": s[0], "max": s[-1]}
 
 
+def ratio(rel, other):
+    """librel's figure over another contender's: the median of the ratios
+    of the two within each round, when both ran every round. A round runs
+    the contenders back to back, so a machine whose speed drifts (other
+    tenants of its host) slows both sides of a round's ratio alike; the
+    ratio of the two overall medians mixes rounds run under different
+    conditions. Otherwise (no rounds recorded), the ratio of the medians."""
+    a, b = paired(rel, other)
+    if a:
+        return stats([x / y for x, y in zip(a, b)])["median"]
+    if "median" in rel and "median" in other and other["median"]:
+        return rel["median"] / other["median"]
+    return None
+
+
+def paired(rel, other):
+    """The per-round medians of two contenders that ran the same rounds."""
+    a, b = rel.get("rounds"), other.get("rounds")
+    if a and b and len(a) == len(b) and all(b):
+        return a, b
+    return None, None
+
+
 def spread(st):
     """Half the interquartile range as a percentage of the median."""
     return 50.0 * (st["q3"] - st["q1"]) / st["median"] if st["median"] else 0.0

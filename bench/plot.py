@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import RESULTS, load_results  # noqa: E402
+from benchlib import RESULTS, load_results, ratio  # noqa: E402
 
 LIBS = ["librel", "libevent", "libev", "raw"]
 COLORS = {"librel": "#d9541e", "libevent": "#3a75b0", "libev": "#55a868", "raw": "#888888"}
@@ -85,8 +85,7 @@ def ratio_figure(res):
                           and r["backend"] == backend), None)
                 rel = r and r["results"].get("librel", {})
                 le = r and r["results"].get("libevent", {})
-                v.append(rel["median"] / le["median"] if rel and le and "median" in rel
-                         and "median" in le else None)
+                v.append(ratio(rel, le) if rel and le else None)
             vals[backend] = v
         bars(ax, sizes, list(vals), vals, ylabel="librel ÷ libevent (lower is better)")
         ax.axhline(1.0, color="black", lw=0.8)
