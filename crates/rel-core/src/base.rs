@@ -340,7 +340,7 @@ impl Base {
         if let Some(delay_ns) = timeout {
             // The delay counts from the call (or a little after).
             let now = sh.deadline_clock.now();
-            if rearms(hot.events()) {
+            if rearms(hot.events()) && hot.has_interval() != (delay_ns != 0) {
                 reg.set_interval(s, delay_ns != 0);
             }
             if hot.flags() & evlist::ACTIVE != 0 && reg.slots().slot(s).res() & ev::TIMEOUT != 0 {
@@ -1336,6 +1336,37 @@ mod tests {
     /// event without queueing it; what its callback queues still runs as
     /// the queue's run would have: at the same priority within the pass
     /// (before the fd is polled again), after anything more urgent.
+    /// The maxima, noted once a wait's reports are all queued, see every
+    /// one of them; so do they an activation from a callback.
+    #[test]
+    fn the_maxima_count_a_waits_reports() {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let b = base();
+        let pairs: Vec<_> = (0..3)
+            .map(|_| std::os::unix::net::UnixStream::pair().unwrap())
+            .collect();
+        let hs = [hint(), hint(), hint(), hint()];
+        for (i, (tx, rx)) in pairs.iter().enumerate() {
+            (&*tx).write_all(b"x").unwrap();
+            let key = 8 * (i + 1);
+            b.add(&spec(key, rx.as_raw_fd(), ev::READ), &hs[i], None)
+                .unwrap();
+        }
+        let mut r = recorder(|arg| {
+            if arg == 8 {
+                b.activate(&spec(32, -1, 0), &hs[3], ev::TIMEOUT, 1);
+            }
+        });
+        assert_eq!(b.run(run_flag::ONCE, &mut r).unwrap(), 0);
+        assert_eq!(r.calls.len(), 4);
+        let c = b.counts();
+        assert_eq!((c.active, c.added), (0, 0));
+        // Three inserted and three active; the first ran (and left both
+        // lists, being one-shot) before the callback's activation.
+        assert_eq!((c.max_active, c.max_added), (3, 6));
+    }
+
     #[test]
     fn a_lone_report_runs_as_its_queue_would() {
         use std::io::Write;

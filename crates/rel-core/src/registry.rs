@@ -219,10 +219,11 @@ impl Registry {
     pub fn activate(&mut self, s: u32, res: u16, ncalls: u32) {
         self.slots.ensure_record(s);
         self.activate_recorded(s, res, saturated(ncalls));
+        self.slots.note_maxima();
     }
 
     /// [`Registry::activate`] for a slot known to have its record: one
-    /// watching an fd or a signal.
+    /// watching an fd or a signal. The caller notes the maxima after.
     fn activate_recorded(&mut self, s: u32, res: u16, ncalls: u16) {
         let hot = self.slots.hot(s);
         if hot.flags() & evlist::ACTIVE != 0 {
@@ -276,6 +277,7 @@ impl Registry {
                 self.activate_watchers(r.fd, u16::from(r.bits));
             }
         }
+        self.slots.note_maxima();
     }
 
     /// The one event a wait's reports run, when they come to one: a single
@@ -371,6 +373,7 @@ impl Registry {
         for s in self.evmap.signal_watchers(sig).to_vec() {
             self.activate_recorded(s, ev::SIGNAL, n);
         }
+        self.slots.note_maxima();
     }
 
     /// Activates every event whose deadline is at or before `now`
@@ -441,6 +444,7 @@ impl Registry {
     /// EV_TIMEOUT, also timers that carry this fd.
     pub fn activate_fd(&mut self, fd: RawFd, events: u16) {
         self.activate_watchers(fd, events);
+        self.slots.note_maxima();
         if events & ev::TIMEOUT != 0 {
             let timers: Vec<u32> = self
                 .slots

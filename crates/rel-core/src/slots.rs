@@ -423,15 +423,21 @@ impl Slots {
         }
     }
 
-    /// The slot enters list `flag` (an `EVLIST_*` bit).
+    /// The slot enters list `flag`: inserted or timeout (an active queue
+    /// is entered by [`Slots::link_active`]).
     pub fn set_flag(&mut self, s: u32, flag: u8) {
+        debug_assert_ne!(flag, evlist::ACTIVE);
         self.hot[s as usize].flags |= flag;
         self.counts.added += 1;
         self.counts.max_added = self.counts.max_added.max(self.counts.added);
-        if flag == evlist::ACTIVE {
-            self.counts.active += 1;
-            self.counts.max_active = self.counts.max_active.max(self.counts.active);
-        }
+    }
+
+    /// Raises the maxima to the counts: after activations, which leave
+    /// them to it (see [`Slots::link_active`]).
+    pub fn note_maxima(&mut self) {
+        let c = &mut self.counts;
+        c.max_added = c.max_added.max(c.added);
+        c.max_active = c.max_active.max(c.active);
     }
 
     /// The slot leaves list `flag`, and the caller's memory is told.
@@ -461,7 +467,9 @@ impl Slots {
     /// Slot `s` joins an active queue after `tail` (NIL: the queue was
     /// empty), to run with `res` and `ncalls`; the caller's memory is told.
     /// One pass over each record touched; `s` must have its record
-    /// ([`Slots::ensure_record`]).
+    /// ([`Slots::ensure_record`]). The counts rise and the caller notes
+    /// the maxima ([`Slots::note_maxima`]) once its activations are done:
+    /// a wait's reports only add to the counts, so once for all of them.
     pub fn link_active(&mut self, s: u32, tail: u32, res: u16, ncalls: u16) {
         let slot = &mut self.cold[s as usize];
         slot.res = res;
@@ -471,7 +479,9 @@ impl Slots {
         if tail != NIL {
             self.cold[tail as usize].next = s;
         }
-        self.set_flag(s, evlist::ACTIVE);
+        self.hot[s as usize].flags |= evlist::ACTIVE;
+        self.counts.added += 1;
+        self.counts.active += 1;
         self.reflect_res(s, res);
     }
 
