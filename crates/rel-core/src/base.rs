@@ -916,7 +916,10 @@ impl Base {
             if taken.interval {
                 sh.registry.rearm(s, res, sh.pass.now());
             }
-            sh.registry.release_if_idle(s);
+            // A re-arm only adds to the lists: one listed before still is.
+            if !taken.listed {
+                sh.registry.release_if_idle(s);
+            }
         } else {
             sh.registry.delete(s);
         }

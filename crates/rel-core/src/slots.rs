@@ -129,6 +129,9 @@ pub struct Dequeued {
     pub ncalls: u16,
     /// The fd the base registered (its own events run with it).
     pub fd: RawFd,
+    /// Still in a list (inserted or timed) off the queue: the run leaves
+    /// it there, and there is no idle slot to release after it.
+    pub listed: bool,
 }
 
 /// The slots keep their own heap positions.
@@ -507,6 +510,7 @@ impl Slots {
             res: slot.res,
             ncalls: slot.ncalls,
             fd: slot.fd,
+            listed: hot.flags != 0,
         };
         (slot.next, taken)
     }
@@ -528,6 +532,7 @@ impl Slots {
             res,
             ncalls: 1,
             fd: self.cold[s as usize].fd,
+            listed: hot.flags != 0,
         }
     }
 
