@@ -943,6 +943,9 @@ impl Base {
     }
 
     /// Runs one of the base's own events, with the action it was made with.
+    /// The run's fields come apart: passing the taken record (by reference
+    /// or value) kept it in memory across the caller's whole run, 24 more
+    /// instructions per callback.
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
     fn run_own<'a>(
@@ -1339,8 +1342,8 @@ mod tests {
     /// event without queueing it; what its callback queues still runs as
     /// the queue's run would have: at the same priority within the pass
     /// (before the fd is polled again), after anything more urgent.
-    /// The maxima, noted once a wait's reports are all queued, see every
-    /// one of them; so do they an activation from a callback.
+    /// The maxima count every report of a wait (noted once they are all
+    /// queued) and an activation made from a callback.
     #[test]
     fn the_maxima_count_a_waits_reports() {
         use std::io::Write;
