@@ -9,7 +9,7 @@ use rel_core::event::{Callback, Current, Key};
 use crate::layout::event;
 use crate::legacy::{gotsig_raised, sigcb_aborts};
 use crate::log_api::mem_free;
-use crate::objects::{call, EventRef};
+use crate::objects::{call, read_current, EventRef};
 
 /// Calls one C callback; false when 1.4's `event_gotsig` asks to end the pass.
 pub(crate) fn call_c(callback: Callback, fd: c_int, res: u16) -> bool {
@@ -52,7 +52,7 @@ impl Dispatch for CallC {
     }
 
     fn call_event(&mut self, key: Key, res: u16, _: fn(Key) -> Current) -> bool {
-        let c = EventRef::from_key(key).current();
+        let c = read_current(key);
         call_c(c.callback, c.fd, res)
     }
 

@@ -21,7 +21,7 @@ use rel_core::log::warn;
 use crate::boundary::{arg, entry, Refusal};
 use crate::dispatch::{call_c, run_finalizer};
 use crate::legacy::{gotsig_raised, sigcb_aborts};
-use crate::objects::{event_base, EventRef};
+use crate::objects::{event_base, read_current};
 
 /// The callback that marks an event as hosted: its argument is an object
 /// of the interpreter running [`rel_base_loop_hosted`], which calls it.
@@ -222,7 +222,7 @@ impl Dispatch for Host {
     }
 
     fn call_event(&mut self, key: Key, res: u16, _: fn(Key) -> Current) -> bool {
-        let c = EventRef::from_key(key).current();
+        let c = read_current(key);
         self.call(c.callback, c.fd, res)
     }
 

@@ -399,8 +399,7 @@ impl EventRef {
     }
 
     /// The event's callback and fd as its memory holds them now.
-    #[inline]
-    pub(crate) fn current(self) -> Current {
+    fn current(self) -> Current {
         Current {
             callback: core_callback(self.callback().unwrap_or(noop_callback), self.arg()),
             fd: self.fd(),
@@ -527,8 +526,10 @@ fn mirror_deadline(key: Key, flags: u8, deadline: u64) {
     e.set_deadline(deadline);
 }
 
-/// The core's [`Hooks::read`].
-fn read_current(key: Key) -> Current {
+/// The core's [`Hooks::read`], which the dispatchers also call inline as
+/// they run a caller's event (`Dispatch::call_event`).
+#[inline]
+pub(crate) fn read_current(key: Key) -> Current {
     EventRef::from_key(key).current()
 }
 

@@ -1338,10 +1338,6 @@ mod tests {
         assert_eq!(order, [24, 8, 32, 16]);
     }
 
-    /// A pass whose wait reported one fd, watched by one event, runs that
-    /// event without queueing it; what its callback queues still runs as
-    /// the queue's run would have: at the same priority within the pass
-    /// (before the fd is polled again), after anything more urgent.
     /// The maxima count every report of a wait (noted once they are all
     /// queued) and an activation made from a callback.
     #[test]
@@ -1373,6 +1369,10 @@ mod tests {
         assert_eq!((c.max_active, c.max_added), (3, 6));
     }
 
+    /// A pass whose wait reported one fd, watched by one event, runs that
+    /// event without queueing it; what its callback queues still runs as
+    /// the queue's run would have: at the same priority within the pass
+    /// (before the fd is polled again), after anything more urgent.
     #[test]
     fn a_lone_report_runs_as_its_queue_would() {
         use std::io::Write;
