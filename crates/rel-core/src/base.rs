@@ -343,7 +343,7 @@ impl Base {
             if rearms(hot.events()) && hot.has_interval() != (delay_ns != 0) {
                 reg.set_interval(s, delay_ns != 0);
             }
-            if hot.flags() & evlist::ACTIVE != 0 && reg.slots().slot(s).res() & ev::TIMEOUT != 0 {
+            if hot.flags() & evlist::ACTIVE != 0 && reg.active_result(s) & ev::TIMEOUT != 0 {
                 reg.deactivate(s);
                 sh.pass.stop_calls(spec.key);
             }
@@ -419,7 +419,7 @@ impl Base {
             what |= hot.events() & (ev::IO | ev::SIGNAL);
         }
         if hot.flags() & evlist::ACTIVE != 0 {
-            what |= slots.slot(s).res();
+            what |= g.registry.active_result(s);
         }
         let deadline = g.registry.deadline(s);
         if deadline.is_some() {
@@ -936,7 +936,10 @@ impl Base {
                 (g, keep_going) =
                     self.make_calls(g, key, calls, |d| d.call_event(key, res, read), d);
             }
-            Some(action) => (g, keep_going) = self.run_own(g, key, calls, action, taken.fd, res, d),
+            Some(action) => {
+                let fd = g.registry.slots().slot(s).fd();
+                (g, keep_going) = self.run_own(g, key, calls, action, fd, res, d);
+            }
         }
         let go_on = !g.break_flag && keep_going;
         (g, go_on)

@@ -112,6 +112,24 @@ pub(crate) fn test_spec(key: Key, fd: RawFd, events: u16) -> Spec {
     }
 }
 
+/// Hooks for the core's tests: the caller's memory is not there, so
+/// nothing is mirrored and every event reads as callback 0 on no fd.
+#[cfg(test)]
+pub(crate) fn test_hooks() -> Hooks {
+    Hooks {
+        mirror: |_, _| {},
+        mirror_res: |_, _, _| {},
+        mirror_deadline: |_, _, _| {},
+        read: |key| Current {
+            callback: Callback { func: 0, arg: key },
+            fd: -1,
+        },
+        last_deadline: |_| 0,
+        persist_delay: |_| 0,
+        detach: |_| {},
+    }
+}
+
 /// What running an event does.
 #[derive(Clone, Copy, Debug)]
 pub enum Action {

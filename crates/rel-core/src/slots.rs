@@ -86,13 +86,8 @@ pub struct Slot {
     /// The fd or signal registered (set when inserted; for the base's own
     /// events, at allocation).
     fd: RawFd,
-    /// Result and calls owed (signal deliveries; saturating, a `short` in
-    /// libevent) while active.
-    res: u16,
-    ncalls: u16,
-    /// Active-queue links, while active.
-    prev: u32,
-    next: u32,
+    /// Its place in its active queue, while active (see [`crate::active`]).
+    queued_at: u32,
     /// Next slot watching the same fd (newest first, as libevent's evmap),
     /// while inserted.
     fd_next: u32,
@@ -102,19 +97,11 @@ impl Slot {
     pub fn fd(&self) -> RawFd {
         self.fd
     }
-
-    /// The `EV_*` result the event runs with, while active.
-    pub fn res(&self) -> u16 {
-        self.res
-    }
 }
 
 const UNUSED: Slot = Slot {
     fd: -1,
-    res: 0,
-    ncalls: 0,
-    prev: NIL,
-    next: NIL,
+    queued_at: NIL,
     fd_next: NIL,
 };
 
@@ -127,8 +114,6 @@ pub struct Dequeued {
     pub interval: bool,
     pub res: u16,
     pub ncalls: u16,
-    /// The fd the base registered (its own events run with it).
-    pub fd: RawFd,
     /// Still in a list (inserted or timed) off the queue: the run leaves
     /// it there, and there is no idle slot to release after it.
     pub listed: bool,
@@ -458,43 +443,22 @@ impl Slots {
         SlotPositions(&mut self.hot)
     }
 
-    /// Adds to the result and calls owed of an active slot; returns the
-    /// result now.
-    pub fn merge_result(&mut self, s: u32, res: u16, ncalls: u16) -> u16 {
-        let slot = &mut self.cold[s as usize];
-        slot.res |= res;
-        slot.ncalls = slot.ncalls.saturating_add(ncalls);
-        slot.res
-    }
-
-    /// Slot `s` joins an active queue after `tail` (NIL: the queue was
-    /// empty), to run with `res` and `ncalls`; the caller's memory is told.
-    /// One pass over each record touched; `s` must have its record
+    /// Slot `s` joins an active queue at place `at`, to run with `res`;
+    /// the caller's memory is told. `s` must have its record
     /// ([`Slots::ensure_record`]). The counts rise and the caller notes
     /// the maxima ([`Slots::note_maxima`]) once its activations are done:
     /// a wait's reports only add to the counts, so once for all of them.
-    pub fn link_active(&mut self, s: u32, tail: u32, res: u16, ncalls: u16) {
-        let slot = &mut self.cold[s as usize];
-        slot.res = res;
-        slot.ncalls = ncalls;
-        slot.prev = tail;
-        slot.next = NIL;
-        if tail != NIL {
-            self.cold[tail as usize].next = s;
-        }
+    pub fn link_active(&mut self, s: u32, at: u32, res: u16) {
+        self.cold[s as usize].queued_at = at;
         self.hot[s as usize].flags |= evlist::ACTIVE;
         self.counts.added += 1;
         self.counts.active += 1;
         self.reflect_res(s, res);
     }
 
-    /// Takes slot `s`, the head of its active queue, off it; returns the
-    /// next slot, which heads the queue now. The caller's memory is told.
-    pub fn unlink_head(&mut self, s: u32) -> (u32, Dequeued) {
-        let slot = self.cold[s as usize];
-        if slot.next != NIL {
-            self.cold[slot.next as usize].prev = NIL;
-        }
+    /// Slot `s` has left its active queue, where it ran with `res` and
+    /// `ncalls`: the event the loop runs. The caller's memory is told.
+    pub fn unlink_active(&mut self, s: u32, res: u16, ncalls: u16) -> Dequeued {
         let hot = &mut self.hot[s as usize];
         hot.flags &= !evlist::ACTIVE;
         let hot = *hot;
@@ -503,21 +467,19 @@ impl Slots {
         }
         self.counts.added -= 1;
         self.counts.active -= 1;
-        let taken = Dequeued {
+        Dequeued {
             key: hot.key,
             events: hot.events(),
             interval: hot.has_interval(),
-            res: slot.res,
-            ncalls: slot.ncalls,
-            fd: slot.fd,
+            res,
+            ncalls,
             listed: hot.flags != 0,
-        };
-        (slot.next, taken)
+        }
     }
 
     /// Slot `s`, which watches an fd and is in no active queue, as
-    /// [`Slots::unlink_head`] would give it had it been queued to run with
-    /// `res` and taken off again at once: the caller's memory gets the
+    /// [`Slots::unlink_active`] would give it had it been queued to run
+    /// with `res` and taken off again at once: the caller's memory gets the
     /// result, and its flags, which did not change.
     #[inline(always)]
     pub fn take_unqueued(&self, s: u32, res: u16) -> Dequeued {
@@ -531,23 +493,17 @@ impl Slots {
             interval: hot.has_interval(),
             res,
             ncalls: 1,
-            fd: self.cold[s as usize].fd,
             listed: hot.flags != 0,
         }
     }
 
-    /// The active-queue links of slot `s`: (previous, next).
-    pub fn queue_links(&self, s: u32) -> (u32, u32) {
-        let slot = &self.cold[s as usize];
-        (slot.prev, slot.next)
+    /// The place of active slot `s` in its queue.
+    pub fn queued_at(&self, s: u32) -> u32 {
+        self.cold[s as usize].queued_at
     }
 
-    pub fn set_queue_prev(&mut self, s: u32, prev: u32) {
-        self.cold[s as usize].prev = prev;
-    }
-
-    pub fn set_queue_next(&mut self, s: u32, next: u32) {
-        self.cold[s as usize].next = next;
+    pub fn set_queued_at(&mut self, s: u32, at: u32) {
+        self.cold[s as usize].queued_at = at;
     }
 
     /// The next slot on the same fd's watch list.
@@ -563,7 +519,7 @@ impl Slots {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::test_spec as spec;
+    use crate::event::{test_hooks, test_spec as spec};
 
     /// The slot is the core's per-event cost beside the caller's struct
     /// (the benchmark reports it), and its hot part is what keeps timer
@@ -572,33 +528,14 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn slot_parts_stay_small() {
         assert_eq!(std::mem::size_of::<Hot>(), 16);
-        assert!(
-            std::mem::size_of::<Slot>() <= 20,
-            "{}",
-            std::mem::size_of::<Slot>()
-        );
-    }
-
-    fn hooks() -> Hooks {
-        Hooks {
-            mirror: |_, _| {},
-            mirror_res: |_, _, _| {},
-            mirror_deadline: |_, _, _| {},
-            read: |key| Current {
-                callback: Callback { func: 0, arg: key },
-                fd: -1,
-            },
-            last_deadline: |_| 0,
-            persist_delay: |_| 0,
-            detach: |_| {},
-        }
+        assert_eq!(std::mem::size_of::<Slot>(), 12);
     }
 
     /// The memory benchmark's pending timers: 16 hot bytes each and their
     /// heap entry, nothing in the records until one runs.
     #[test]
     fn pending_timers_take_no_record_until_they_run() {
-        let mut slots = Slots::new(hooks());
+        let mut slots = Slots::new(test_hooks());
         for key in 1..=100 {
             slots.alloc(&spec(key * 16, -1, ev::TIMEOUT));
         }
@@ -609,10 +546,10 @@ mod tests {
         assert_eq!(slots.slot(io + 1).fd(), -1, "no record reads as unused");
         let timer = 7;
         slots.ensure_record(timer);
-        slots.link_active(timer, NIL, ev::TIMEOUT, 1);
+        slots.link_active(timer, 0, ev::TIMEOUT);
         assert_eq!(slots.counts().active, 1);
-        let (next, taken) = slots.unlink_head(timer);
-        assert_eq!((next, taken.res, taken.key), (NIL, ev::TIMEOUT, 8 * 16));
+        let taken = slots.unlink_active(timer, ev::TIMEOUT, 1);
+        assert_eq!((taken.res, taken.key), (ev::TIMEOUT, 8 * 16));
         assert_eq!(slots.counts().active, 0);
     }
 }
