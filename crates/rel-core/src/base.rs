@@ -316,19 +316,15 @@ impl Base {
         let mut g = self.lock();
         let sh = &mut *g;
         let reg = &mut sh.registry;
-        let s = match reg.slots().find(spec.key, hint.get()) {
-            Some(s) => {
-                reg.refresh(s, spec);
-                s
-            }
+        let (s, hot) = match reg.slots().find(spec.key, hint.get()) {
+            Some(s) => (s, reg.refresh(s, spec)),
             None => {
                 let s = reg.alloc(spec);
                 hint.set(s);
                 self.note_hot_table(reg);
-                s
+                (s, reg.slots().hot(s))
             }
         };
-        let hot = reg.slots().hot(s);
         if hot.events() & (ev::IO | ev::SIGNAL) != 0
             && hot.flags() & (evlist::INSERTED | evlist::ACTIVE) == 0
         {
@@ -347,7 +343,7 @@ impl Base {
                 reg.deactivate(s);
                 sh.pass.stop_calls(spec.key);
             }
-            reg.schedule(s, now.saturating_add(delay_ns));
+            reg.schedule_as(s, hot, now.saturating_add(delay_ns));
         } else {
             // With no fd, signal or timeout, the add left the slot in no list.
             reg.release_if_idle(s);

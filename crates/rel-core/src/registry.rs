@@ -16,7 +16,7 @@ use super::error::Error;
 use super::event::{ev, evlist, owned_by_caller, rearms, Action, Callback, Hooks, Key, Spec};
 use super::evmap::EvMap;
 use super::signals::{self, NSIG};
-use super::slots::{Counts, Dequeued, Slots, NIL};
+use super::slots::{Counts, Dequeued, Hot, Slots, NIL};
 use super::timer_heap::TimerHeap;
 use super::waker::Waker;
 
@@ -126,8 +126,8 @@ impl Registry {
     }
 
     /// Refreshes what a not-yet-registered slot wants from its event.
-    pub fn refresh(&mut self, s: u32, spec: &Spec) {
-        self.slots.refresh(s, spec);
+    pub fn refresh(&mut self, s: u32, spec: &Spec) -> Hot {
+        self.slots.refresh(s, spec)
     }
 
     /// Records whether a persistent event re-arms with an interval (the
@@ -169,7 +169,13 @@ impl Registry {
     /// pushed back), is inlined: it only notes the postponement.
     #[inline]
     pub fn schedule(&mut self, s: u32, deadline: u64) {
-        let hot = self.slots.hot(s);
+        self.schedule_as(s, self.slots.hot(s), deadline);
+    }
+
+    /// [`Registry::schedule`] with the slot's record as the caller read
+    /// it last (only its timeout flag and heap place matter), which spares
+    /// the reload.
+    pub fn schedule_as(&mut self, s: u32, hot: Hot, deadline: u64) {
         if hot.flags() & evlist::TIMEOUT != 0 && self.timers.postpone(hot.heap_pos(), s, deadline) {
             return;
         }

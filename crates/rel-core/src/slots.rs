@@ -345,16 +345,20 @@ impl Slots {
         (self.hot.len() - 1) as u32
     }
 
-    /// Refreshes what a not-yet-registered slot wants from its event.
-    pub fn refresh(&mut self, s: u32, spec: &Spec) {
+    /// Refreshes what a not-yet-registered slot wants from its event;
+    /// returns its record.
+    pub fn refresh(&mut self, s: u32, spec: &Spec) -> Hot {
         let hot = &mut self.hot[s as usize];
         if hot.flags & (evlist::INSERTED | evlist::ACTIVE) == 0 {
             hot.events = spec.events & !REARM | interval_bit(spec);
             hot.priority = spec.priority;
+            let hot = *hot;
             if spec.events & (ev::IO | ev::SIGNAL) != 0 {
                 self.cold_mut(s).fd = spec.fd;
             }
+            return hot;
         }
+        *hot
     }
 
     /// Records whether the event re-arms with an interval (kept by the
