@@ -357,9 +357,32 @@ impl Base {
     pub fn del(&self, key: Key, hint: &SlotHint, mode: DelMode) {
         self.prefetch_slot(hint.get());
         let mut g = self.lock();
-        // Only a running event can make us wait; the thread-local read
-        // (a call into the TLS resolver from a shared library) is skipped
-        // for all others.
+        // Only a running event can make us wait.
+        if g.pass.running() == Some(key) {
+            self.wait_for_callback(&mut g, key, hint, mode);
+        }
+        // A running event may already have left every list (non-persistent
+        // events do before their callback): still stop its remaining calls.
+        g.pass.stop_calls(key);
+        if let Some(s) = g.registry.slots().find(key, hint.get()) {
+            g.registry.delete(s);
+            self.notify(&mut g);
+        }
+    }
+
+    /// Waits, unless called from the loop's own thread (or told not to),
+    /// for the callback of `key` that runs to return. Out of line: few
+    /// deletes find their event running, and the thread-local read (a call
+    /// into the TLS resolver from a shared library) is left to them.
+    #[cold]
+    #[inline(never)]
+    fn wait_for_callback(
+        &self,
+        g: &mut MutexGuard<'_, Shared>,
+        key: Key,
+        hint: &SlotHint,
+        mode: DelMode,
+    ) {
         while g.pass.running() == Some(key)
             && mode != DelMode::NoBlock
             && g.loop_thread != Some(thread_token())
@@ -372,14 +395,7 @@ impl Base {
                 break;
             }
             g.del_waiters += 1;
-            self.callback_done.wait(&mut g);
-        }
-        // A running event may already have left every list (non-persistent
-        // events do before their callback): still stop its remaining calls.
-        g.pass.stop_calls(key);
-        if let Some(s) = g.registry.slots().find(key, hint.get()) {
-            g.registry.delete(s);
-            self.notify(&mut g);
+            self.callback_done.wait(g);
         }
     }
 
@@ -910,7 +926,7 @@ impl Base {
         let own = (!owned_by_caller(key)).then(|| sh.registry.slots().owned_action(key));
         if events & ev::PERSIST != 0 {
             if taken.interval {
-                sh.registry.rearm(s, res, sh.pass.now());
+                sh.registry.rearm_after_calls(s, res, sh.pass.now());
             }
             // A re-arm only adds to the lists: one listed before still is.
             if !taken.listed {
@@ -931,6 +947,7 @@ impl Base {
                 let read = g.registry.slots().read_hook();
                 (g, keep_going) =
                     self.make_calls(g, key, calls, |d| d.call_event(key, res, read), d);
+                g.registry.end_calls();
             }
             Some(action) => {
                 let fd = g.registry.slots().slot(s).fd();

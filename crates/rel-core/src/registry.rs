@@ -28,6 +28,11 @@ pub struct Registry {
     timers: TimerHeap,
     active: ActiveQueues,
     waker: Waker,
+    /// The slot of the event whose callbacks run, if its re-arm is put
+    /// off until they return (see [`Registry::rearm_after_calls`]), else
+    /// NIL; and the pass's time it counts from.
+    deferred_rearm: u32,
+    deferred_from: u64,
 }
 
 /// Calls owed, as a slot keeps them (a `short` in libevent): saturating.
@@ -44,6 +49,8 @@ impl Registry {
             timers: TimerHeap::default(),
             active: ActiveQueues::default(),
             waker,
+            deferred_rearm: NIL,
+            deferred_from: 0,
         })
     }
 
@@ -176,6 +183,7 @@ impl Registry {
     /// it last (only its timeout flag and heap place matter), which spares
     /// the reload.
     pub fn schedule_as(&mut self, s: u32, hot: Hot, deadline: u64) {
+        self.drop_deferred_rearm(s);
         if hot.flags() & evlist::TIMEOUT != 0 && self.timers.postpone(hot.heap_pos(), s, deadline) {
             return;
         }
@@ -199,6 +207,7 @@ impl Registry {
     }
 
     pub fn remove_timeout(&mut self, s: u32) {
+        self.drop_deferred_rearm(s);
         if self.timers.remove(&mut self.slots.positions(), s) {
             self.slots.clear_flag(s, evlist::TIMEOUT);
         }
@@ -212,6 +221,9 @@ impl Registry {
 
     /// A pending timer's deadline.
     pub fn deadline(&self, s: u32) -> Option<u64> {
+        if self.deferred_rearm == s {
+            return Some(self.deferred_deadline());
+        }
         self.timers.deadline_of(self.slots.hot(s).heap_pos())
     }
 
@@ -423,6 +435,62 @@ impl Registry {
         }
     }
 
+    /// [`Registry::rearm`] for the event whose callbacks are about to run.
+    /// Where the re-arm would only move a deadline still in the heap (the
+    /// event ran for I/O, a signal or `event_active`, and stays inserted),
+    /// it is put off until the callbacks return ([`Registry::end_calls`]):
+    /// a callback that adds the event again with a timeout (a chain of
+    /// reads does, and libevent's bufferevents on each read) replaces it,
+    /// so the heap moves once instead of twice. Meanwhile [`Registry::deadline`] answers with
+    /// the deadline the re-arm gives, and a delete drops it.
+    #[inline(always)]
+    pub fn rearm_after_calls(&mut self, s: u32, res: u16, now: u64) {
+        let hot = self.slots.hot(s);
+        let still_pending = match hot.events() & (ev::IO | ev::SIGNAL) {
+            0 => evlist::TIMEOUT,
+            _ => evlist::TIMEOUT | evlist::INSERTED,
+        };
+        if res & ev::TIMEOUT == 0
+            && hot.flags() & still_pending == still_pending
+            && owned_by_caller(hot.key())
+        {
+            self.deferred_rearm = s;
+            self.deferred_from = now;
+        } else {
+            self.rearm(s, res, now);
+        }
+    }
+
+    /// The callbacks of the running event returned: its re-arm, if put off
+    /// and not replaced, is made now.
+    #[inline(always)]
+    pub fn end_calls(&mut self) {
+        if self.deferred_rearm != NIL {
+            self.rearm_deferred();
+        }
+    }
+
+    #[inline(never)]
+    fn rearm_deferred(&mut self) {
+        let (s, at) = (self.deferred_rearm, self.deferred_deadline());
+        self.deferred_rearm = NIL;
+        self.schedule(s, at);
+    }
+
+    /// The deadline the re-arm put off gives.
+    fn deferred_deadline(&self) -> u64 {
+        let delay = self.slots.persist_delay(self.deferred_rearm);
+        self.deferred_from.saturating_add(delay)
+    }
+
+    /// A change to slot `s`'s timer replaces its re-arm put off.
+    #[inline(always)]
+    fn drop_deferred_rearm(&mut self, s: u32) {
+        if self.deferred_rearm == s {
+            self.deferred_rearm = NIL;
+        }
+    }
+
     /// libevent's persist closure: the next deadline of a persistent event
     /// with an interval, counted from its last deadline after a timeout and
     /// from `now` after I/O, never in the past. Like libevent, this adds the
@@ -430,7 +498,7 @@ impl Registry {
     /// Inlined into both of the loop's runs of an event: out of line, it
     /// cost a call per callback of an event with a timeout.
     #[inline(always)]
-    pub fn rearm(&mut self, s: u32, res: u16, now: u64) {
+    fn rearm(&mut self, s: u32, res: u16, now: u64) {
         if !self.slots.hot(s).has_interval() || !owned_by_caller(self.slots.hot(s).key()) {
             return;
         }
