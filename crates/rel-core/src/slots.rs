@@ -301,8 +301,8 @@ impl Slots {
 
     /// A slot for a caller-owned event.
     pub fn alloc(&mut self, spec: &Spec) -> u32 {
-        let s = self.alloc_hot(spec.key, spec.events, spec.priority);
-        self.hot[s as usize].events |= interval_bit(spec);
+        let events = spec.events & !REARM | interval_bit(spec);
+        let s = self.alloc_hot(spec.key, events, spec.priority);
         if spec.events & (ev::IO | ev::SIGNAL) != 0 {
             self.cold_mut(s).fd = spec.fd;
         }
@@ -313,17 +313,18 @@ impl Slots {
     pub fn alloc_owned(&mut self, fd: RawFd, events: u16, priority: u8, action: Action) -> u32 {
         let key = self.next_owned_key;
         self.next_owned_key += 2;
-        let s = self.alloc_hot(key, events, priority);
+        let s = self.alloc_hot(key, events & !REARM, priority);
         self.cold_mut(s).fd = fd;
         self.owned_actions.insert(key, action);
         s
     }
 
+    /// A slot with `events` as [`Hot`] keeps them (the re-arm bit included).
     fn alloc_hot(&mut self, key: Key, events: u16, priority: u8) -> u32 {
         let hot = Hot {
             key,
             heap_pos: timer_heap::ABSENT,
-            events: events & !REARM,
+            events,
             flags: 0,
             priority,
         };
