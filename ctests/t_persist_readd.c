@@ -24,8 +24,10 @@ static double read_at, timeout_at, in_cb_ms, after_cb_ms;
 static int in_cb_pending, after_cb_pending, timeouts;
 
 /* Milliseconds from now to a deadline event_pending gave (wall clock;
- * libevent's conversion from its coarse monotonic clock may put it up to
- * ~4 ms late). */
+ * libevent converts from its coarse monotonic clock with a difference it
+ * refreshes every 5 s, so the windows below are wide: they only have to
+ * tell the re-armed deadline, 200 ms after the read, from the one the add
+ * gave, 100 ms after it, and from a new 60 ms one). */
 static double
 ms_until(const struct timeval *tv)
 {
@@ -129,22 +131,23 @@ run_case(enum action a, int report)
 	    names[a], read_at - start, in_cb_ms, after_cb_ms, timeouts ? timeout_at - read_at : -1.0);
 	SAY("%s: timeout pending in the callback: %s", names[a], YN(in_cb_pending));
 	SAY("%s:   due about %d ms after the read: %s", names[a], TIMEOUT_MS,
-	    YN(in_cb_ms > TIMEOUT_MS - 50 && in_cb_ms <= TIMEOUT_MS + 5));
+	    YN(in_cb_ms > TIMEOUT_MS - 50 && in_cb_ms <= TIMEOUT_MS + 25));
 	SAY("%s: timeout pending after it: %s", names[a], YN(after_cb_pending));
 	if (after_cb_pending) {
 		int shorter = a == ADD_SHORTER || a == DEL_ADD_SHORTER;
 		double due = (shorter ? 60 : TIMEOUT_MS) - 20;
 		SAY("%s:   due about %s ms after the read: %s", names[a], shorter ? "60" : "200",
-		    YN(after_cb_ms > due - 50 && after_cb_ms <= due + 5));
+		    YN(after_cb_ms > due - 50 && after_cb_ms <= due + 25));
 	}
 	SAY("%s: timeouts run: %d", names[a], timeouts);
 	if (timeouts) {
-		/* due where the callback put it, or where event_pending said
-		 * the re-arm did (counted from the pass, which may begin a
-		 * little before the callback); libevent's coarse clock may
-		 * read up to 4 ms behind */
+		/* due where the callback put it, or where the re-arm did:
+		 * counted from the pass, which may begin a little before the
+		 * callback (as event_pending then says, unless its conversion
+		 * reads late); libevent's coarse clock may read up to 4 ms
+		 * behind */
 		int shorter = a == ADD_SHORTER || a == DEL_ADD_SHORTER;
-		double due = shorter ? 60 : in_cb_ms;
+		double due = shorter ? 60 : in_cb_ms < TIMEOUT_MS ? in_cb_ms : TIMEOUT_MS;
 		CHECK("  not early", timeout_at - read_at >= due - 6);
 		CHECK("  not long after", timeout_at - read_at < due + 100);
 	}
