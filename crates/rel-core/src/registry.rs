@@ -423,7 +423,10 @@ impl Registry {
             if self.slots.hot(s).has_interval() {
                 self.slots.reflect_deadline(s, deadline);
             }
-            self.remove_timeout(s);
+            // The activation below tells the caller's memory the flags.
+            if self.timers.remove(&mut self.slots.positions(), s) {
+                self.slots.clear_flag_untold(s, evlist::TIMEOUT);
+            }
             let hot = self.slots.hot(s);
             if hot.flags() & evlist::ACTIVE != 0 {
                 self.deactivate(s);
@@ -431,8 +434,10 @@ impl Registry {
             if hot.flags() & evlist::INSERTED != 0 && !rearms(hot.events()) {
                 self.remove_io(s);
             }
-            self.activate(s, ev::TIMEOUT, 1);
+            self.slots.ensure_record(s);
+            self.activate_recorded(s, ev::TIMEOUT, 1);
         }
+        self.slots.note_maxima();
     }
 
     /// [`Registry::rearm`] for the event whose callbacks are about to run.
@@ -441,8 +446,9 @@ impl Registry {
     /// it is put off until the callbacks return ([`Registry::end_calls`]):
     /// a callback that adds the event again with a timeout (a chain of
     /// reads does, and libevent's bufferevents on each read) replaces it,
-    /// so the heap moves once instead of twice. Meanwhile [`Registry::deadline`] answers with
-    /// the deadline the re-arm gives, and a delete drops it.
+    /// so the heap moves once instead of twice. Meanwhile
+    /// [`Registry::deadline`] answers with the deadline the re-arm gives,
+    /// and a delete drops it.
     #[inline(always)]
     pub fn rearm_after_calls(&mut self, s: u32, res: u16, now: u64) {
         let hot = self.slots.hot(s);

@@ -435,8 +435,14 @@ impl Slots {
 
     /// The slot leaves list `flag`, and the caller's memory is told.
     pub fn clear_flag(&mut self, s: u32, flag: u8) {
-        self.hot[s as usize].flags &= !flag;
+        self.clear_flag_untold(s, flag);
         self.reflect(s);
+    }
+
+    /// [`Slots::clear_flag`] for a change that the caller's memory learns
+    /// with the next one, made at once under the same lock.
+    pub fn clear_flag_untold(&mut self, s: u32, flag: u8) {
+        self.hot[s as usize].flags &= !flag;
         self.counts.added -= 1;
         if flag == evlist::ACTIVE {
             self.counts.active -= 1;
