@@ -309,49 +309,85 @@ impl TimerHeap {
             self.places.truncate(self.places.len() - ARITY);
         }
         if at < self.len {
-            self.place(pos, at, last);
+            self.fill_hole(pos, at, last);
         }
         true
     }
 
+    /// [`TimerHeap::place`] for the last entry, moved into the hole a
+    /// removal left at `at`: the smaller child moves up into the hole down
+    /// to the bottom, and then the entry moves up from there (Floyd's way).
+    /// The last entry mostly belongs near the bottom, so this saves a
+    /// comparison with it at each level on the way down. Every family
+    /// holds an entry (an emptied one is dropped), so the smallest child
+    /// is never a vacant place.
+    fn fill_hole(&mut self, pos: &mut impl Positions, mut at: usize, entry: Entry) {
+        let places = &mut self.places[self.lead..];
+        while let Some(kids) = places[1..].as_chunks::<ARITY>().0.get(at) {
+            let m = smallest(kids);
+            let below = kids[m];
+            debug_assert!(below.id() != VACANT.id(), "a family of vacant places");
+            put(places, pos, at, below);
+            at = ARITY * at + 1 + m;
+        }
+        let at = climb(places, pos, at, entry.order());
+        put(places, pos, at, entry);
+    }
+
     /// Puts `entry` into the hole at `at`, moving it up or down to where it
     /// belongs; each displaced entry is written (with its position) once.
-    fn place(&mut self, pos: &mut impl Positions, mut at: usize, entry: Entry) {
-        let lead = self.lead;
-        let places = &mut self.places[lead..];
-        let mut put = |places: &mut [Entry], at: usize, e: Entry| {
-            places[at] = e;
-            pos.set(e.id(), at as u32);
-        };
+    fn place(&mut self, pos: &mut impl Positions, at: usize, entry: Entry) {
+        let places = &mut self.places[self.lead..];
         let key = entry.order();
-        while at > 0 {
-            let parent = (at - 1) / ARITY;
-            let above = places[parent];
-            if key >= above.order() {
-                break;
-            }
-            put(places, at, above);
-            at = parent;
-        }
-        // A tournament of two independent pairs and their winners among
-        // the children, vacant places losing. Node k's children are family
-        // k of the places after the root.
+        let mut at = climb(places, pos, at, key);
+        // Node k's children are family k of the places after the root.
         while let Some(kids) = places[1..].as_chunks::<ARITY>().0.get(at) {
-            let i = usize::from(kids[1].order() < kids[0].order());
-            let j = 2 + usize::from(kids[3].order() < kids[2].order());
-            let m = if kids[j].order() < kids[i].order() {
-                j
-            } else {
-                i
-            };
+            let m = smallest(kids);
             let below = kids[m];
             if below.order() >= key {
                 break;
             }
-            put(places, at, below);
+            put(places, pos, at, below);
             at = ARITY * at + 1 + m;
         }
-        put(places, at, entry);
+        put(places, pos, at, entry);
+    }
+}
+
+/// Writes `e` at node `at`, and its position.
+#[inline(always)]
+fn put(places: &mut [Entry], pos: &mut impl Positions, at: usize, e: Entry) {
+    places[at] = e;
+    pos.set(e.id(), at as u32);
+}
+
+/// Moves the hole at node `at` up past the entries that `key` sorts
+/// before (each written, with its position, once); returns where it
+/// stops.
+#[inline(always)]
+fn climb(places: &mut [Entry], pos: &mut impl Positions, mut at: usize, key: u128) -> usize {
+    while at > 0 {
+        let parent = (at - 1) / ARITY;
+        let above = places[parent];
+        if key >= above.order() {
+            break;
+        }
+        put(places, pos, at, above);
+        at = parent;
+    }
+    at
+}
+
+/// The smallest of a family: a tournament of two independent pairs and
+/// their winners, vacant places losing.
+#[inline(always)]
+fn smallest(kids: &[Entry; ARITY]) -> usize {
+    let i = usize::from(kids[1].order() < kids[0].order());
+    let j = 2 + usize::from(kids[3].order() < kids[2].order());
+    if kids[j].order() < kids[i].order() {
+        j
+    } else {
+        i
     }
 }
 
