@@ -4,8 +4,8 @@
 //!
 //! A queue is an array of the slots in run order with what each runs with,
 //! as libev's pending arrays, not a list linked through the slots: queuing
-//! and taking an event then write one slot record (its place in the array)
-//! instead of three, and the loop reads the queue in order.
+//! an event writes one slot record (its place in the array) and taking it
+//! none, where the list wrote three, and the loop reads the queue in order.
 
 use super::slots::{Dequeued, Slots, NIL};
 
@@ -130,7 +130,7 @@ impl ActiveQueues {
         // Last: made before the push, the call kept the push's values alive
         // across it (313 instructions per callback at 1000/100/1000, not
         // 302).
-        slots.link_active(s, at, res);
+        slots.join_queue(s, at, res);
     }
 
     #[cold]
@@ -140,22 +140,22 @@ impl ActiveQueues {
         Self::push_into(q, slots, s, res, ncalls);
     }
 
-    /// The place of queued slot `s`, of `priority`.
-    fn entry_mut(&mut self, slots: &Slots, s: u32, priority: u8) -> &mut Queued {
-        let pri = self.queue_of(priority);
-        &mut self.queues[pri].entries[slots.queued_at(s) as usize]
+    /// Where queued slot `s`, of `priority`, stands: its queue and place.
+    fn place_of(&self, slots: &Slots, s: u32, priority: u8) -> (usize, usize) {
+        (self.queue_of(priority), slots.queued_at(s) as usize)
     }
 
     /// What queued slot `s`, of `priority`, runs with.
     pub fn result(&self, slots: &Slots, s: u32, priority: u8) -> u16 {
-        let pri = self.queue_of(priority);
-        self.queues[pri].entries[slots.queued_at(s) as usize].res
+        let (pri, at) = self.place_of(slots, s, priority);
+        self.queues[pri].entries[at].res
     }
 
     /// Adds to the result and calls owed of queued slot `s`, of `priority`;
     /// returns the result now.
     pub fn merge(&mut self, slots: &Slots, s: u32, priority: u8, res: u16, ncalls: u16) -> u16 {
-        let e = self.entry_mut(slots, s, priority);
+        let (pri, at) = self.place_of(slots, s, priority);
+        let e = &mut self.queues[pri].entries[at];
         e.res |= res;
         e.ncalls = e.ncalls.saturating_add(ncalls);
         e.res
@@ -163,9 +163,9 @@ impl ActiveQueues {
 
     /// Takes slot `s` out of the queue of `priority`.
     pub fn remove(&mut self, slots: &Slots, s: u32, priority: u8) {
-        let pri = self.queue_of(priority);
+        let (pri, at) = self.place_of(slots, s, priority);
         let q = &mut self.queues[pri];
-        q.entries[slots.queued_at(s) as usize].slot = NIL;
+        q.entries[at].slot = NIL;
         q.skip_removed();
     }
 
@@ -176,7 +176,7 @@ impl ActiveQueues {
         let e = q.entries[q.head];
         q.head += 1;
         q.skip_removed();
-        slots.unlink_active(e.slot, e.res, e.ncalls)
+        slots.leave_queue(e.slot, e.res, e.ncalls)
     }
 
     pub fn head(&self, pri: usize) -> Option<u32> {

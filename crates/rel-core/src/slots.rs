@@ -417,7 +417,7 @@ impl Slots {
     }
 
     /// The slot enters list `flag`: inserted or timeout (an active queue
-    /// is entered by [`Slots::link_active`]).
+    /// is entered by [`Slots::join_queue`]).
     pub fn set_flag(&mut self, s: u32, flag: u8) {
         debug_assert_ne!(flag, evlist::ACTIVE);
         self.hot[s as usize].flags |= flag;
@@ -426,7 +426,7 @@ impl Slots {
     }
 
     /// Raises the maxima to the counts: after activations, which leave
-    /// them to it (see [`Slots::link_active`]).
+    /// them to it (see [`Slots::join_queue`]).
     pub fn note_maxima(&mut self) {
         let c = &mut self.counts;
         c.max_added = c.max_added.max(c.added);
@@ -459,7 +459,7 @@ impl Slots {
     /// ([`Slots::ensure_record`]). The counts rise and the caller notes
     /// the maxima ([`Slots::note_maxima`]) once its activations are done:
     /// a wait's reports only add to the counts, so once for all of them.
-    pub fn link_active(&mut self, s: u32, at: u32, res: u16) {
+    pub fn join_queue(&mut self, s: u32, at: u32, res: u16) {
         self.cold[s as usize].queued_at = at;
         self.hot[s as usize].flags |= evlist::ACTIVE;
         self.counts.added += 1;
@@ -469,7 +469,7 @@ impl Slots {
 
     /// Slot `s` has left its active queue, where it ran with `res` and
     /// `ncalls`: the event the loop runs. The caller's memory is told.
-    pub fn unlink_active(&mut self, s: u32, res: u16, ncalls: u16) -> Dequeued {
+    pub fn leave_queue(&mut self, s: u32, res: u16, ncalls: u16) -> Dequeued {
         let hot = &mut self.hot[s as usize];
         hot.flags &= !evlist::ACTIVE;
         let hot = *hot;
@@ -489,7 +489,7 @@ impl Slots {
     }
 
     /// Slot `s`, which watches an fd and is in no active queue, as
-    /// [`Slots::unlink_active`] would give it had it been queued to run
+    /// [`Slots::leave_queue`] would give it had it been queued to run
     /// with `res` and taken off again at once: the caller's memory gets the
     /// result, and its flags, which did not change.
     #[inline(always)]
@@ -557,9 +557,9 @@ mod tests {
         assert_eq!(slots.slot(io + 1).fd(), -1, "no record reads as unused");
         let timer = 7;
         slots.ensure_record(timer);
-        slots.link_active(timer, 0, ev::TIMEOUT);
+        slots.join_queue(timer, 0, ev::TIMEOUT);
         assert_eq!(slots.counts().active, 1);
-        let taken = slots.unlink_active(timer, ev::TIMEOUT, 1);
+        let taken = slots.leave_queue(timer, ev::TIMEOUT, 1);
         assert_eq!((taken.res, taken.key), (ev::TIMEOUT, 8 * 16));
         assert_eq!(slots.counts().active, 0);
     }
