@@ -102,6 +102,7 @@ run_case(enum action a, int report)
 	struct event *look;
 	struct timeval tv;
 	double start;
+	int shorter;
 
 	action = a;
 	timeouts = 0;
@@ -127,6 +128,7 @@ run_case(enum action a, int report)
 	event_free(ev);
 	if (!report)
 		return;
+	shorter = a == ADD_SHORTER || a == DEL_ADD_SHORTER;
 	fprintf(stderr, "%s: read at +%.1f, in cb %.1f, after %.1f, timeout at +%.1f ms\n",
 	    names[a], read_at - start, in_cb_ms, after_cb_ms, timeouts ? timeout_at - read_at : -1.0);
 	SAY("%s: timeout pending in the callback: %s", names[a], YN(in_cb_pending));
@@ -134,7 +136,6 @@ run_case(enum action a, int report)
 	    YN(in_cb_ms > TIMEOUT_MS - 50 && in_cb_ms <= TIMEOUT_MS + 25));
 	SAY("%s: timeout pending after it: %s", names[a], YN(after_cb_pending));
 	if (after_cb_pending) {
-		int shorter = a == ADD_SHORTER || a == DEL_ADD_SHORTER;
 		double due = (shorter ? 60 : TIMEOUT_MS) - 20;
 		SAY("%s:   due about %s ms after the read: %s", names[a], shorter ? "60" : "200",
 		    YN(after_cb_ms > due - 50 && after_cb_ms <= due + 25));
@@ -146,7 +147,6 @@ run_case(enum action a, int report)
 		 * callback (as event_pending then says, unless its conversion
 		 * reads late); libevent's coarse clock may read up to 4 ms
 		 * behind */
-		int shorter = a == ADD_SHORTER || a == DEL_ADD_SHORTER;
 		double due = shorter ? 60 : in_cb_ms < TIMEOUT_MS ? in_cb_ms : TIMEOUT_MS;
 		CHECK("  not early", timeout_at - read_at >= due - 6);
 		CHECK("  not long after", timeout_at - read_at < due + 100);
