@@ -131,6 +131,24 @@ main(void)
 	event_base_free(other);
 	CHECK("freeing another base keeps current", event_global_current_base_ == base);
 
+	/* ... and any other list: a timer, or an event only made active */
+	{
+		struct event t;
+		struct timeval ms = t_tv_ms(50);
+		evtimer_set(&t, cb, "t");
+		EXPECT_INT("event_base_set on a timer not added", event_base_set(base, &t), 0);
+		evtimer_add(&t, &ms);
+		EXPECT_INT("event_base_set on a pending timer", event_base_set(base, &t), -1);
+		evtimer_del(&t);
+		EXPECT_INT("event_base_set after evtimer_del", event_base_set(base, &t), 0);
+		event_active(&t, EV_TIMEOUT, 1);
+		EXPECT_INT("event_base_set on an active event", event_base_set(base, &t), -1);
+		trace[0] = 0;
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		EXPECT_STR("the active event ran", trace, "t:1 ");
+		EXPECT_INT("event_base_set once it ran", event_base_set(base, &t), 0);
+	}
+
 	/* a second event_init replaces the current base */
 	{
 		struct event_base *b2 = event_init();

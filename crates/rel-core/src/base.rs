@@ -292,6 +292,7 @@ impl Base {
 
     /// Read without the lock: every `event_assign` asks (for the default
     /// priority), and 1.4 programs assign before every add.
+    #[inline]
     pub fn npriorities(&self) -> usize {
         self.npriorities.load(Relaxed)
     }
