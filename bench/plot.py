@@ -226,7 +226,7 @@ def python_figure(res):
     py = res.get("python", {}).get("results")
     if not py:
         return
-    tests = [("pingpong", "ping-pong round trips/s"), ("throughput", "64 MiB: MiB/s"),
+    tests = [("pingpong", "ping-pong round trips/s"), ("throughput", "bulk: MiB/s"),
              ("timers", "1 ms timers: ms each"), ("idle", "idle wake-ups/s")]
     order = res["python"].get("order", sorted(py))
     names = [n for n in order if n in py and "skipped" not in py[n]]
