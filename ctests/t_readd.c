@@ -232,5 +232,49 @@ main(void)
 	pass();
 	EXPECT_INT("  the dup'd socket back on the number: its data runs it", calls[0], 2);
 
+	/* Re-assigned after it ran, as something else each time: a writer on
+	 * another fd, a timer, a reader again; then freed, and a new event made
+	 * where it was. Each runs as what it was last made. */
+	{
+		int w[2];
+		struct event *e;
+		t_pair(w);
+		t_drain(fd);
+		event_set(&a, w[0], EV_READ, count, (void *)0L);
+		event_add(&a, NULL);
+		t_write1(w[1]);
+		calls[0] = calls[1] = calls[2] = 0;
+		pass();
+		EXPECT_INT("re-assigned: the reader ran", calls[0], 1);
+		event_set(&a, w[1], EV_WRITE, count, (void *)1L);
+		event_add(&a, NULL);
+		pass();
+		EXPECT_INT("  as a writer on the other end: ran", calls[1], 1);
+		EXPECT_INT("  and not as the reader (data still waits)", calls[0], 1);
+		evtimer_set(&a, count, (void *)2L);
+		tv = t_tv_ms(1);
+		evtimer_add(&a, &tv);
+		event_base_loop(base, EVLOOP_ONCE);
+		EXPECT_INT("  as a timer: ran", calls[2], 1);
+		EXPECT_INT("  and neither fd ran it", calls[0] + calls[1], 2);
+		event_set(&a, w[0], EV_READ, count, (void *)0L);
+		event_add(&a, NULL);
+		pass();
+		EXPECT_INT("  a reader again: ran for the waiting byte", calls[0], 2);
+		calls[2] = calls[3] = 0;
+		for (int i = 0; i < 2; i++) {
+			e = event_new(base, w[0], EV_READ, count, (void *)(long)(3 - i));
+			event_add(e, NULL);
+			t_write1(w[1]);
+			pass();
+			event_free(e);
+			t_drain(w[0]);
+		}
+		EXPECT_INT("  event_new, run, event_free: the first ran", calls[3], 1);
+		EXPECT_INT("  and the second, made where it may have been", calls[2], 1);
+		close(w[0]);
+		close(w[1]);
+	}
+
 	return t_end();
 }

@@ -4,6 +4,7 @@
 //! (`current_event`) with the calls it still owes (`ev_pncalls`), which a
 //! delete or re-add from a callback cuts short.
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use super::clock;
@@ -18,8 +19,9 @@ pub struct Pass {
     /// Its wall-clock equivalent, worked out once when first asked for.
     cached_wall: Option<Duration>,
     use_cache: bool,
-    /// The event being called, and how many calls remain.
-    running: Option<Key>,
+    /// The event being called (no key is 0, so this is one word, stored
+    /// once per callback), and how many calls remain.
+    running: Option<NonZeroUsize>,
     calls_left: u32,
 }
 
@@ -82,12 +84,12 @@ impl Pass {
 
     /// The event whose callback runs.
     pub fn running(&self) -> Option<Key> {
-        self.running
+        self.running.map(NonZeroUsize::get)
     }
 
     /// Event `key` starts its `calls` calls.
     pub fn start_calls(&mut self, key: Key, calls: u32) {
-        self.running = Some(key);
+        self.running = NonZeroUsize::new(key);
         self.calls_left = calls;
     }
 
@@ -102,7 +104,7 @@ impl Pass {
 
     /// Cancels the remaining calls of `key` if it is the running event.
     pub fn stop_calls(&mut self, key: Key) {
-        if self.running == Some(key) {
+        if self.running() == Some(key) {
             self.calls_left = 0;
         }
     }
