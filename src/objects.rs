@@ -14,13 +14,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rel_core::base::{Base, Config, SlotHint};
-use rel_core::event::{ev, Callback, Current, Hooks, Key, Spec};
+use rel_core::event::{ev, evlist, Callback, Current, Hooks, Key, Spec};
 
 use crate::boundary::{FromC, Refusal};
-use crate::layout::{
-    event, EVLIST_ACTIVE, EVLIST_ACTIVE_LATER, EVLIST_FINALIZING, EVLIST_INIT, EVLIST_INSERTED,
-    EVLIST_TIMEOUT,
-};
+use crate::layout::{event, EVLIST_FINALIZING, EVLIST_INIT};
 
 /// Opaque to C. The magic catches stray pointers and freed bases.
 pub struct event_base {
@@ -490,14 +487,12 @@ impl AssignedEvent {
     }
 
     /// Whether the event is in any list of its base (false without one):
-    /// added, timed or queued to run. The base mirrors every change of its
-    /// lists into `evcb_flags` before it lets go of its lock, so flags that
-    /// name no list answer without taking it (the 1.4 calls check this on
-    /// every re-registration); flags that name one are confirmed with the
+    /// added, timed or queued to run. Flags naming no list answer without
+    /// the base's lock (see [`evlist::LISTS`]; the 1.4 calls check this on
+    /// every re-registration); flags naming one are confirmed with the
     /// base, since a copied or stale struct may carry them.
     pub(crate) fn is_pending(&self) -> bool {
-        const LISTS: c_int = EVLIST_TIMEOUT | EVLIST_INSERTED | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER;
-        self.flags() & LISTS != 0
+        self.flags() & c_int::from(evlist::LISTS) != 0
             && self
                 .base()
                 .is_ok_and(|b| b.core.is_known(self.key(), self.slot_hint()))

@@ -22,6 +22,10 @@ pub mod evlist {
     pub const TIMEOUT: u8 = 0x01;
     pub const INSERTED: u8 = 0x02;
     pub const ACTIVE: u8 = 0x08;
+    /// The lists themselves: an event in any of them is pending. The base
+    /// mirrors a change of these into the caller's memory before it lets
+    /// go of its lock.
+    pub const LISTS: u8 = TIMEOUT | INSERTED | ACTIVE;
     /// Given to a finalizer (`event_finalize`): refused by add and
     /// activate until assigned again.
     pub const FINALIZING: u8 = 0x40;
