@@ -92,7 +92,7 @@ impl Registry {
     }
 
     pub fn has_events(&self) -> bool {
-        self.slots.counts().added > 0
+        self.slots.has_events()
     }
 
     /// Replaces the active queues (which must be empty) with `n` priorities.

@@ -143,6 +143,24 @@ pub struct Counts {
     pub max_active: usize,
 }
 
+/// [`Counts`] as the slots keep them: the inserted and timeout lists apart
+/// from the active queues, so that joining or leaving a queue, once per
+/// callback, moves one count, not two.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    /// Inserted and timeout list memberships.
+    listed: usize,
+    active: usize,
+    max_added: usize,
+    max_active: usize,
+}
+
+impl Tally {
+    fn added(&self) -> usize {
+        self.listed + self.active
+    }
+}
+
 /// The slot table of one base.
 pub struct Slots {
     hot: Vec<Hot>,
@@ -153,7 +171,7 @@ pub struct Slots {
     owned_actions: HashMap<Key, Action>,
     free: Vec<u32>,
     next_owned_key: Key,
-    counts: Counts,
+    counts: Tally,
     hooks: Hooks,
 }
 
@@ -165,7 +183,7 @@ impl Slots {
             owned_actions: HashMap::new(),
             free: Vec::new(),
             next_owned_key: 1,
-            counts: Counts::default(),
+            counts: Tally::default(),
             hooks,
         }
     }
@@ -232,7 +250,18 @@ impl Slots {
     }
 
     pub fn counts(&self) -> Counts {
-        self.counts
+        let c = self.counts;
+        Counts {
+            added: c.added(),
+            active: c.active,
+            max_added: c.max_added,
+            max_active: c.max_active,
+        }
+    }
+
+    /// Whether any slot is in a list or queue.
+    pub fn has_events(&self) -> bool {
+        self.counts.listed != 0 || self.counts.active != 0
     }
 
     /// Lowers the maxima to the current counts.
@@ -242,7 +271,7 @@ impl Slots {
             c.max_active = c.active;
         }
         if added {
-            c.max_added = c.added;
+            c.max_added = c.added();
         }
     }
 
@@ -421,15 +450,16 @@ impl Slots {
     pub fn set_flag(&mut self, s: u32, flag: u8) {
         debug_assert_ne!(flag, evlist::ACTIVE);
         self.hot[s as usize].flags |= flag;
-        self.counts.added += 1;
-        self.counts.max_added = self.counts.max_added.max(self.counts.added);
+        let c = &mut self.counts;
+        c.listed += 1;
+        c.max_added = c.max_added.max(c.added());
     }
 
     /// Raises the maxima to the counts: after activations, which leave
     /// them to it (see [`Slots::join_queue`]).
     pub fn note_maxima(&mut self) {
         let c = &mut self.counts;
-        c.max_added = c.max_added.max(c.added);
+        c.max_added = c.max_added.max(c.added());
         c.max_active = c.max_active.max(c.active);
     }
 
@@ -443,9 +473,9 @@ impl Slots {
     /// with the next one, made at once under the same lock.
     pub fn clear_flag_untold(&mut self, s: u32, flag: u8) {
         self.hot[s as usize].flags &= !flag;
-        self.counts.added -= 1;
-        if flag == evlist::ACTIVE {
-            self.counts.active -= 1;
+        match flag {
+            evlist::ACTIVE => self.counts.active -= 1,
+            _ => self.counts.listed -= 1,
         }
     }
 
@@ -462,7 +492,6 @@ impl Slots {
     pub fn join_queue(&mut self, s: u32, at: u32, res: u16) {
         self.cold[s as usize].queued_at = at;
         self.hot[s as usize].flags |= evlist::ACTIVE;
-        self.counts.added += 1;
         self.counts.active += 1;
         self.reflect_res(s, res);
     }
@@ -476,7 +505,6 @@ impl Slots {
         if owned_by_caller(hot.key) {
             (self.hooks.mirror)(hot.key, hot.flags);
         }
-        self.counts.added -= 1;
         self.counts.active -= 1;
         Dequeued {
             key: hot.key,
