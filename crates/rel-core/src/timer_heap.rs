@@ -264,14 +264,21 @@ impl TimerHeap {
                 let at = self.len;
                 self.make_room();
                 self.len += 1;
-                self.place(pos, at, entry);
+                // A new last node has no children: it can only rise.
+                rise(&mut self.places[self.lead..], pos, at, entry);
             }
             at => {
                 if self.postpone(at, id, deadline) {
                     return false;
                 }
                 let entry = self.entry(id, deadline);
-                self.place(pos, at as usize, entry);
+                let at = at as usize;
+                // An earlier key than the entry's sorts before its children.
+                if deadline < self.node(at).deadline {
+                    rise(&mut self.places[self.lead..], pos, at, entry);
+                } else {
+                    self.place(pos, at, entry);
+                }
             }
         }
         true
@@ -330,8 +337,7 @@ impl TimerHeap {
             put(places, pos, at, below);
             at = ARITY * at + 1 + m;
         }
-        let at = climb(places, pos, at, entry.order());
-        put(places, pos, at, entry);
+        rise(places, pos, at, entry);
     }
 
     /// Puts `entry` into the hole at `at`, moving it up or down to where it
@@ -359,6 +365,14 @@ impl TimerHeap {
 fn put(places: &mut [Entry], pos: &mut impl Positions, at: usize, e: Entry) {
     places[at] = e;
     pos.set(e.id(), at as u32);
+}
+
+/// Puts `entry` into the hole at node `at` or above it, where it belongs
+/// (nothing below the hole sorts before it).
+#[inline(always)]
+fn rise(places: &mut [Entry], pos: &mut impl Positions, at: usize, entry: Entry) {
+    let at = climb(places, pos, at, entry.order());
+    put(places, pos, at, entry);
 }
 
 /// Moves the hole at node `at` up past the entries that `key` sorts
@@ -423,9 +437,11 @@ mod tests {
             assert_ne!(e.order(), VACANT.order());
             assert_eq!(pos.get(e.id()) as usize, k);
             if k > 0 {
-                // Deadlines only: a postponement raises an entry's tag in
-                // place (see `Entry::rank`).
-                assert!(h.node((k - 1) / ARITY).deadline <= e.deadline);
+                // A postponement raises an entry's tag in place (see
+                // `Entry::rank`): past a postponed parent, deadlines only.
+                let parent = h.node((k - 1) / ARITY);
+                assert!(parent.deadline <= e.deadline);
+                assert!(parent.is_postponed() || parent.order() <= e.order());
             }
         }
         for i in (0..h.lead).chain(h.lead + h.len..h.places.len()) {
@@ -457,6 +473,18 @@ mod tests {
             [(1, 10), (3, 10), (4, 20), (2, 30), (0, 50)]
         );
         assert_eq!(h.len(), 0);
+    }
+
+    #[test]
+    fn a_timer_scheduled_again_for_its_deadline_goes_after_its_ties() {
+        let (mut h, mut pos) = (TimerHeap::default(), Table::default());
+        for id in 0..5 {
+            h.schedule(&mut pos, id, 10 * STEP);
+        }
+        h.schedule(&mut pos, 0, 10 * STEP);
+        check(&h, &pos);
+        let order: Vec<u32> = drain(&mut h, &mut pos).iter().map(|p| p.0).collect();
+        assert_eq!(order, [1, 2, 3, 4, 0]);
     }
 
     #[test]
