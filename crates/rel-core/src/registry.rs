@@ -181,7 +181,9 @@ impl Registry {
 
     /// [`Registry::schedule`] with the slot's record as the caller read
     /// it last (only its timeout flag and heap place matter), which spares
-    /// the reload.
+    /// the reload. A postponement is the heap's note alone: the event's
+    /// memory keeps the earlier deadline until the timer moves (or fires,
+    /// if it re-arms).
     pub fn schedule_as(&mut self, s: u32, hot: Hot, deadline: u64) {
         self.drop_deferred_rearm(s);
         if hot.flags() & evlist::TIMEOUT != 0 && self.timers.postpone(hot.heap_pos(), s, deadline) {
@@ -196,14 +198,8 @@ impl Registry {
         if self.slots.hot(s).flags() & evlist::TIMEOUT == 0 {
             self.slots.set_flag(s, evlist::TIMEOUT);
         }
-        // A postponement is the heap's note alone: the event's memory keeps
-        // the earlier deadline until the timer moves (or fires, if it re-arms).
-        if self
-            .timers
-            .schedule(&mut self.slots.positions(), s, deadline)
-        {
-            self.slots.reflect_deadline(s, deadline);
-        }
+        self.timers.set(&mut self.slots.positions(), s, deadline);
+        self.slots.reflect_deadline(s, deadline);
     }
 
     pub fn remove_timeout(&mut self, s: u32) {
@@ -419,7 +415,7 @@ impl Registry {
                 break;
             };
             // Where a persistent event counts its next deadline from (the
-            // event's memory may hold an earlier one, see `schedule`).
+            // event's memory may hold an earlier one, see `schedule_as`).
             if self.slots.hot(s).has_interval() {
                 self.slots.reflect_deadline(s, deadline);
             }

@@ -254,10 +254,10 @@ impl TimerHeap {
         self.seq = waiting.len() as u32;
     }
 
-    /// Inserts `id` or moves it to a new deadline: an earlier one in place
-    /// (one sift from where it stands), a later one by postponing. Returns
-    /// whether the entry took `deadline` as its key (false: postponed).
-    pub fn schedule(&mut self, pos: &mut impl Positions, id: u32, deadline: u64) -> bool {
+    /// Inserts `id`, or moves it to `deadline` as its key, in one sift
+    /// from where it stands. A move to a later deadline is cheaper as a
+    /// [`TimerHeap::postpone`], which callers try first.
+    pub fn set(&mut self, pos: &mut impl Positions, id: u32, deadline: u64) {
         match pos.get(id) {
             ABSENT => {
                 let entry = self.entry(id, deadline);
@@ -268,9 +268,6 @@ impl TimerHeap {
                 rise(&mut self.places[self.lead..], pos, at, entry);
             }
             at => {
-                if self.postpone(at, id, deadline) {
-                    return false;
-                }
                 let entry = self.entry(id, deadline);
                 let at = at as usize;
                 // An earlier key than the entry's sorts before its children.
@@ -281,7 +278,6 @@ impl TimerHeap {
                 }
             }
         }
-        true
     }
 
     /// Notes a later `deadline` for the entry of `id`, which stands at `at`
@@ -453,6 +449,17 @@ mod tests {
         assert_eq!(first_child % 64, 0, "families on cache lines");
     }
 
+    /// What the registry does: a postponement where it can, else a move.
+    /// Returns whether the entry took `deadline` as its key.
+    fn schedule(h: &mut TimerHeap, pos: &mut Table, id: u32, deadline: u64) -> bool {
+        let at = pos.get(id);
+        if at != ABSENT && h.postpone(at, id, deadline) {
+            return false;
+        }
+        h.set(pos, id, deadline);
+        true
+    }
+
     fn drain(h: &mut TimerHeap, pos: &mut Table) -> Vec<(u32, u64)> {
         let mut out = vec![];
         while let Some((id, d)) = h.peek(pos) {
@@ -466,7 +473,7 @@ mod tests {
     fn pops_in_deadline_order_with_fifo_ties() {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         for (id, d) in [(0, 50), (1, 10), (2, 30), (3, 10), (4, 20)] {
-            h.schedule(&mut pos, id, d);
+            schedule(&mut h, &mut pos, id, d);
         }
         assert_eq!(
             drain(&mut h, &mut pos),
@@ -479,9 +486,9 @@ mod tests {
     fn a_timer_scheduled_again_for_its_deadline_goes_after_its_ties() {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         for id in 0..5 {
-            h.schedule(&mut pos, id, 10 * STEP);
+            schedule(&mut h, &mut pos, id, 10 * STEP);
         }
-        h.schedule(&mut pos, 0, 10 * STEP);
+        schedule(&mut h, &mut pos, 0, 10 * STEP);
         check(&h, &pos);
         let order: Vec<u32> = drain(&mut h, &mut pos).iter().map(|p| p.0).collect();
         assert_eq!(order, [1, 2, 3, 4, 0]);
@@ -491,14 +498,14 @@ mod tests {
     fn remove_and_reschedule_from_the_middle() {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         for id in 0..100u32 {
-            h.schedule(&mut pos, id, u64::from((id * 37) % 101) * STEP);
+            schedule(&mut h, &mut pos, id, u64::from((id * 37) % 101) * STEP);
         }
         for id in (0..100).step_by(3) {
             assert!(h.remove(&mut pos, id));
             assert!(!h.remove(&mut pos, id));
         }
-        h.schedule(&mut pos, 1, 1_000 * STEP);
-        h.schedule(&mut pos, 2, 0);
+        schedule(&mut h, &mut pos, 1, 1_000 * STEP);
+        schedule(&mut h, &mut pos, 2, 0);
         let got = drain(&mut h, &mut pos);
         assert_eq!(got.first(), Some(&(2, 0)));
         assert_eq!(got.last(), Some(&(1, 1_000 * STEP)));
@@ -520,7 +527,7 @@ mod tests {
                 0 | 1 => {
                     // Whole steps, as postponements are kept (see below).
                     let d = (x >> 16) % 1000 * STEP;
-                    h.schedule(&mut pos, id, d);
+                    schedule(&mut h, &mut pos, id, d);
                     model[id as usize] = Some(d);
                 }
                 _ => assert_eq!(h.remove(&mut pos, id), model[id as usize].take().is_some()),
@@ -541,17 +548,17 @@ mod tests {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         for id in 0..10u32 {
             assert!(
-                h.schedule(&mut pos, id, u64::from(id) * 10 * STEP),
+                schedule(&mut h, &mut pos, id, u64::from(id) * 10 * STEP),
                 "inserted"
             );
         }
         let at = pos.get(0);
-        assert!(!h.schedule(&mut pos, 0, 1_000 * STEP), "postponed");
+        assert!(!schedule(&mut h, &mut pos, 0, 1_000 * STEP), "postponed");
         assert_eq!(pos.get(0), at, "postponed in place");
         assert_eq!(h.deadline_of(at), Some(1_000 * STEP));
         assert_eq!(h.peek(&mut pos), Some((1, 10 * STEP)), "the top moved on");
         assert!(
-            h.schedule(&mut pos, 0, 5 * STEP),
+            schedule(&mut h, &mut pos, 0, 5 * STEP),
             "settled at 1,000 by the peek: moved earlier"
         );
         assert_eq!(
@@ -559,9 +566,9 @@ mod tests {
             Some((0, 5 * STEP)),
             "postponed again, to the latest deadline"
         );
-        assert!(!h.schedule(&mut pos, 3, 2_000 * STEP));
+        assert!(!schedule(&mut h, &mut pos, 3, 2_000 * STEP));
         assert!(h.remove(&mut pos, 3));
-        assert!(h.schedule(&mut pos, 3, 30 * STEP));
+        assert!(schedule(&mut h, &mut pos, 3, 30 * STEP));
         assert_eq!(
             h.deadline_of(pos.get(3)),
             Some(30 * STEP),
@@ -578,7 +585,8 @@ mod tests {
     fn families_stay_on_cache_lines_as_the_table_grows_and_shrinks() {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
         for id in 0..5_000u32 {
-            h.schedule(
+            schedule(
+                &mut h,
                 &mut pos,
                 id,
                 u64::from(id.wrapping_mul(2_654_435_761) % 10_007),
@@ -604,15 +612,15 @@ mod tests {
     #[test]
     fn a_postponement_is_kept_in_steps_rounded_up() {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
-        h.schedule(&mut pos, 0, 100);
-        h.schedule(&mut pos, 1, 5_000);
-        h.schedule(&mut pos, 0, 4_999);
+        schedule(&mut h, &mut pos, 0, 100);
+        schedule(&mut h, &mut pos, 1, 5_000);
+        schedule(&mut h, &mut pos, 0, 4_999);
         // 4,899 ns later: five steps of 1,024 ns.
         assert_eq!(h.deadline_of(pos.get(0)), Some(5_220), "never early");
         assert_eq!(h.peek(&mut pos), Some((1, 5_000)));
         // Too far for the tag (2^31 steps): the entry moves to it at once.
         let far = 5_220 + (1u64 << 31 << STEP_SHIFT);
-        h.schedule(&mut pos, 0, far);
+        schedule(&mut h, &mut pos, 0, far);
         assert_eq!(h.deadline_of(pos.get(0)), Some(far));
         assert_eq!(drain(&mut h, &mut pos), [(1, 5_000), (0, far)]);
     }
@@ -620,13 +628,13 @@ mod tests {
     #[test]
     fn ties_pop_in_order_across_the_sequence_wrap() {
         let (mut h, mut pos) = (TimerHeap::default(), Table::default());
-        h.schedule(&mut pos, 10, 7_000);
-        h.schedule(&mut pos, 20, 3_000);
-        h.schedule(&mut pos, 20, 9_000); // postponed
-        h.schedule(&mut pos, 11, 7_000);
+        schedule(&mut h, &mut pos, 10, 7_000);
+        schedule(&mut h, &mut pos, 20, 3_000);
+        schedule(&mut h, &mut pos, 20, 9_000); // postponed
+        schedule(&mut h, &mut pos, 11, 7_000);
         h.seq = TAG_BITS - 2;
         for id in 0..6 {
-            h.schedule(&mut pos, id, 7_000);
+            schedule(&mut h, &mut pos, id, 7_000);
         }
         assert!(h.seq < 10, "renumbered");
         let order: Vec<u32> = drain(&mut h, &mut pos).iter().map(|p| p.0).collect();
