@@ -371,11 +371,14 @@ impl Registry {
     fn activate_watchers(&mut self, fd: RawFd, bits: u16) {
         let mut s = self.evmap.first_on_fd(fd);
         while s != NIL {
+            // Read before the activation, whose call into the caller's
+            // memory would have the record looked up again.
+            let next = self.slots.fd_next(s);
             let events = self.slots.hot(s).events();
             if let Some(res) = self.report_result(fd, events, bits) {
                 self.activate_recorded(s, res, 1);
             }
-            s = self.slots.fd_next(s);
+            s = next;
         }
     }
 
