@@ -724,10 +724,13 @@ impl Base {
     /// Waits for events (or the next timer) when nothing is queued. After a
     /// busy pass the next is likely busy too: a poll first skips the wait's
     /// clock reading and timeout while events keep coming, and when it finds
-    /// nothing the loop waits as usual. Made with the base unlocked, so that
-    /// another thread's change does not wait for it; a loop whose waits are
-    /// wrapped polls with the lock held, which is cheaper than its wrapper.
-    /// Out of line, as [`Base::wait_unlocked`].
+    /// nothing the loop waits as usual. The poll keeps the lock, as a
+    /// non-blocking pass's does: it cannot block, so another thread's change
+    /// waits at most for one zero-timeout system call, and unlocking around
+    /// it (the backend's handle taken and put back, the buffer swapped, the
+    /// wake-up flags) cost a blocking pass a quarter of its instructions.
+    /// Only the wait that may block is made unlocked. Out of line, as
+    /// [`Base::wait_unlocked`].
     #[inline(never)]
     fn wait<'a>(
         &'a self,
@@ -736,12 +739,7 @@ impl Base {
         busy: bool,
     ) -> (MutexGuard<'a, Shared>, io::Result<()>) {
         if busy {
-            let polled;
-            if d.wraps_waits() {
-                polled = g.poll();
-            } else {
-                (g, polled) = self.wait_unlocked(g, d, Some(Duration::ZERO));
-            }
+            let polled = g.poll();
             if polled.is_err() || !g.ready.is_empty() {
                 return (g, polled);
             }
