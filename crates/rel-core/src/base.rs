@@ -649,7 +649,10 @@ impl Base {
         g.break_flag = false;
         g.registry.claim_signals();
         let mut result = 0;
-        let mut busy = false;
+        // The readiness buffer still holds the last pass's reports: a loop
+        // run once per call (`EVLOOP_ONCE`) polls first as well when the
+        // call before it found work.
+        let mut busy = !g.ready.is_empty();
         loop {
             g.registry.clear_continue();
             if d.abort_requested() {
