@@ -61,14 +61,15 @@ static inline long raise_nofile(void)
 /* Command line: -n N -a A -w W -i ITERS -t (timeouts) -m MODE -r ROUNDS
  * -T CAP_MS (give up on a warm-up slower than this; 0: never) -p (pipes,
  * not socketpairs) -e (re-register with the 1.4 calls: see chain.c) -b (one
- * blocking loop instead of ONCE|NONBLOCK passes: see chain.c). */
+ * blocking loop instead of ONCE|NONBLOCK passes: see chain.c) -o (blocking
+ * ONCE passes instead: see chain.c). */
 struct opts { int n, a, w, iters, timeouts, rounds; long cap_ms; const char *mode;
-              int pipes, rereg, blocking; };
+              int pipes, rereg, blocking, once; };
 static inline struct opts parse_opts(int argc, char **argv)
 {
-    struct opts o = { 100, 1, 100, 5, 0, 1000, 0, "", 0, 0, 0 };
+    struct opts o = { 100, 1, 100, 5, 0, 1000, 0, "", 0, 0, 0, 0 };
     int c;
-    while ((c = getopt(argc, argv, "n:a:w:i:tm:r:T:peb")) != -1) {
+    while ((c = getopt(argc, argv, "n:a:w:i:tm:r:T:pebo")) != -1) {
         switch (c) {
         case 'n': o.n = atoi(optarg); break;
         case 'a': o.a = atoi(optarg); break;
@@ -81,6 +82,7 @@ static inline struct opts parse_opts(int argc, char **argv)
         case 'p': o.pipes = 1; break;
         case 'e': o.rereg = 1; break;
         case 'b': o.blocking = 1; break;
+        case 'o': o.once = 1; break;
         default: DIE("bad option");
         }
     }
@@ -162,6 +164,8 @@ static inline void lp_arm(lp_event *ev, struct timeval *tv)
 
 static inline void lp_del(lp_base *b, lp_event *ev) { (void)b; event_del(ev); }
 static inline void lp_pass(lp_base *b) { event_base_loop(b, EVLOOP_ONCE | EVLOOP_NONBLOCK); }
+/* One pass that waits for something to run (1.4's event_loop(EVLOOP_ONCE)). */
+static inline void lp_pass_once(lp_base *b) { event_base_loop(b, EVLOOP_ONCE); }
 static inline void lp_run(lp_base *b) { event_base_loop(b, 0); }
 /* Ends lp_run from a callback. */
 static inline void lp_break(lp_base *b)
@@ -222,6 +226,7 @@ static inline int raw_pass(lp_base *b, int timeout_ms)
     return n;
 }
 static inline void lp_pass(lp_base *b) { raw_pass(b, 0); }
+static inline void lp_pass_once(lp_base *b) { raw_pass(b, -1); }
 
 static int raw_stop; /* set by a callback: lp_run returns */
 static inline void lp_run(lp_base *b)

@@ -208,7 +208,8 @@ def buffers_figure(res):
             for wl, label in (("pipes", "pipes"), ("rereg", "1.4 re-add"),
                               ("rereg_timeouts", "1.4 re-add\n+ timeout"),
                               ("blocking", "blocking"),
-                              ("blocking_timeouts", "blocking\n+ timeout")):
+                              ("blocking_timeouts", "blocking\n+ timeout"),
+                              ("once", "ONCE"), ("once_timeouts", "ONCE\n+ timeout")):
                 for r in sh.get(wl, []):
                     groups.append(f"{label}\n{size_label(r)}")
                     cells.append(r["results"])
