@@ -22,6 +22,7 @@ use super::event::{
 };
 use super::log::{emit, warn, Severity};
 use super::pass::Pass;
+use super::poll_first::PollFirst;
 use super::registry::Registry;
 use super::slots::{Counts, Dequeued, Hot};
 
@@ -164,6 +165,8 @@ struct Shared {
     wait_backend: Option<Arc<dyn Backend>>,
     /// What `event_add`'s deadlines count from.
     deadline_clock: DeadlineClock,
+    /// Whether a busy pass polls before it waits.
+    poll_first: PollFirst,
 }
 
 impl Shared {
@@ -237,6 +240,7 @@ impl Base {
                     ready: Vec::new(),
                     wait_backend: None,
                     deadline_clock: DeadlineClock::default(),
+                    poll_first: PollFirst::default(),
                 }),
                 callback_done: Condvar::new(),
                 hot_table: AtomicUsize::new(0),
@@ -727,7 +731,8 @@ impl Base {
     /// Waits for events (or the next timer) when nothing is queued. After a
     /// busy pass the next is likely busy too: a poll first skips the wait's
     /// clock reading and timeout while events keep coming, and when it finds
-    /// nothing the loop waits as usual. The poll keeps the lock, as a
+    /// nothing the loop waits as usual (polls that keep finding nothing back
+    /// off, see [`PollFirst`]). The poll keeps the lock, as a
     /// non-blocking pass's does: it cannot block, so another thread's change
     /// waits at most for one zero-timeout system call, and unlocking around
     /// it (the backend's handle taken and put back, the buffer swapped, the
@@ -741,10 +746,13 @@ impl Base {
         d: &mut dyn Dispatch,
         busy: bool,
     ) -> (MutexGuard<'a, Shared>, io::Result<()>) {
-        if busy {
-            let polled = g.poll();
-            if polled.is_err() || !g.ready.is_empty() {
-                return (g, polled);
+        let polled = busy && g.poll_first.try_now();
+        if polled {
+            let result = g.poll();
+            let work = !g.ready.is_empty();
+            g.poll_first.found(work);
+            if result.is_err() || work {
+                return (g, result);
             }
         }
         // The clock only matters with a deadline to wait for. A wait that
@@ -755,7 +763,7 @@ impl Base {
             .registry
             .wait_until()
             .map(|t| Duration::from_nanos(t.saturating_sub(clock::now_ns())).min(MAX_WAIT));
-        if busy && timeout == Some(Duration::ZERO) {
+        if polled && timeout == Some(Duration::ZERO) {
             return (g, Ok(())); // just polled
         }
         self.wait_unlocked(g, d, timeout)

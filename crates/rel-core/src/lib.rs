@@ -28,6 +28,7 @@ mod growth;
 pub mod inet;
 pub mod log;
 mod pass;
+mod poll_first;
 mod registry;
 pub mod signals;
 mod slots;
