@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use rel_core::log::{emit, Severity};
 
-use rel_extra::dns::keymap::KeyMap;
+use rel_core::keymap::KeyMap;
 use rel_extra::dns::resolver::{Action, Cb, Outcome, Resolver};
 use rel_extra::dns::wire::{TYPE_AAAA, TYPE_PTR};
 use rel_extra::dns::LOG_WARN;

@@ -26,6 +26,7 @@ mod evmap;
 mod fdutil;
 mod growth;
 pub mod inet;
+pub mod keymap;
 pub mod log;
 mod pass;
 mod poll_first;

@@ -9,11 +9,11 @@
 //! lookup beyond its own record; those lists keep their heads in their own
 //! modules and go through the link accessors here.
 
-use std::collections::HashMap;
 use std::os::unix::io::RawFd;
 
 use super::event::{ev, evlist, owned_by_caller, Action, Callback, Current, Hooks, Key, Spec};
 use super::growth::{cover, grow_for_one};
+use super::keymap::KeyMap;
 use super::timer_heap::{self, Positions};
 
 /// No slot: the end of a list.
@@ -168,7 +168,7 @@ pub struct Slots {
     cold: Vec<Slot>,
     /// What the base's own events run (few: once events, loopexit,
     /// finalizers), kept out of the slots.
-    owned_actions: HashMap<Key, Action>,
+    owned_actions: KeyMap<Key, Action>,
     free: Vec<u32>,
     next_owned_key: Key,
     counts: Tally,
@@ -180,7 +180,7 @@ impl Slots {
         Slots {
             hot: Vec::new(),
             cold: Vec::new(),
-            owned_actions: HashMap::new(),
+            owned_actions: KeyMap::default(),
             free: Vec::new(),
             next_owned_key: 1,
             counts: Tally::default(),

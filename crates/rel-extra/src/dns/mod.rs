@@ -6,7 +6,6 @@
 //! - [`conf`]: resolv.conf lines, hosts files, option values;
 //! - [`resolver`]: the request state machine (ids, retries, timeouts,
 //!   search list, nameservers down and probed);
-//! - [`keymap`]: maps keyed by the resolver's own integers;
 //! - [`gai`]: the part of getaddrinfo answered without a query (numeric
 //!   hosts, ports, hints) and how A and AAAA answers combine.
 //!
@@ -15,7 +14,6 @@
 
 pub mod conf;
 pub mod gai;
-pub mod keymap;
 pub mod resolver;
 pub mod wire;
 

@@ -15,9 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::conf;
-use super::keymap::KeyMap;
 use super::wire::{self, Answer, Parsed, RCODE, TC, TYPE_A, TYPE_PTR};
 use super::*;
+use rel_core::keymap::KeyMap;
 
 /// A user callback: function and argument words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,8 +1,9 @@
-//! Maps keyed by the resolver's own integers (request keys, nameserver
-//! ids, transaction ids). std's SipHash guards against keys an attacker
-//! picks; these keys are counters and random ids the resolver chose, so
-//! one multiplication spreads them well enough, at a fraction of the cost
-//! (SipHash was the largest single cost of a lookup).
+//! Maps keyed by integers the library chose itself: the base's keys for
+//! its own events, the resolver's request keys, nameserver ids and
+//! transaction ids. std's SipHash guards against keys an attacker picks;
+//! these are counters and random ids, so one multiplication spreads them
+//! well enough, at a fraction of the cost (SipHash was the largest single
+//! cost of a DNS lookup, and a third of an `event_base_once`).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
