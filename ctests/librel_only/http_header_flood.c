@@ -36,6 +36,16 @@ static int connect_to(void)
     return fd;
 }
 
+/* Reads the first reply line into `reply`, if one came. */
+static void read_reply(int fd, char *reply)
+{
+    ssize_t n = read(fd, reply, 255);
+    if (n > 0) {
+        reply[n] = 0;
+        reply[strcspn(reply, "\r\n")] = 0;
+    }
+}
+
 /* Sends up to 8 MiB of one header line, reading what the server says;
  * returns the first reply line, or "" if the server took it all. */
 static void *flood(void *out)
@@ -53,14 +63,17 @@ static void *flood(void *out)
         if (poll(&p, 1, 5000) <= 0)
             break;
         if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-            ssize_t n = read(fd, reply, 255);
-            if (n > 0)
-                reply[strcspn(reply, "\r\n")] = 0;
+            read_reply(fd, reply);
             break;
         }
         ssize_t n = write(fd, chunk, sizeof chunk);
-        if (n < 0 && errno != EAGAIN)
+        if (n < 0 && errno != EAGAIN) {
+            /* The server closed with our bytes unread, which resets the
+             * connection; its reply may have come in just before the
+             * reset, after the poll above looked. */
+            read_reply(fd, reply);
             break;
+        }
         if (n > 0)
             sent += (size_t)n;
     }
@@ -75,9 +88,7 @@ static void *well_formed(void *out)
     const char *req = "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
         DIE("write");
-    ssize_t n = read(fd, reply, 255);
-    if (n > 0)
-        reply[strcspn(reply, "\r\n")] = 0;
+    read_reply(fd, reply);
     close(fd);
     return NULL;
 }
