@@ -653,10 +653,6 @@ impl Base {
         g.break_flag = false;
         g.registry.claim_signals();
         let mut result = 0;
-        // The readiness buffer still holds the last pass's reports: a loop
-        // run once per call (`EVLOOP_ONCE`) polls first as well when the
-        // call before it found work.
-        let mut busy = !g.ready.is_empty();
         loop {
             g.registry.clear_continue();
             if d.abort_requested() {
@@ -676,9 +672,8 @@ impl Base {
             if active > 0 || flags & run_flag::NONBLOCK != 0 {
                 waited = g.poll();
             } else {
-                (g, waited) = self.wait(g, d, busy);
+                (g, waited) = self.wait(g, d);
             }
-            busy = !g.ready.is_empty();
             if let Err(e) = waited {
                 warn(&format!(
                     "{}: dispatch failed: {e}",
@@ -744,8 +739,10 @@ impl Base {
         &'a self,
         mut g: MutexGuard<'a, Shared>,
         d: &mut dyn Dispatch,
-        busy: bool,
     ) -> (MutexGuard<'a, Shared>, io::Result<()>) {
+        // The readiness buffer holds the last pass's reports, from this call
+        // or, with `EVLOOP_ONCE` per call, the one before.
+        let busy = !g.ready.is_empty();
         let polled = busy && g.poll_first.try_now();
         if polled {
             let result = g.poll();
