@@ -16,7 +16,7 @@ SONAME := librel.so.1
 # Names programs and binaries look for in the drop-in layout.
 DROPIN_LIBS := libevent libevent_core libevent_extra libevent_pthreads
 
-.PHONY: all deps-demo deps-test install install-rel demo test test-rust test-c test-misuse test-programs test-fuzz test-python check-headers check-symbols bench clean
+.PHONY: all deps-demo deps-test install install-rel demo test test-rust test-c test-misuse test-programs test-fuzz test-tsan test-python check-headers check-symbols bench clean
 
 all:
 	$(CARGO) build --release
@@ -113,6 +113,11 @@ test-programs:
 test-fuzz:
 	@mkdir -p build
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} fuzz/run
+
+# The locking under ThreadSanitizer: Rust and C thread tests against a
+# -Zsanitizer=thread build (nightly with rust-src; scripts/tsan says why).
+test-tsan:
+	scripts/tsan
 
 # Twice: on librel (its hosted loop), then on Debian's libevent, which takes
 # rel's fallback path (one ctypes trampoline per base).
