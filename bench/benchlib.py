@@ -2,6 +2,7 @@
 statistics, tables and the results file. Standard library only."""
 
 import json
+import math
 import os
 import platform
 import subprocess
@@ -79,6 +80,24 @@ def paired(rel, other):
     if a and b and len(a) == len(b) and all(b):
         return a, b
     return None, None
+
+
+def median_interval(xs):
+    """A 95% interval for the median behind `xs` that assumes nothing of
+    their distribution: the order statistics j + 1 and n - j, with j the
+    largest count that a binomial(n, 1/2) draw stays at or below with
+    probability at most 2.5% (for 25 rounds: the 8th and 18th values, 95.7%
+    coverage). None for fewer than 6 values, where no such j exists."""
+    n, j, below = len(xs), -1, 0.0
+    for i in range(n):
+        below += math.comb(n, i) / 2**n
+        if below > 0.025:
+            break
+        j = i
+    if j < 0:
+        return None
+    s = sorted(xs)
+    return s[j], s[n - 1 - j]
 
 
 def spread(st):
