@@ -353,7 +353,7 @@ impl Base {
             // With no fd, signal or timeout, the add left the slot in no list.
             reg.release_if_idle(s);
         }
-        self.notify(&mut g);
+        self.unlock_and_notify(g);
         Ok(())
     }
 
@@ -371,7 +371,7 @@ impl Base {
         g.pass.stop_calls(key);
         if let Some(s) = g.registry.slots().find(key, hint.get()) {
             g.registry.delete(s);
-            self.notify(&mut g);
+            self.unlock_and_notify(g);
         }
     }
 
@@ -418,7 +418,7 @@ impl Base {
             }
         };
         reg.activate(s, res, ncalls);
-        self.notify(&mut g);
+        self.unlock_and_notify(g);
     }
 
     pub fn pending(&self, key: Key, hint: &SlotHint) -> Pending {
@@ -508,7 +508,7 @@ impl Base {
             None if events & ev::IO != 0 => {}
             _ => reg.activate(s, ev::TIMEOUT, 1),
         }
-        self.notify(&mut g);
+        self.unlock_and_notify(g);
         Ok(())
     }
 
@@ -546,7 +546,7 @@ impl Base {
     pub fn loopbreak(&self) {
         let mut g = self.lock();
         g.break_flag = true;
-        self.notify(&mut g);
+        self.unlock_and_notify(g);
     }
 
     pub fn loopcontinue(&self) {
@@ -593,13 +593,13 @@ impl Base {
     pub fn activate_fd(&self, fd: RawFd, events: u16) {
         let mut g = self.lock();
         g.registry.activate_fd(fd, events);
-        self.notify(&mut g);
+        self.unlock_and_notify(g);
     }
 
     pub fn activate_signal(&self, sig: i32) {
         let mut g = self.lock();
         g.registry.activate_signal(sig, 1);
-        self.notify(&mut g);
+        self.unlock_and_notify(g);
     }
 
     /// Wall-clock time of the current pass (`event_base_gettimeofday_cached`).
@@ -621,11 +621,28 @@ impl Base {
         g.registry.rebuild()
     }
 
-    fn notify(&self, g: &mut Shared) {
+    /// Releases the lock after a change, then wakes the loop if it waits in
+    /// its backend and no wake-up is on its way yet. The write comes after
+    /// the unlock: made before, the loop (woken at once on another CPU)
+    /// found the lock still held and spun and yielded for it. A loop that
+    /// wakes for something else meanwhile sees the change anyway, and this
+    /// write then costs it one empty wake-up.
+    #[inline]
+    fn unlock_and_notify(&self, g: MutexGuard<'_, Shared>) {
         if g.waiting && !g.wake_sent {
-            g.wake_sent = true;
-            g.registry.wake();
+            Self::wake_after_unlock(g);
         }
+    }
+
+    /// [`Base::unlock_and_notify`] when the loop waits: out of line, as
+    /// most changes come from the loop's own thread, with no wait to end.
+    #[cold]
+    #[inline(never)]
+    fn wake_after_unlock(mut g: MutexGuard<'_, Shared>) {
+        g.wake_sent = true;
+        let waker = Arc::clone(g.registry.waker());
+        drop(g);
+        waker.wake();
     }
 
     /// `event_base_loop`: 1 when nothing was left to wait for, 0 after

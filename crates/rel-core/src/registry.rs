@@ -27,7 +27,12 @@ pub struct Registry {
     evmap: EvMap,
     timers: TimerHeap,
     active: ActiveQueues,
-    waker: Waker,
+    /// Shared, so that a change can wake the loop after the base's lock is
+    /// released (see `Base::unlock_and_notify`).
+    waker: Arc<Waker>,
+    /// Its fd, which every report is compared with, kept here to spare
+    /// that comparison a load through the `Arc`.
+    waker_fd: RawFd,
     /// The slot of the event whose callbacks run, if its re-arm is put
     /// off until they return (see [`Registry::rearm_after_calls`]), else
     /// NIL; and the pass's time it counts from.
@@ -48,7 +53,8 @@ impl Registry {
             evmap: EvMap::open(method, waker.fd())?,
             timers: TimerHeap::default(),
             active: ActiveQueues::default(),
-            waker,
+            waker_fd: waker.fd(),
+            waker: Arc::new(waker),
             deferred_rearm: NIL,
             deferred_from: 0,
         })
@@ -79,8 +85,8 @@ impl Registry {
     }
 
     /// Wakes the loop from its wait.
-    pub fn wake(&self) {
-        self.waker.wake();
+    pub fn waker(&self) -> &Arc<Waker> {
+        &self.waker
     }
 
     pub fn counts(&self) -> Counts {
@@ -294,7 +300,7 @@ impl Registry {
     /// Turns a wait's readiness reports into active events.
     pub fn process_ready(&mut self, ready: &[Ready]) {
         for r in ready {
-            if r.fd == self.waker.fd() {
+            if r.fd == self.waker_fd {
                 self.waker.drain();
             } else if self.evmap.is_signal_pipe(r.fd) {
                 self.deliver_signals();
@@ -321,7 +327,7 @@ impl Registry {
             return None;
         };
         if self.slots.counts().active != 0
-            || r.fd == self.waker.fd()
+            || r.fd == self.waker_fd
             || self.evmap.is_signal_pipe(r.fd)
         {
             return None;
@@ -559,7 +565,8 @@ impl Registry {
     pub fn rebuild(&mut self) -> Result<(), Error> {
         let waker = Waker::new().map_err(Error::Reinit)?;
         self.evmap.reopen(waker.fd()).map_err(Error::Reinit)?;
-        self.waker = waker;
+        self.waker_fd = waker.fd();
+        self.waker = Arc::new(waker);
         Ok(())
     }
 
