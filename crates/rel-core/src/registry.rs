@@ -84,7 +84,7 @@ impl Registry {
         self.evmap.poll(out)
     }
 
-    /// Wakes the loop from its wait.
+    /// What wakes the loop from its wait.
     pub fn waker(&self) -> &Arc<Waker> {
         &self.waker
     }
